@@ -1,0 +1,2 @@
+//! The tour (being built).
+fn main() {}

@@ -1,0 +1,2 @@
+//! The `squall` command-line tool (being built).
+fn main() {}

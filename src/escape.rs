@@ -1,0 +1,1 @@
+//! JSON and URL escaping (being built).

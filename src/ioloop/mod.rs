@@ -1,0 +1,1 @@
+//! The `ioloop` layer (being built).

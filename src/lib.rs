@@ -1,0 +1,20 @@
+//! # squall
+//!
+//! An HTTP/1.1 client in the shape of Tornado's `AsyncHTTPClient`, built on an event loop of
+//! its own. The crate is layered, and the folders show the layers:
+//!
+//! - [`ioloop`]: a single-threaded reactor over mio, a minimal executor for futures, a timer
+//!   heap and thread-safe callbacks. It knows nothing of HTTP.
+//! - [`http`]: the sans-IO protocol core. Bytes go in, events come out; it never touches a
+//!   socket, so every rule in it is tested with exact wire bytes.
+//! - [`net`]: TCP connects (happy eyeballs, source binding), DNS off the loop, TLS with rustls.
+//! - [`client`]: policy: the keep-alive pool, the queue, redirects, timeouts, streaming.
+//! - [`escape`]: JSON and URL escaping as Tornado's `tornado.escape` does it.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod client;
+pub mod escape;
+pub mod http;
+pub mod ioloop;
+pub mod net;

@@ -1,0 +1,1 @@
+//! The `net` layer (being built).
