@@ -1,0 +1,2 @@
+//! Benchmarks for the `client` layer (being built).
+fn main() {}

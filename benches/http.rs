@@ -1,0 +1,2 @@
+//! Benchmarks for the `http` layer (being built).
+fn main() {}

@@ -1,0 +1,2 @@
+//! Benchmarks for the `ioloop` layer (being built).
+fn main() {}
