@@ -1,0 +1,594 @@
+//! The chunked transfer coding, decoded by an explicit state machine (RFC 9112 §7.1).
+//!
+//! ```text
+//! chunked-body   = *chunk last-chunk trailer-section CRLF
+//! chunk          = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+//! chunk-size     = 1*HEXDIG
+//! last-chunk     = 1*("0") [ chunk-ext ] CRLF
+//! chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//! trailer-section = *( field-line CRLF )
+//! ```
+//!
+//! Each state below is one position in that grammar. The decoder is strict where leniency has
+//! led to request smuggling: every line ends in CRLF (a bare LF is an error; httparse's
+//! `parse_chunk_size` would accept it, which is why it is not used), the size is hex with an
+//! overflow check, and the data must be followed by CRLF. Extensions are skipped, within a
+//! per-line limit (S-12). Trailer fields are parsed with the same limits as a head (S-14).
+//!
+//! Body data is handed out as slices of the caller's input: nothing is copied.
+
+use super::headers::{HttpHeaders, describe, locate_bad_line};
+use super::response::{ProtoError, ProtoErrorKind};
+
+/// Limits that bound the memory and the work of the decoder.
+#[derive(Clone, Debug)]
+pub struct ChunkedLimits {
+    /// Longest chunk-size line, extensions and CRLF included.
+    pub max_line: usize,
+    /// Most bytes in the trailer section.
+    pub max_trailer_bytes: usize,
+    /// Most trailer fields.
+    pub max_trailer_fields: usize,
+    /// Most data bytes in the whole body.
+    pub max_body: Option<u64>,
+}
+
+impl Default for ChunkedLimits {
+    fn default() -> ChunkedLimits {
+        ChunkedLimits {
+            max_line: 4096,
+            max_trailer_bytes: 65536,
+            max_trailer_fields: 100,
+            max_body: None,
+        }
+    }
+}
+
+/// What the decoder found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ChunkedEvent<'a> {
+    /// Chunk data: a slice of the input.
+    Data(&'a [u8]),
+    /// The trailer fields, when the body had any (before `End`).
+    Trailers(HttpHeaders),
+    /// The last chunk and the trailer section were read; nothing after it is consumed.
+    End,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// In the hex digits of a chunk-size.
+    Size,
+    /// After the digits, in whitespace that must lead to `;` (BWS).
+    SizeSpace,
+    /// In chunk extensions: skipped up to CR.
+    Extension,
+    /// After the CR of a chunk-size line.
+    SizeLf,
+    /// In chunk data.
+    Data,
+    /// After chunk data: expecting CR.
+    DataCr,
+    /// After chunk data and CR: expecting LF.
+    DataLf,
+    /// In the trailer section (collected in `trailer`).
+    Trailer,
+    /// Trailers were handed out; `End` comes next.
+    EndPending,
+    /// Finished.
+    Done,
+}
+
+/// A streaming decoder for one chunked body.
+#[derive(Debug)]
+pub struct ChunkedDecoder {
+    state: State,
+    limits: ChunkedLimits,
+    /// The chunk size being read, then the data bytes still to come in the chunk.
+    size: u64,
+    /// Bytes seen on the current chunk-size line.
+    line_len: usize,
+    /// The trailer section so far.
+    trailer: Vec<u8>,
+    /// Data bytes so far.
+    body: u64,
+    /// Absolute offset of the next input byte, for error messages.
+    pos: u64,
+    /// Absolute offset of the trailer section.
+    trailer_start: u64,
+}
+
+fn malformed(msg: String) -> ProtoError {
+    ProtoError::new(ProtoErrorKind::Malformed, msg)
+}
+
+fn hex_value(b: u8) -> Option<u64> {
+    (b as char).to_digit(16).map(u64::from)
+}
+
+impl ChunkedDecoder {
+    /// A decoder whose error messages count bytes from 0.
+    pub fn new(limits: ChunkedLimits) -> ChunkedDecoder {
+        ChunkedDecoder::with_offset(limits, 0)
+    }
+
+    /// A decoder whose first input byte is byte `offset` of the message (so that errors name
+    /// the position in the whole response).
+    pub fn with_offset(limits: ChunkedLimits, offset: u64) -> ChunkedDecoder {
+        ChunkedDecoder {
+            state: State::Size,
+            limits,
+            size: 0,
+            line_len: 0,
+            trailer: Vec::new(),
+            body: 0,
+            pos: offset,
+            trailer_start: 0,
+        }
+    }
+
+    /// Data bytes decoded so far.
+    pub fn body_bytes(&self) -> u64 {
+        self.body
+    }
+
+    /// Whether `End` was returned.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Decodes from `input`. Returns how many bytes were consumed and at most one event;
+    /// `(n, None)` means all of `input` was consumed and more is needed (or, after `End`,
+    /// that nothing more is read).
+    pub fn decode<'a>(
+        &mut self,
+        input: &'a [u8],
+    ) -> Result<(usize, Option<ChunkedEvent<'a>>), ProtoError> {
+        let r = self.decode_inner(input);
+        if let Ok((n, _)) = &r {
+            self.pos = self.pos.saturating_add(*n as u64);
+        }
+        r
+    }
+
+    fn at(&self, i: usize) -> u64 {
+        self.pos.saturating_add(i as u64)
+    }
+
+    fn decode_inner<'a>(
+        &mut self,
+        input: &'a [u8],
+    ) -> Result<(usize, Option<ChunkedEvent<'a>>), ProtoError> {
+        let mut i = 0;
+        loop {
+            match self.state {
+                State::Done => return Ok((i, None)),
+                State::EndPending => {
+                    self.state = State::Done;
+                    return Ok((i, Some(ChunkedEvent::End)));
+                }
+                State::Data => {
+                    let rest = input.get(i..).unwrap_or_default();
+                    if rest.is_empty() {
+                        return Ok((i, None));
+                    }
+                    let take = usize::try_from(self.size)
+                        .unwrap_or(usize::MAX)
+                        .min(rest.len());
+                    let data = rest.get(..take).unwrap_or_default();
+                    self.size -= take as u64;
+                    self.body = self.body.saturating_add(take as u64);
+                    if self.size == 0 {
+                        self.state = State::DataCr;
+                    }
+                    return Ok((i + take, Some(ChunkedEvent::Data(data))));
+                }
+                State::Trailer => {
+                    let rest = input.get(i..).unwrap_or_default();
+                    let (n, ev) = self.trailer_bytes(rest, i)?;
+                    return Ok((i + n, ev));
+                }
+                _ => {}
+            }
+            let Some(&b) = input.get(i) else {
+                return Ok((i, None));
+            };
+            match self.state {
+                State::Size | State::SizeSpace | State::Extension => {
+                    self.line_len += 1;
+                    if self.line_len > self.limits.max_line {
+                        return Err(malformed(format!(
+                            "chunk size line too long (over {} bytes) at byte {}",
+                            self.limits.max_line,
+                            self.at(i)
+                        )));
+                    }
+                }
+                _ => {}
+            }
+            match self.state {
+                State::Size => match hex_value(b) {
+                    Some(d) => {
+                        self.size = self
+                            .size
+                            .checked_mul(16)
+                            .and_then(|s| s.checked_add(d))
+                            .ok_or_else(|| {
+                                malformed(format!(
+                                    "invalid chunk size at byte {}: too large",
+                                    self.at(i)
+                                ))
+                            })?;
+                    }
+                    None if self.line_len == 1 => {
+                        return Err(malformed(format!(
+                            "invalid chunk size at byte {}: expected a hex digit, got {:?}",
+                            self.at(i),
+                            b as char
+                        )));
+                    }
+                    None => match b {
+                        b'\r' => self.state = State::SizeLf,
+                        b';' => self.state = State::Extension,
+                        b' ' | b'\t' => self.state = State::SizeSpace,
+                        _ => {
+                            return Err(malformed(format!(
+                                "invalid chunk size at byte {}: unexpected {:?}",
+                                self.at(i),
+                                b as char
+                            )));
+                        }
+                    },
+                },
+                State::SizeSpace => match b {
+                    b' ' | b'\t' => {}
+                    b';' => self.state = State::Extension,
+                    _ => {
+                        return Err(malformed(format!(
+                            "invalid chunk size at byte {}: whitespace after the size must lead \
+                             to an extension",
+                            self.at(i)
+                        )));
+                    }
+                },
+                State::Extension => match b {
+                    b'\r' => self.state = State::SizeLf,
+                    b'\t' => {}
+                    _ if b < 0x20 || b == 0x7f => {
+                        return Err(malformed(format!(
+                            "invalid chunk extension at byte {}: control character {b:#04x}",
+                            self.at(i)
+                        )));
+                    }
+                    _ => {}
+                },
+                State::SizeLf => {
+                    if b != b'\n' {
+                        return Err(malformed(format!(
+                            "invalid chunk size line at byte {}: CR not followed by LF",
+                            self.at(i)
+                        )));
+                    }
+                    self.line_len = 0;
+                    if self.size == 0 {
+                        self.trailer_start = self.at(i + 1);
+                        self.state = State::Trailer;
+                    } else {
+                        if let Some(max) = self.limits.max_body
+                            && self.body.saturating_add(self.size) > max
+                        {
+                            return Err(ProtoError::new(
+                                ProtoErrorKind::BodyTooLarge,
+                                format!(
+                                    "chunked body too large: a chunk of {} bytes at byte {} \
+                                     goes past the limit of {max} bytes",
+                                    self.size,
+                                    self.at(i)
+                                ),
+                            ));
+                        }
+                        self.state = State::Data;
+                    }
+                }
+                State::DataCr | State::DataLf => {
+                    let want = if self.state == State::DataCr {
+                        b'\r'
+                    } else {
+                        b'\n'
+                    };
+                    if b != want {
+                        return Err(malformed(format!(
+                            "improperly terminated chunk at byte {}: expected CRLF after the data",
+                            self.at(i)
+                        )));
+                    }
+                    self.state = if self.state == State::DataCr {
+                        State::DataLf
+                    } else {
+                        self.size = 0;
+                        State::Size
+                    };
+                }
+                State::Data | State::Trailer | State::EndPending | State::Done => {}
+            }
+            i += 1;
+        }
+    }
+
+    /// Collects the trailer section up to its empty line, then parses it.
+    fn trailer_bytes<'a>(
+        &mut self,
+        rest: &[u8],
+        base: usize,
+    ) -> Result<(usize, Option<ChunkedEvent<'a>>), ProtoError> {
+        for (k, &b) in rest.iter().enumerate() {
+            let prev = self.trailer.last().copied();
+            if b == b'\n' && prev != Some(b'\r') {
+                return Err(malformed(format!(
+                    "bare LF in chunked trailer section at byte {}",
+                    self.at(base + k)
+                )));
+            }
+            if prev == Some(b'\r') && b != b'\n' {
+                return Err(malformed(format!(
+                    "bare CR in chunked trailer section at byte {}",
+                    self.at(base + k)
+                )));
+            }
+            if self.trailer.len() >= self.limits.max_trailer_bytes {
+                return Err(ProtoError::new(
+                    ProtoErrorKind::HeadTooLarge,
+                    format!(
+                        "chunked trailer section larger than {} bytes",
+                        self.limits.max_trailer_bytes
+                    ),
+                ));
+            }
+            self.trailer.push(b);
+            let t = &self.trailer;
+            let complete = t.as_slice() == b"\r\n" || t.ends_with(b"\r\n\r\n");
+            if complete {
+                let consumed = k + 1;
+                if t.len() == 2 {
+                    self.state = State::Done;
+                    self.trailer = Vec::new();
+                    return Ok((consumed, Some(ChunkedEvent::End)));
+                }
+                let fields = self.parse_trailers()?;
+                self.trailer = Vec::new();
+                self.state = State::EndPending;
+                return Ok((consumed, Some(ChunkedEvent::Trailers(fields))));
+            }
+        }
+        Ok((rest.len(), None))
+    }
+
+    fn parse_trailers(&self) -> Result<HttpHeaders, ProtoError> {
+        let max = self.limits.max_trailer_fields;
+        let mut storage = vec![httparse::EMPTY_HEADER; max.min(16)];
+        loop {
+            let cap = storage.len();
+            match httparse::parse_headers(&self.trailer, &mut storage) {
+                Ok(httparse::Status::Complete((_, fields))) => {
+                    let mut h = HttpHeaders::with_capacity(fields.len(), self.trailer.len());
+                    for f in fields {
+                        h.add_raw(f.name, f.value);
+                    }
+                    return Ok(h);
+                }
+                Ok(httparse::Status::Partial) => {
+                    return Err(malformed("incomplete chunked trailer section".to_string()));
+                }
+                Err(httparse::Error::TooManyHeaders) if cap < max => {
+                    storage = vec![httparse::EMPTY_HEADER; max];
+                }
+                Err(httparse::Error::TooManyHeaders) => {
+                    return Err(ProtoError::new(
+                        ProtoErrorKind::TooManyHeaders,
+                        format!("too many trailer fields (more than {max})"),
+                    ));
+                }
+                Err(e) => {
+                    let (line, at) = locate_bad_line(&self.trailer, 0);
+                    return Err(malformed(format!(
+                        "{} in chunked trailer line {line} at byte {}",
+                        describe(e),
+                        self.trailer_start.saturating_add(at as u64)
+                    )));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{Outcome, feed_all_ways};
+    use super::*;
+
+    fn run(input: &[u8], limits: ChunkedLimits) -> Outcome {
+        feed_all_ways(input, |parts| {
+            let mut d = ChunkedDecoder::new(limits.clone());
+            let mut out: Vec<String> = Vec::new();
+            for part in parts {
+                let mut rest: &[u8] = part;
+                loop {
+                    let (n, ev) = d.decode(rest).map_err(|e| e.to_string())?;
+                    rest = rest.get(n..).unwrap_or_default();
+                    match ev {
+                        Some(ChunkedEvent::Data(b)) => {
+                            // Pieces of data are merged: how the input was split decides how
+                            // the data is sliced, never what it is.
+                            let s = String::from_utf8_lossy(b);
+                            match out.last_mut() {
+                                Some(last) if last.starts_with("data ") => last.push_str(&s),
+                                _ => out.push(format!("data {s}")),
+                            }
+                        }
+                        Some(ChunkedEvent::Trailers(h)) => out.push(format!("trailers {h:?}")),
+                        Some(ChunkedEvent::End) => out.push("end".into()),
+                        None => {
+                            if rest.is_empty() || d.is_done() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn body(o: &Outcome) -> String {
+        let v = o.as_ref().expect("ok");
+        v.iter()
+            .filter_map(|e| e.strip_prefix("data "))
+            .collect::<String>()
+    }
+
+    #[test]
+    fn simple_body() {
+        let o = run(
+            b"4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n",
+            ChunkedLimits::default(),
+        );
+        assert_eq!(o, Ok(vec!["data Wikipedia".to_string(), "end".to_string()]));
+    }
+
+    #[test]
+    fn upper_and_lower_hex_and_leading_zeros() {
+        let o = run(
+            b"000A\r\n0123456789\r\na\r\nabcdefghij\r\n00\r\n\r\n",
+            ChunkedLimits::default(),
+        );
+        assert_eq!(body(&o), "0123456789abcdefghij");
+    }
+
+    #[test]
+    fn extensions_skipped() {
+        // S-12 [BETTER]: extensions are ignored, including BWS before ';'.
+        let o = run(
+            b"2;a=b\r\nhi\r\n1 ; x=\"q;uoted\"\r\n!\r\n0;last\r\n\r\n",
+            ChunkedLimits::default(),
+        );
+        assert_eq!(body(&o), "hi!");
+    }
+
+    #[test]
+    fn extension_line_limit() {
+        let mut input = b"1;".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 5000));
+        input.extend_from_slice(b"\r\na\r\n0\r\n\r\n");
+        let e = run(&input, ChunkedLimits::default()).unwrap_err();
+        assert!(e.contains("chunk size line too long"), "{e}");
+    }
+
+    #[test]
+    fn trailers() {
+        // S-14 [BETTER]: trailers are accepted.
+        let o = run(
+            b"3\r\nabc\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n",
+            ChunkedLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            o,
+            [
+                "data abc",
+                "trailers [(\"Expires\", \"never\"), (\"X-Sum\", \"1\")]",
+                "end"
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let cases: &[(&[u8], &str)] = &[
+            // S-11: bare LF after the size
+            (b"4\nWiki\r\n0\r\n\r\n", "invalid chunk size at byte 1"),
+            (b"\r\n", "invalid chunk size at byte 0"),
+            (b"x\r\n", "invalid chunk size at byte 0"),
+            (b"-1\r\n", "invalid chunk size at byte 0"),
+            (b"+1\r\n", "invalid chunk size at byte 0"),
+            (b"0x1\r\n", "invalid chunk size at byte 1"),
+            (b"1 \r\nx\r\n0\r\n\r\n", "invalid chunk size at byte 2"),
+            (b"1\r\rx", "CR not followed by LF"),
+            (
+                b"10000000000000000\r\n",
+                "invalid chunk size at byte 16: too large",
+            ),
+            // S-13
+            (b"2\r\nabc\r\n", "improperly terminated chunk at byte 5"),
+            (
+                b"2\r\nab\n0\r\n\r\n",
+                "improperly terminated chunk at byte 5",
+            ),
+            (
+                b"2\r\nab\r0\r\n\r\n",
+                "improperly terminated chunk at byte 6",
+            ),
+            (b"0\r\n\n", "bare LF in chunked trailer section at byte 3"),
+            (b"0\r\nA: b\n\r\n", "bare LF in chunked trailer section"),
+            (
+                b"0\r\nA b\r\n\r\n",
+                "invalid header name in chunked trailer",
+            ),
+            (b"1;\x00\r\n", "control character"),
+        ];
+        for (input, want) in cases {
+            let e = run(input, ChunkedLimits::default()).unwrap_err();
+            assert!(
+                e.contains(want),
+                "{:?}: {e} (wanted {want})",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn body_limit() {
+        // S-19: a chunked body over the limit fails, checked as soon as the size is known.
+        let limits = ChunkedLimits {
+            max_body: Some(5),
+            ..ChunkedLimits::default()
+        };
+        assert_eq!(
+            body(&run(b"5\r\nhello\r\n0\r\n\r\n", limits.clone())),
+            "hello"
+        );
+        let e = run(b"3\r\nhel\r\n3\r\n", limits).unwrap_err();
+        assert!(e.starts_with("chunked body too large"), "{e}");
+    }
+
+    #[test]
+    fn stops_after_end() {
+        let mut d = ChunkedDecoder::new(ChunkedLimits::default());
+        let input = b"0\r\n\r\nHTTP/1.1 200 OK\r\n";
+        let (n, ev) = d.decode(input).unwrap();
+        assert_eq!((n, ev), (5, Some(ChunkedEvent::End)));
+        assert_eq!(d.decode(&input[5..]).unwrap(), (0, None));
+    }
+
+    #[test]
+    fn trailer_limits() {
+        let limits = ChunkedLimits {
+            max_trailer_bytes: 20,
+            max_trailer_fields: 2,
+            ..ChunkedLimits::default()
+        };
+        let e = run(b"0\r\nA: 01234567890123456789\r\n\r\n", limits.clone()).unwrap_err();
+        assert!(e.contains("trailer section larger than 20"), "{e}");
+        let e = run(
+            b"0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
+            ChunkedLimits {
+                max_trailer_bytes: 100,
+                ..limits
+            },
+        )
+        .unwrap_err();
+        assert!(e.contains("too many trailer fields"), "{e}");
+    }
+}

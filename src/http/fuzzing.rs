@@ -1,0 +1,125 @@
+//! Entry points for fuzzers: each drives a parser over arbitrary bytes and must never panic.
+//!
+//! The `fuzz/` crate's cargo-fuzz targets call these, and `cargo test` replays the committed
+//! corpus through them, so the targets and the replay cannot drift apart. Each function runs
+//! its input whole and also split in two at a point derived from the data, so that the
+//! buffering paths are exercised too.
+
+use super::chunked::{ChunkedDecoder, ChunkedEvent, ChunkedLimits};
+use super::response::{Event, Limits, ResponseParser};
+use super::url::Url;
+
+/// A split point derived from the data (so a fuzzer controls it).
+fn split_point(data: &[u8]) -> usize {
+    match data.first() {
+        Some(&b) if !data.is_empty() => (b as usize * 7919) % (data.len() + 1),
+        _ => 0,
+    }
+}
+
+fn pieces(data: &[u8]) -> [&[u8]; 2] {
+    let at = split_point(data).min(data.len());
+    let (a, b) = data.split_at(at);
+    [a, b]
+}
+
+fn drive_response(method: &str, limits: &Limits, parts: &[&[u8]]) {
+    let mut p = ResponseParser::new(method, limits.clone());
+    let mut total = 0u64;
+    for part in parts {
+        let mut rest: &[u8] = part;
+        loop {
+            match p.parse(rest) {
+                Err(_) => return,
+                Ok((n, ev)) => {
+                    assert!(n <= rest.len(), "consumed more than given");
+                    rest = rest.get(n..).unwrap_or_default();
+                    if let Some(Event::Data(d)) = &ev {
+                        total += d.len() as u64;
+                    }
+                    if ev.is_none() && n == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(total, p.body_bytes());
+    let _ = p.eof();
+}
+
+/// The response parser (head, framing, chunked, trailers, eof) over arbitrary bytes, for a
+/// GET and for a HEAD request, with default and with small limits.
+pub fn fuzz_response(data: &[u8]) {
+    let small = Limits {
+        max_head_bytes: 512,
+        max_headers: 8,
+        max_body: Some(64),
+        max_interim: 2,
+        max_chunk_line: 16,
+    };
+    for method in ["GET", "HEAD", "CONNECT"] {
+        drive_response(method, &Limits::default(), &[data]);
+        drive_response(method, &small, &pieces(data));
+    }
+}
+
+/// The chunked decoder alone over arbitrary bytes.
+pub fn fuzz_chunked(data: &[u8]) {
+    for parts in [[data, &[][..]], pieces(data)] {
+        let mut d = ChunkedDecoder::new(ChunkedLimits {
+            max_line: 64,
+            max_trailer_bytes: 256,
+            max_trailer_fields: 8,
+            max_body: Some(1 << 20),
+        });
+        let mut total = 0u64;
+        'outer: for part in parts {
+            let mut rest = part;
+            loop {
+                match d.decode(rest) {
+                    Err(_) => break 'outer,
+                    Ok((n, ev)) => {
+                        assert!(n <= rest.len());
+                        rest = rest.get(n..).unwrap_or_default();
+                        if let Some(ChunkedEvent::Data(b)) = &ev {
+                            total += b.len() as u64;
+                        }
+                        if ev.is_none() && n == 0 {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(total, d.body_bytes());
+    }
+}
+
+/// The URL parser, Display round trip, and reference resolution over arbitrary input.
+pub fn fuzz_url(data: &[u8]) {
+    let s = String::from_utf8_lossy(data);
+    let [a, b] = pieces(data);
+    let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
+    for candidate in [&*s, &*a] {
+        if let Ok(u) = Url::parse(candidate) {
+            let again = Url::parse(&u.to_string()).expect("Display output must parse");
+            assert_eq!(again, u, "Display must round-trip");
+            let _ = (
+                u.path_and_query(),
+                u.host_header(),
+                u.username(),
+                u.password(),
+            );
+            let _ = (u.absolute_form(), u.authority_form(), u.port());
+            if let Ok(j) = u.join(&b) {
+                assert_eq!(Url::parse(&j.to_string()).as_ref(), Ok(&j));
+            }
+        }
+    }
+    if let Ok(base) = Url::parse("http://user:pw@example.com:8080/a/b/c?q")
+        && let Ok(j) = base.join(&s)
+    {
+        assert_eq!(Url::parse(&j.to_string()).as_ref(), Ok(&j));
+    }
+}
