@@ -6,6 +6,7 @@
 //! buffering paths are exercised too.
 
 use super::chunked::{ChunkedDecoder, ChunkedEvent, ChunkedLimits};
+use super::decode::{Coding, ContentDecoder, MAX_OUT_PER_CALL};
 use super::response::{Event, Limits, ResponseParser};
 use super::url::Url;
 
@@ -26,6 +27,8 @@ fn pieces(data: &[u8]) -> [&[u8]; 2] {
 fn drive_response(method: &str, limits: &Limits, parts: &[&[u8]]) {
     let mut p = ResponseParser::new(method, limits.clone());
     let mut total = 0u64;
+    let mut decoder: Option<ContentDecoder> = None;
+    let mut decoded = Vec::new();
     for part in parts {
         let mut rest: &[u8] = part;
         loop {
@@ -34,8 +37,31 @@ fn drive_response(method: &str, limits: &Limits, parts: &[&[u8]]) {
                 Ok((n, ev)) => {
                     assert!(n <= rest.len(), "consumed more than given");
                     rest = rest.get(n..).unwrap_or_default();
-                    if let Some(Event::Data(d)) = &ev {
-                        total += d.len() as u64;
+                    match &ev {
+                        Some(Event::Head(h)) => {
+                            let coding = Coding::from_header(h.headers.get("content-encoding"));
+                            decoder = Some(ContentDecoder::new(coding, Some(1 << 16)));
+                        }
+                        Some(Event::Data(d)) => {
+                            total += d.len() as u64;
+                            if let Some(dec) = decoder.as_mut() {
+                                let mut body: &[u8] = d;
+                                while !body.is_empty() {
+                                    let Ok(k) = dec.decode(body, &mut decoded) else {
+                                        decoder = None;
+                                        break;
+                                    };
+                                    body = body.get(k..).unwrap_or_default();
+                                    decoded.clear();
+                                }
+                            }
+                        }
+                        Some(Event::End { .. }) => {
+                            if let Some(dec) = decoder.as_mut() {
+                                let _ = dec.finish(&mut decoded);
+                            }
+                        }
+                        _ => {}
                     }
                     if ev.is_none() && n == 0 {
                         break;
@@ -121,5 +147,57 @@ pub fn fuzz_url(data: &[u8]) {
         && let Ok(j) = base.join(&s)
     {
         assert_eq!(Url::parse(&j.to_string()).as_ref(), Ok(&j));
+    }
+}
+
+/// Drives a content decoder over `parts`, as the client would, and checks its bounds.
+fn drive_decoder(coding: Coding, max: Option<u64>, parts: &[&[u8]]) -> Option<Vec<u8>> {
+    let mut d = ContentDecoder::new(coding, max);
+    let mut out = Vec::new();
+    for part in parts {
+        let mut rest: &[u8] = part;
+        while !rest.is_empty() {
+            let before = out.len();
+            let n = d.decode(rest, &mut out).ok()?;
+            assert!(n <= rest.len(), "consumed more than given");
+            assert!(out.len() - before <= MAX_OUT_PER_CALL, "unbounded output");
+            rest = rest.get(n..).unwrap_or_default();
+            // Keep memory flat whatever the input inflates to.
+            if out.len() > 1 << 20 {
+                out.clear();
+            }
+        }
+    }
+    d.finish(&mut out).ok()?;
+    if let Some(max) = max {
+        assert!(d.decoded_bytes() <= max);
+    }
+    Some(out)
+}
+
+/// gzip and deflate decoding over arbitrary bytes, whole and split, with and without a
+/// size limit. Also checks that gzip-compressing the data and decoding it gives it back.
+pub fn fuzz_gzip(data: &[u8]) {
+    for coding in [Coding::Gzip, Coding::Deflate] {
+        let whole = drive_decoder(coding, None, &[data]);
+        let split = drive_decoder(coding, None, &pieces(data));
+        if let (Some(a), Some(b)) = (&whole, &split)
+            && a.len() < 1 << 20
+        {
+            assert_eq!(a, b, "splitting the input changed the output");
+        }
+        assert_eq!(
+            whole.is_some(),
+            split.is_some(),
+            "splitting changed the verdict"
+        );
+        let _ = drive_decoder(coding, Some(1024), &pieces(data));
+    }
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    if std::io::Write::write_all(&mut z, data).is_ok()
+        && let Ok(z) = z.finish()
+    {
+        let back = drive_decoder(Coding::Gzip, None, &pieces(&z));
+        assert_eq!(back.as_deref(), Some(data), "gzip round trip failed");
     }
 }

@@ -13,6 +13,7 @@
 //! - [`chunked`]: the chunked transfer coding decoder used by `response`.
 
 pub mod chunked;
+pub mod decode;
 pub mod fuzzing;
 pub mod headers;
 pub mod request;

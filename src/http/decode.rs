@@ -1,0 +1,787 @@
+//! Content-Encoding: gzip, x-gzip and deflate bodies decoded as a stream (RFC 9110 §8.4.1).
+//!
+//! The decoder works on whatever piece of the body has arrived and appends at most
+//! [`MAX_OUT_PER_CALL`] bytes per call, so a small compressed body that inflates to gigabytes
+//! (a "gzip bomb") never sits in memory: the caller hands each piece on (or fails at the size
+//! limit, which counts decoded bytes) before asking for more.
+//!
+//! gzip (RFC 1952) is a sequence of members, each a header, a raw DEFLATE stream (RFC 1951)
+//! and a trailer holding the CRC-32 and length of the data. The member header is parsed here,
+//! field by field, as an explicit state machine; flate2's low-level `Decompress` inflates the
+//! DEFLATE stream; the trailer is checked here. Concatenated members are decoded in full
+//! (C-06); anything after a member that is not another member, a NUL included, is an error
+//! (C-07), and so is a stream that stops early.
+//!
+//! `deflate` means the zlib format (RFC 1950) in HTTP, but some servers send raw DEFLATE; like
+//! browsers, the decoder looks at the first two bytes and takes a valid zlib header as zlib,
+//! anything else as raw DEFLATE.
+
+use std::fmt;
+
+use flate2::{Crc, Decompress, FlushDecompress, Status};
+
+/// The most bytes one [`ContentDecoder::decode`] call appends.
+pub const MAX_OUT_PER_CALL: usize = 64 * 1024;
+
+/// Longest gzip member header accepted (FEXTRA, FNAME and FCOMMENT together).
+const MAX_GZIP_HEADER: usize = 64 * 1024;
+
+/// A content coding this decoder knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coding {
+    /// No coding we decode: the body passes through unchanged (`br`, `zstd`, lists, ...).
+    Identity,
+    /// `gzip` or `x-gzip`.
+    Gzip,
+    /// `deflate` (zlib, or raw DEFLATE as some servers send it).
+    Deflate,
+}
+
+impl Coding {
+    /// The coding for a `Content-Encoding` value: gzip, x-gzip and deflate (any case, trimmed);
+    /// anything else, lists included, is `Identity` and passes through undecoded (C-05).
+    pub fn from_header(v: Option<&str>) -> Coding {
+        let Some(v) = v else {
+            return Coding::Identity;
+        };
+        let v = v.trim_matches([' ', '\t']);
+        if v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip") {
+            Coding::Gzip
+        } else if v.eq_ignore_ascii_case("deflate") {
+            Coding::Deflate
+        } else {
+            Coding::Identity
+        }
+    }
+}
+
+/// A body that cannot be decoded, or decodes to more than the limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    message: String,
+    too_large: bool,
+}
+
+impl DecodeError {
+    fn invalid(coding: Coding, why: impl fmt::Display) -> DecodeError {
+        let name = match coding {
+            Coding::Deflate => "deflate",
+            _ => "gzip",
+        };
+        DecodeError {
+            message: format!("invalid {name} data: {why}"),
+            too_large: false,
+        }
+    }
+
+    /// Whether the error is the decoded-size limit (curl exit 63) rather than bad data (61).
+    pub fn is_too_large(&self) -> bool {
+        self.too_large
+    }
+
+    /// The reason (same as `Display`).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Where in a gzip member header the parser is (RFC 1952 §2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Header {
+    /// The 10 fixed bytes: ID1 ID2 CM FLG MTIME(4) XFL OS.
+    Fixed,
+    /// The 2-byte length of the FEXTRA field.
+    ExtraLen,
+    /// Bytes of FEXTRA still to skip.
+    Extra(usize),
+    /// The zero-terminated FNAME.
+    Name,
+    /// The zero-terminated FCOMMENT.
+    Comment,
+    /// The 2-byte FHCRC.
+    Hcrc,
+}
+
+const FTEXT: u8 = 1;
+const FHCRC: u8 = 2;
+const FEXTRA: u8 = 4;
+const FNAME: u8 = 8;
+const FCOMMENT: u8 = 16;
+
+#[derive(Debug)]
+enum State {
+    /// Passing bytes through.
+    Identity,
+    /// In a gzip member header.
+    GzipHeader(Header),
+    /// Inflating a member's (or the deflate body's) DEFLATE data.
+    Inflate,
+    /// In a gzip member trailer (CRC32, ISIZE).
+    GzipTrailer,
+    /// After a gzip member: another member or the end.
+    GzipBetween,
+    /// Deflate: waiting for the first two bytes to tell zlib from raw DEFLATE.
+    DeflateStart,
+    /// Deflate: the stream ended; nothing may follow.
+    DeflateEnd,
+}
+
+/// A streaming Content-Encoding decoder with a limit on decoded bytes.
+pub struct ContentDecoder {
+    coding: Coding,
+    max_out: Option<u64>,
+    state: State,
+    inflate: Decompress,
+    /// gzip: CRC-32 and size of the current member's data (and of the header, for FHCRC).
+    crc: Crc,
+    header_crc: Crc,
+    /// Small bytes collected across calls (fixed header, lengths, trailer, first bytes).
+    scratch: Vec<u8>,
+    /// FLG of the current member.
+    flags: u8,
+    /// Bytes of header seen in the current member.
+    header_len: usize,
+    /// Decoded bytes so far.
+    produced: u64,
+    /// Encoded bytes consumed so far.
+    consumed: u64,
+    /// Whether a whole gzip member (or deflate stream) ended.
+    members: u64,
+}
+
+impl fmt::Debug for ContentDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContentDecoder")
+            .field("coding", &self.coding)
+            .field("state", &self.state)
+            .field("produced", &self.produced)
+            .finish()
+    }
+}
+
+impl ContentDecoder {
+    /// A decoder for `coding` that fails once more than `max_out` decoded bytes come out.
+    pub fn new(coding: Coding, max_out: Option<u64>) -> ContentDecoder {
+        ContentDecoder {
+            coding,
+            max_out,
+            state: match coding {
+                Coding::Identity => State::Identity,
+                Coding::Gzip => State::GzipHeader(Header::Fixed),
+                Coding::Deflate => State::DeflateStart,
+            },
+            inflate: Decompress::new(false),
+            crc: Crc::new(),
+            header_crc: Crc::new(),
+            scratch: Vec::with_capacity(10),
+            flags: 0,
+            header_len: 0,
+            produced: 0,
+            consumed: 0,
+            members: 0,
+        }
+    }
+
+    /// The coding being decoded.
+    pub fn coding(&self) -> Coding {
+        self.coding
+    }
+
+    /// Decoded bytes so far.
+    pub fn decoded_bytes(&self) -> u64 {
+        self.produced
+    }
+
+    fn err(&self, why: impl fmt::Display) -> DecodeError {
+        DecodeError::invalid(self.coding, why)
+    }
+
+    fn too_large(&self) -> DecodeError {
+        DecodeError {
+            message: format!(
+                "decompressed body too large (more than {} bytes)",
+                self.max_out.unwrap_or(0)
+            ),
+            too_large: true,
+        }
+    }
+
+    /// How many more bytes this call may append: the per-call bound, and one byte past the
+    /// size limit (so that going over it is seen without decoding further).
+    fn budget(&self, appended: usize) -> usize {
+        let left = MAX_OUT_PER_CALL.saturating_sub(appended);
+        match self.max_out {
+            Some(max) => {
+                let allowed = max.saturating_sub(self.produced).saturating_add(1);
+                left.min(usize::try_from(allowed).unwrap_or(usize::MAX))
+            }
+            None => left,
+        }
+    }
+
+    fn count_out(&mut self, n: usize) -> Result<(), DecodeError> {
+        self.produced = self.produced.saturating_add(n as u64);
+        match self.max_out {
+            Some(max) if self.produced > max => Err(self.too_large()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Decodes some of `input`, appending at most [`MAX_OUT_PER_CALL`] bytes to `out`, and
+    /// returns how many input bytes were consumed. Call again with the rest: a call that can
+    /// neither consume nor produce is an error (C-12), never a spin. With empty `input` it
+    /// hands out output the decoder still holds.
+    pub fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<usize, DecodeError> {
+        let start = out.len();
+        let n = self.decode_inner(input, out, start)?;
+        self.consumed = self.consumed.saturating_add(n as u64);
+        if n == 0 && out.len() == start && !input.is_empty() {
+            return Err(self.err("encountered unconsumed gzip data without making progress"));
+        }
+        Ok(n)
+    }
+
+    fn decode_inner(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        start: usize,
+    ) -> Result<usize, DecodeError> {
+        let mut i = 0;
+        loop {
+            let rest = input.get(i..).unwrap_or_default();
+            match self.state {
+                State::Identity => {
+                    let take = rest.len().min(self.budget(out.len() - start));
+                    out.extend_from_slice(rest.get(..take).unwrap_or_default());
+                    self.count_out(take)?;
+                    return Ok(i + take);
+                }
+                State::Inflate => {
+                    let room = self.budget(out.len() - start);
+                    if room == 0 {
+                        return Ok(i);
+                    }
+                    let (used, made, end) = self.inflate_some(rest, out, room)?;
+                    i += used;
+                    if end {
+                        self.members += 1;
+                        if self.coding == Coding::Gzip {
+                            self.scratch.clear();
+                            self.state = State::GzipTrailer;
+                        } else {
+                            self.state = State::DeflateEnd;
+                        }
+                        continue;
+                    }
+                    if used == 0 && made == 0 {
+                        return Ok(i);
+                    }
+                }
+                State::DeflateStart => {
+                    // Look at the first two bytes without consuming them, holding back the
+                    // first one only when it arrived alone.
+                    let first_two = match (self.scratch.first(), rest.first(), rest.get(1)) {
+                        (Some(&a), Some(&b), _) => Some((a, b)),
+                        (None, Some(&a), Some(&b)) => Some((a, b)),
+                        _ => None,
+                    };
+                    let Some((cmf, flg)) = first_two else {
+                        if let Some(&a) = rest.first() {
+                            self.scratch.push(a);
+                            return Ok(i + 1);
+                        }
+                        return Ok(i);
+                    };
+                    // A zlib header: CM 8, a window of at most 32 KiB, FCHECK making the pair a
+                    // multiple of 31 (RFC 1950 §2.2).
+                    let zlib = cmf & 0x0f == 8
+                        && cmf >> 4 <= 7
+                        && (u16::from(cmf) * 256 + u16::from(flg)) % 31 == 0;
+                    self.inflate = Decompress::new(zlib);
+                    self.state = State::Inflate;
+                    let held = std::mem::take(&mut self.scratch);
+                    if !held.is_empty() {
+                        let room = self.budget(out.len() - start).max(1);
+                        let (used, _, end) = self.inflate_some(&held, out, room)?;
+                        if used != held.len() {
+                            return Err(self.err("the decoder did not take the first byte"));
+                        }
+                        if end {
+                            self.members += 1;
+                            self.state = State::DeflateEnd;
+                        }
+                    }
+                }
+                State::DeflateEnd => {
+                    if rest.is_empty() {
+                        return Ok(i);
+                    }
+                    return Err(self.err(format!(
+                        "{} bytes of trailing data after the end of the stream",
+                        rest.len()
+                    )));
+                }
+                State::GzipHeader(h) => {
+                    let Some(&b) = rest.first() else {
+                        return Ok(i);
+                    };
+                    i += 1;
+                    self.header_byte(h, b)?;
+                }
+                State::GzipTrailer => {
+                    let take = (8 - self.scratch.len().min(8)).min(rest.len());
+                    self.scratch
+                        .extend_from_slice(rest.get(..take).unwrap_or_default());
+                    i += take;
+                    if self.scratch.len() < 8 {
+                        return Ok(i);
+                    }
+                    let word = |k: usize| {
+                        let b = self.scratch.get(k..k + 4).unwrap_or(&[0, 0, 0, 0]);
+                        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                    };
+                    let (crc, isize) = (word(0), word(4));
+                    if crc != self.crc.sum() {
+                        return Err(self.err(format!(
+                            "CRC-32 mismatch in member {} (trailer says {crc:08x}, data is {:08x})",
+                            self.members,
+                            self.crc.sum()
+                        )));
+                    }
+                    if isize != self.crc.amount() {
+                        return Err(self.err(format!(
+                            "length mismatch in member {} (trailer says {isize}, data is {})",
+                            self.members,
+                            self.crc.amount()
+                        )));
+                    }
+                    self.scratch.clear();
+                    self.state = State::GzipBetween;
+                }
+                State::GzipBetween => {
+                    let Some(&b) = rest.first() else {
+                        return Ok(i);
+                    };
+                    if b != 0x1f {
+                        let what = if rest.iter().all(|&c| c == 0) {
+                            "NUL padding"
+                        } else {
+                            "garbage"
+                        };
+                        return Err(self.err(format!(
+                            "{what} after gzip member {} at byte {}",
+                            self.members,
+                            self.consumed.saturating_add(i as u64)
+                        )));
+                    }
+                    self.state = State::GzipHeader(Header::Fixed);
+                }
+            }
+        }
+    }
+
+    /// Inflates from `input` into at most `room` new bytes of `out`.
+    /// Returns (input used, output made, stream ended).
+    fn inflate_some(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        room: usize,
+    ) -> Result<(usize, usize, bool), DecodeError> {
+        let at = out.len();
+        out.resize(at + room, 0);
+        let before_in = self.inflate.total_in();
+        let before_out = self.inflate.total_out();
+        let target = out.get_mut(at..).unwrap_or_default();
+        let status = self
+            .inflate
+            .decompress(input, target, FlushDecompress::None)
+            .map_err(|e| {
+                DecodeError::invalid(self.coding, e.message().unwrap_or("corrupt DEFLATE stream"))
+            });
+        let used = usize::try_from(self.inflate.total_in() - before_in).unwrap_or(0);
+        let made = usize::try_from(self.inflate.total_out() - before_out).unwrap_or(0);
+        out.truncate(at + made.min(room));
+        let status = status?;
+        if self.coding == Coding::Gzip {
+            self.crc.update(out.get(at..).unwrap_or_default());
+        }
+        self.count_out(made)?;
+        Ok((used, made, status == Status::StreamEnd))
+    }
+
+    /// One byte of a gzip member header (RFC 1952 §2.3.1).
+    fn header_byte(&mut self, h: Header, b: u8) -> Result<(), DecodeError> {
+        self.header_len += 1;
+        if self.header_len > MAX_GZIP_HEADER {
+            return Err(self.err(format!("member header longer than {MAX_GZIP_HEADER} bytes")));
+        }
+        if h != Header::Hcrc {
+            self.header_crc.update(&[b]);
+        }
+        match h {
+            Header::Fixed => {
+                self.scratch.push(b);
+                match self.scratch.len() {
+                    1 if b != 0x1f => return Err(self.err("not a gzip stream (bad magic bytes)")),
+                    2 if b != 0x8b => return Err(self.err("not a gzip stream (bad magic bytes)")),
+                    3 if b != 8 => {
+                        return Err(self.err(format!("unknown compression method {b}")));
+                    }
+                    4 if b & 0xe0 != 0 => {
+                        return Err(self.err(format!("reserved header flags set ({b:#04x})")));
+                    }
+                    4 => self.flags = b & !FTEXT,
+                    10 => {
+                        self.scratch.clear();
+                        self.next_header_field(Header::Fixed);
+                    }
+                    _ => {}
+                }
+            }
+            Header::ExtraLen => {
+                self.scratch.push(b);
+                if let [lo, hi] = self.scratch.as_slice() {
+                    let n = usize::from(u16::from_le_bytes([*lo, *hi]));
+                    self.scratch.clear();
+                    if n == 0 {
+                        self.next_header_field(Header::Extra(0));
+                    } else {
+                        self.state = State::GzipHeader(Header::Extra(n));
+                    }
+                }
+            }
+            Header::Extra(n) => {
+                if n <= 1 {
+                    self.next_header_field(Header::Extra(0));
+                } else {
+                    self.state = State::GzipHeader(Header::Extra(n - 1));
+                }
+            }
+            Header::Name | Header::Comment => {
+                if b == 0 {
+                    self.next_header_field(h);
+                }
+            }
+            Header::Hcrc => {
+                self.scratch.push(b);
+                if let [lo, hi] = self.scratch.as_slice() {
+                    let want = u16::from_le_bytes([*lo, *hi]);
+                    let got = (self.header_crc.sum() & 0xffff) as u16;
+                    self.scratch.clear();
+                    if want != got {
+                        return Err(self.err(format!(
+                            "header CRC mismatch (FHCRC {want:04x}, header is {got:04x})"
+                        )));
+                    }
+                    self.start_member_data();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves to the header field after `done`, per the flags, or to the member's data.
+    fn next_header_field(&mut self, done: Header) {
+        let order = [
+            (Header::ExtraLen, FEXTRA),
+            (Header::Name, FNAME),
+            (Header::Comment, FCOMMENT),
+            (Header::Hcrc, FHCRC),
+        ];
+        let after = match done {
+            Header::Fixed => 0,
+            Header::ExtraLen | Header::Extra(_) => 1,
+            Header::Name => 2,
+            Header::Comment => 3,
+            Header::Hcrc => 4,
+        };
+        for (field, flag) in order.iter().skip(after) {
+            if self.flags & flag != 0 {
+                self.state = State::GzipHeader(*field);
+                return;
+            }
+        }
+        self.start_member_data();
+    }
+
+    fn start_member_data(&mut self) {
+        self.inflate.reset(false);
+        self.crc.reset();
+        self.header_crc.reset();
+        self.header_len = 0;
+        self.scratch.clear();
+        self.state = State::Inflate;
+    }
+
+    /// The body ended. Appends what the decoder still holds (at most the DEFLATE window,
+    /// 32 KiB) and checks that the stream ended where it should: a truncated stream is an
+    /// error (C-07); an empty body is fine (C-08).
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        // Drain output held back by the per-call bound.
+        for _ in 0..64 {
+            let before = out.len();
+            self.decode(&[], out)?;
+            if out.len() == before {
+                break;
+            }
+        }
+        match self.state {
+            State::Identity | State::DeflateEnd | State::GzipBetween => Ok(()),
+            State::GzipHeader(Header::Fixed) if self.members == 0 && self.scratch.is_empty() => {
+                Ok(())
+            }
+            State::DeflateStart if self.scratch.is_empty() => Ok(()),
+            _ => Err(self.err("truncated stream (the body ended inside it)")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// Decodes `input` fed in pieces of `step` bytes, draining as a client would.
+    fn decode_in_steps(
+        coding: Coding,
+        max: Option<u64>,
+        input: &[u8],
+        step: usize,
+    ) -> Result<Vec<u8>, DecodeError> {
+        let mut d = ContentDecoder::new(coding, max);
+        let mut out = Vec::new();
+        for piece in input.chunks(step.max(1)) {
+            let mut rest = piece;
+            while !rest.is_empty() {
+                let before = out.len();
+                let n = d.decode(rest, &mut out)?;
+                assert!(out.len() - before <= MAX_OUT_PER_CALL);
+                rest = &rest[n..];
+            }
+        }
+        d.finish(&mut out)?;
+        Ok(out)
+    }
+
+    fn all_steps(coding: Coding, input: &[u8]) -> Result<Vec<u8>, DecodeError> {
+        let whole = decode_in_steps(coding, None, input, input.len());
+        for step in [1, 2, 3, 7, 64] {
+            assert_eq!(
+                decode_in_steps(coding, None, input, step),
+                whole,
+                "step {step}"
+            );
+        }
+        whole
+    }
+
+    #[test]
+    fn from_header() {
+        assert_eq!(Coding::from_header(Some("GZip")), Coding::Gzip);
+        assert_eq!(Coding::from_header(Some(" x-gzip ")), Coding::Gzip);
+        assert_eq!(Coding::from_header(Some("deflate")), Coding::Deflate);
+        // C-05: unknown codings and lists pass through.
+        for v in ["br", "zstd", "gzip, br", "identity", ""] {
+            assert_eq!(Coding::from_header(Some(v)), Coding::Identity, "{v}");
+        }
+        assert_eq!(Coding::from_header(None), Coding::Identity);
+    }
+
+    #[test]
+    fn gzip_round_trip() {
+        // C-01
+        let data = b"asdfqwer".repeat(1000);
+        assert_eq!(all_steps(Coding::Gzip, &gzip(&data)).unwrap(), data);
+    }
+
+    #[test]
+    fn tornado_asdfqwer() {
+        // C-04's body: 34 gzip bytes that decode to "asdfqwer".
+        let z = gzip(b"asdfqwer");
+        assert_eq!(all_steps(Coding::Gzip, &z).unwrap(), b"asdfqwer");
+    }
+
+    #[test]
+    fn concatenated_members() {
+        // C-06
+        let mut z = gzip(b"hello ");
+        z.extend(gzip(b""));
+        z.extend(gzip(b"world"));
+        assert_eq!(all_steps(Coding::Gzip, &z).unwrap(), b"hello world");
+    }
+
+    #[test]
+    fn header_fields() {
+        // FEXTRA, FNAME, FCOMMENT, FHCRC, built by hand (RFC 1952 §2.3).
+        let body = gzip(b"payload");
+        let deflate_and_trailer = &body[10..];
+        let mut h = vec![
+            0x1f,
+            0x8b,
+            8,
+            FTEXT | FHCRC | FEXTRA | FNAME | FCOMMENT,
+            0,
+            0,
+            0,
+            0,
+            0,
+            255,
+        ];
+        h.extend_from_slice(&[3, 0, b'a', b'b', b'c']);
+        h.extend_from_slice(b"name.txt\0");
+        h.extend_from_slice(b"a comment\0");
+        let mut crc = Crc::new();
+        crc.update(&h);
+        let c = (crc.sum() & 0xffff) as u16;
+        h.extend_from_slice(&c.to_le_bytes());
+        h.extend_from_slice(deflate_and_trailer);
+        assert_eq!(all_steps(Coding::Gzip, &h).unwrap(), b"payload");
+        // A wrong FHCRC is refused.
+        let n = h.len() - deflate_and_trailer.len() - 1;
+        h[n] ^= 1;
+        let e = all_steps(Coding::Gzip, &h).unwrap_err();
+        assert!(e.to_string().contains("header CRC mismatch"), "{e}");
+    }
+
+    #[test]
+    fn errors() {
+        // C-07
+        let good = gzip(b"some data here");
+        let mut nul = good.clone();
+        nul.push(0);
+        let mut garbage = good.clone();
+        garbage.extend_from_slice(b"xyz");
+        let truncated = &good[..good.len() - 3];
+        let mut bad_crc = good.clone();
+        let k = bad_crc.len() - 8;
+        bad_crc[k] ^= 0xff;
+        let mut bad_len = good.clone();
+        let k = bad_len.len() - 4;
+        bad_len[k] ^= 0xff;
+        let cases: Vec<(&[u8], &str)> = vec![
+            (&nul, "invalid gzip data: NUL padding after gzip member 1"),
+            (&garbage, "invalid gzip data: garbage after gzip member 1"),
+            (truncated, "invalid gzip data: truncated stream"),
+            (&good[..5], "invalid gzip data: truncated stream"),
+            (&bad_crc, "invalid gzip data: CRC-32 mismatch"),
+            (&bad_len, "invalid gzip data: length mismatch"),
+            (b"not gzip at all", "invalid gzip data: not a gzip stream"),
+            (
+                &[0x1f, 0x8b, 7],
+                "invalid gzip data: unknown compression method 7",
+            ),
+            (
+                &[0x1f, 0x8b, 8, 0x20],
+                "invalid gzip data: reserved header flags",
+            ),
+            (
+                &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff],
+                "invalid gzip data",
+            ),
+        ];
+        for (input, want) in cases {
+            let e = all_steps(Coding::Gzip, input).unwrap_err();
+            assert!(e.to_string().starts_with(want), "{e} (wanted {want})");
+            assert!(!e.is_too_large());
+        }
+    }
+
+    #[test]
+    fn empty_body_is_empty() {
+        // C-08
+        assert_eq!(all_steps(Coding::Gzip, b"").unwrap(), b"");
+        assert_eq!(all_steps(Coding::Deflate, b"").unwrap(), b"");
+    }
+
+    #[test]
+    fn deflate_zlib_and_raw() {
+        let data = b"deflated ".repeat(500);
+        let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
+        z.write_all(&data).unwrap();
+        let zlib = z.finish().unwrap();
+        assert_eq!(all_steps(Coding::Deflate, &zlib).unwrap(), data);
+        let mut r = DeflateEncoder::new(Vec::new(), Compression::default());
+        r.write_all(&data).unwrap();
+        let raw = r.finish().unwrap();
+        assert_eq!(all_steps(Coding::Deflate, &raw).unwrap(), data);
+        let mut trailing = zlib.clone();
+        trailing.push(0);
+        assert!(all_steps(Coding::Deflate, &trailing).is_err());
+        assert!(all_steps(Coding::Deflate, &zlib[..zlib.len() - 2]).is_err());
+        // A zlib stream with a bad Adler-32.
+        let mut bad = zlib.clone();
+        let k = bad.len() - 1;
+        bad[k] ^= 1;
+        assert!(all_steps(Coding::Deflate, &bad).is_err());
+    }
+
+    #[test]
+    fn identity_passes_through() {
+        assert_eq!(
+            all_steps(Coding::Identity, b"raw bytes").unwrap(),
+            b"raw bytes"
+        );
+    }
+
+    #[test]
+    fn size_limit_counts_decoded_bytes() {
+        // C-09, C-11: exactly the limit is fine, one more byte is not.
+        let data = vec![b'a'; 100_000];
+        let z = gzip(&data);
+        assert_eq!(
+            decode_in_steps(Coding::Gzip, Some(100_000), &z, 1000)
+                .unwrap()
+                .len(),
+            100_000
+        );
+        let e = decode_in_steps(Coding::Gzip, Some(99_999), &z, 1000).unwrap_err();
+        assert!(e.is_too_large());
+        assert_eq!(
+            e.to_string(),
+            "decompressed body too large (more than 99999 bytes)"
+        );
+        let e = decode_in_steps(Coding::Identity, Some(3), b"four", 4).unwrap_err();
+        assert!(e.is_too_large());
+    }
+
+    #[test]
+    fn bomb_output_is_bounded_per_call() {
+        // C-10: 64 MiB of zeros compress to ~64 KiB; each call hands out at most 64 KiB, and
+        // the decoder itself holds little.
+        let data = vec![0u8; 64 << 20];
+        let z = gzip(&data);
+        let mut d = ContentDecoder::new(Coding::Gzip, None);
+        let mut total = 0u64;
+        let mut rest = &z[..];
+        let mut out = Vec::new();
+        while !rest.is_empty() {
+            out.clear();
+            let n = d.decode(rest, &mut out).unwrap();
+            assert!(out.len() <= MAX_OUT_PER_CALL);
+            total += out.len() as u64;
+            rest = &rest[n..];
+        }
+        out.clear();
+        d.finish(&mut out).unwrap();
+        total += out.len() as u64;
+        assert_eq!(total, 64 << 20);
+    }
+}
