@@ -1,1 +1,674 @@
-//! The `ioloop` layer (being built).
+//! The event loop: one thread, one `epoll` (through mio), many futures.
+//!
+//! squall does not use tokio. Everything asynchronous in the crate runs on this module's
+//! [`IoLoop`], a single-threaded reactor with a tiny executor and a timer map, shaped like
+//! Tornado's `IOLoop` (`IoLoop::current().run_sync(main)`, `add_callback`, `call_later`...).
+//! It knows nothing of HTTP.
+//!
+//! # One iteration of the loop, step by step
+//!
+//! The loop is a `loop { turn() }`. One turn does, in this order:
+//!
+//! 1. **Poll.** Ask the kernel (`epoll_wait` via [`mio::Poll`]) which sockets changed state.
+//!    How long may it block? Zero if any work is already waiting (a ready task, a queued
+//!    callback, a cross-thread message), else until the earliest timer, else forever. This is
+//!    the only place the thread ever sleeps, and it is one system call per turn. The event
+//!    buffer is allocated once and reused.
+//! 2. **Events → readiness → wakers.** Sockets are registered *edge-triggered*: the kernel
+//!    reports a change once, not a level over and over. So each socket keeps a little
+//!    readiness flag ("readable", "writable") that the event sets and that only an operation
+//!    ending in `WouldBlock` clears. An event that arrives while nobody waits is not lost: the
+//!    flag remembers it. If a task was waiting, its [`Waker`](std::task::Waker) is woken.
+//! 3. **Cross-thread queue.** Other threads cannot touch the loop's state (it is `Rc`/`RefCell`,
+//!    on purpose: no locks on the hot path). They push to one `Mutex`-protected queue and
+//!    wake the poll with a [`mio::Waker`] (an `eventfd`). We drain that queue now.
+//! 4. **Timers.** Timers live in one ordered map keyed by `(deadline, sequence number)`, so
+//!    equal deadlines fire first-in-first-out. Every timer whose deadline has passed is moved
+//!    to the ready queue (a `sleep` just wakes its task). A cancelled timer is simply removed
+//!    from the map, so cancelled timers cost no memory.
+//! 5. **Run the ready queue.** Waking a task does not poll it on the spot: it appends the task
+//!    to a FIFO *ready queue* (same-thread wakes go straight into it; other threads go through
+//!    step 3). Now we run exactly the jobs that were in the queue when this step began: tasks
+//!    (poll their future once), callbacks, timer callbacks. Anything woken or added meanwhile
+//!    waits for the next turn. That rule is what keeps a task that wakes itself forever from
+//!    starving sockets and timers: after every batch we go back to step 1.
+//!
+//! Then back to 1. A task woken *while* it is being polled is queued again (its "scheduled"
+//! flag is cleared just before the poll), so no wake-up is ever lost; a task woken twice
+//! before it runs is queued once.
+//!
+//! A panic in a spawned task or callback is caught (`catch_unwind`), reported on stderr as
+//! `Exception in callback ...` (Tornado's words) and the loop goes on; the task's
+//! [`JoinHandle`] yields [`JoinError::Panicked`]. A panic in the future given to
+//! [`IoLoop::run_sync`] is not caught: it unwinds into the caller, as a panic should.
+//!
+//! # Files
+//!
+//! - `mod.rs` (this file): [`IoLoop`], [`LoopHandle`], the turn above, `run_sync`.
+//! - `executor.rs`: tasks, their wakers, the ready queue, [`JoinHandle`].
+//! - `reactor.rs`: mio registration, readiness flags, event dispatch.
+//! - `timer.rs`: the timer map, [`sleep`], [`timeout`].
+//! - `net.rs`: [`TcpStream`], [`TcpListener`], [`UdpSocket`] on top of the reactor.
+//! - `periodic.rs`: [`PeriodicCallback`] and its schedule arithmetic.
+//! - `oneshot.rs`: a one-value channel whose sender works from any thread.
+
+mod executor;
+mod net;
+mod oneshot;
+pub mod periodic;
+mod reactor;
+mod timer;
+
+pub use executor::{JoinError, JoinHandle};
+pub use net::{TcpListener, TcpStream, UdpSocket};
+pub use oneshot::{Canceled, OneshotReceiver, OneshotSender, oneshot};
+pub use periodic::{PeriodicCallback, PeriodicError, Schedule};
+pub use timer::{Elapsed, Sleep, Timeout, TimeoutHandle, sleep, sleep_until, timeout, timeout_at};
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use executor::{Executor, Job, MAIN_KEY, RemoteJob, TaskWaker};
+use reactor::Reactor;
+use timer::Timers;
+
+/// The mio token of the loop's cross-thread [`mio::Waker`].
+const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
+
+static NEXT_LOOP_ID: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    /// The loop running on this thread right now (at most one: nesting is refused).
+    static RUNNING: RefCell<Option<Rc<Inner>>> = const { RefCell::new(None) };
+    /// This thread's default loop, made on first use by [`IoLoop::current`].
+    static THREAD_LOOP: RefCell<Option<IoLoop>> = const { RefCell::new(None) };
+}
+
+/// The part of a loop that other threads may touch: a locked queue and a way to wake the
+/// poll. Everything else in the loop is single-threaded.
+pub(crate) struct Shared {
+    id: usize,
+    remote: Mutex<RemoteQueue>,
+    /// Set when something was pushed to `remote` and the eventfd was (or is being) written;
+    /// cleared by the loop before it drains. Saves one `write` syscall per extra message.
+    notified: AtomicBool,
+    waker: mio::Waker,
+}
+
+struct RemoteQueue {
+    jobs: Vec<RemoteJob>,
+    closed: bool,
+}
+
+impl Shared {
+    /// Queue a job from any thread and wake the loop. Dropped silently once the loop is
+    /// closed (L-09).
+    fn push_remote(&self, job: RemoteJob) {
+        {
+            let mut q = match self.remote.lock() {
+                Ok(q) => q,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if q.closed {
+                drop(q);
+                drop(job);
+                return;
+            }
+            q.jobs.push(job);
+        }
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            // If the write fails the loop is gone; nothing more to do.
+            let _ = self.waker.wake();
+        }
+    }
+}
+
+/// Why [`IoLoop::try_run_sync`] (or `start`) could not run a future to completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunError {
+    /// This loop, or another loop on this thread, is already running (L-14).
+    AlreadyRunning,
+    /// [`IoLoop::stop`] was called before the future completed (L-05).
+    Stopped,
+    /// The loop was closed.
+    Closed,
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::AlreadyRunning => f.write_str(
+                "This event loop is already running (an IoLoop cannot be run again from inside a running loop)",
+            ),
+            RunError::Stopped => f.write_str("Event loop stopped before Future completed."),
+            RunError::Closed => f.write_str("The event loop is closed"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// [`IoLoop::run_sync_timeout`] gave up: the future did not finish in time and was dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeoutError {
+    after: Duration,
+}
+
+impl TimeoutError {
+    /// The time limit that was exceeded.
+    pub fn after(&self) -> Duration {
+        self.after
+    }
+}
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Tornado prints the number as given: 0.01 -> "0.01", 5 -> "5".
+        write!(
+            f,
+            "Operation timed out after {} seconds",
+            self.after.as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for TimeoutError {}
+
+/// The loop's state. [`IoLoop`] is an `Rc` of this.
+pub(crate) struct Inner {
+    id: usize,
+    shared: Arc<Shared>,
+    pub(crate) reactor: Reactor,
+    pub(crate) exec: Executor,
+    pub(crate) timers: RefCell<Timers>,
+    running: Cell<bool>,
+    stopping: Cell<bool>,
+    closed: Cell<bool>,
+    close_requested: Cell<bool>,
+    /// The `run_sync` future was woken and must be polled.
+    main_woken: Cell<bool>,
+    /// Spare buffer swapped with the remote queue, so draining it allocates nothing.
+    remote_spare: RefCell<Vec<RemoteJob>>,
+}
+
+impl Inner {
+    /// Push a job to the ready queue (loop thread only).
+    pub(crate) fn push_ready(&self, job: Job) {
+        self.exec.ready.borrow_mut().push_back(job);
+    }
+
+    /// One turn of the loop; see the module docs.
+    fn turn(self: &Rc<Self>) {
+        // 1. How long may we block?
+        let work_waiting = !self.exec.ready.borrow().is_empty()
+            || self.main_woken.get()
+            || self.shared.notified.load(Ordering::Acquire);
+        let timeout = if work_waiting {
+            Some(Duration::ZERO)
+        } else {
+            self.timers
+                .borrow()
+                .next_deadline()
+                .map(|at| at.saturating_duration_since(Instant::now()))
+        };
+        // 2. Poll and turn events into readiness flags and wakes.
+        if let Err(e) = self.reactor.poll(timeout) {
+            eprintln!("squall IoLoop: poll failed: {e}");
+            // Avoid a hot spin on a persistent error.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // 3. Cross-thread jobs.
+        self.drain_remote();
+        // 4. Timers that are due.
+        timer::fire_due(self);
+        // 5. The ready queue, as it is now.
+        executor::run_ready(self);
+    }
+
+    fn drain_remote(&self) {
+        if !self.shared.notified.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let mut batch = std::mem::take(&mut *self.remote_spare.borrow_mut());
+        {
+            let mut q = match self.shared.remote.lock() {
+                Ok(q) => q,
+                Err(p) => p.into_inner(),
+            };
+            std::mem::swap(&mut q.jobs, &mut batch);
+        }
+        {
+            let mut ready = self.exec.ready.borrow_mut();
+            for job in batch.drain(..) {
+                ready.push_back(match job {
+                    RemoteJob::Task(key) => Job::Task(key),
+                    RemoteJob::Call(f) => Job::Call(f),
+                });
+            }
+        }
+        *self.remote_spare.borrow_mut() = batch;
+    }
+
+    /// Free everything: tasks (closing their sockets), callbacks, timers, the poller.
+    fn do_close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        let remote = {
+            let mut q = match self.shared.remote.lock() {
+                Ok(q) => q,
+                Err(p) => p.into_inner(),
+            };
+            q.closed = true;
+            std::mem::take(&mut q.jobs)
+        };
+        drop(remote);
+        // Dropping tasks can run arbitrary Drop code (which may add callbacks, cancel timers,
+        // deregister sockets), so repeat until everything is empty, never holding a borrow.
+        loop {
+            let tasks = self.exec.take_all_tasks();
+            let ready = std::mem::take(&mut *self.exec.ready.borrow_mut());
+            let timers = self.timers.borrow_mut().take_all();
+            let empty = tasks.is_empty() && ready.is_empty() && timers.is_empty();
+            executor::abort_all(tasks);
+            drop(ready);
+            drop(timers);
+            if empty {
+                break;
+            }
+        }
+        self.reactor.close();
+    }
+}
+
+/// Sets up "this loop is running on this thread" and undoes it on exit, panics included.
+struct RunGuard<'a> {
+    inner: &'a Rc<Inner>,
+}
+
+impl<'a> RunGuard<'a> {
+    fn enter(inner: &'a Rc<Inner>) -> Result<Self, RunError> {
+        if inner.closed.get() {
+            return Err(RunError::Closed);
+        }
+        let busy = RUNNING
+            .try_with(|r| r.try_borrow().map(|r| r.is_some()).unwrap_or(true))
+            .unwrap_or(true);
+        if busy || inner.running.get() {
+            return Err(RunError::AlreadyRunning);
+        }
+        RUNNING.with(|r| *r.borrow_mut() = Some(inner.clone()));
+        inner.running.set(true);
+        Ok(RunGuard { inner })
+    }
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        self.inner.running.set(false);
+        self.inner.stopping.set(false);
+        let prev = RUNNING.try_with(|r| r.borrow_mut().take()).ok().flatten();
+        drop(prev);
+        if self.inner.close_requested.get() {
+            self.inner.do_close();
+        }
+    }
+}
+
+/// A single-threaded event loop (Tornado's `IOLoop`): a reactor over mio, an executor for
+/// `!Send` futures, timers and callbacks.
+///
+/// `IoLoop` is a cheap handle (`Rc` inside); clones refer to the same loop. It is `!Send`:
+/// the loop lives on one thread. To reach it from another thread, use [`IoLoop::handle`].
+///
+/// ```
+/// use squall::ioloop::{IoLoop, sleep};
+/// use std::time::Duration;
+///
+/// let answer = IoLoop::new().run_sync(async {
+///     sleep(Duration::from_millis(1)).await;
+///     42
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+#[derive(Clone)]
+pub struct IoLoop {
+    inner: Rc<Inner>,
+}
+
+impl fmt::Debug for IoLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IoLoop")
+            .field("id", &self.inner.id)
+            .field("running", &self.inner.running.get())
+            .field("closed", &self.inner.closed.get())
+            .finish()
+    }
+}
+
+/// Two handles are equal when they refer to the same loop.
+impl PartialEq for IoLoop {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for IoLoop {}
+
+impl Default for IoLoop {
+    fn default() -> Self {
+        IoLoop::new()
+    }
+}
+
+impl IoLoop {
+    /// A new loop. It does not become [`current`](IoLoop::current) until it runs.
+    ///
+    /// Panics only if the operating system refuses an `epoll` instance or an `eventfd`
+    /// (out of file descriptors); use [`IoLoop::try_new`] to handle that.
+    pub fn new() -> IoLoop {
+        match IoLoop::try_new() {
+            Ok(l) => l,
+            Err(e) => panic!("cannot create the IoLoop's poller: {e}"),
+        }
+    }
+
+    /// A new loop, or the OS error that prevented making its poller.
+    pub fn try_new() -> io::Result<IoLoop> {
+        let poll = mio::Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
+        let shared = Arc::new(Shared {
+            id,
+            remote: Mutex::new(RemoteQueue {
+                jobs: Vec::new(),
+                closed: false,
+            }),
+            notified: AtomicBool::new(false),
+            waker,
+        });
+        Ok(IoLoop {
+            inner: Rc::new(Inner {
+                id,
+                shared,
+                reactor: Reactor::new(poll),
+                exec: Executor::new(),
+                timers: RefCell::new(Timers::new(id)),
+                running: Cell::new(false),
+                stopping: Cell::new(false),
+                closed: Cell::new(false),
+                close_requested: Cell::new(false),
+                main_woken: Cell::new(false),
+                remote_spare: RefCell::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// The loop running on this thread; if none runs, this thread's own loop (made on first
+    /// use and kept for the thread's life).
+    pub fn current() -> IoLoop {
+        if let Some(l) = IoLoop::running() {
+            return l;
+        }
+        THREAD_LOOP.with(|t| t.borrow_mut().get_or_insert_with(IoLoop::new).clone())
+    }
+
+    /// The loop running on this thread, if any.
+    pub fn running() -> Option<IoLoop> {
+        RUNNING
+            .try_with(|r| {
+                r.try_borrow().ok().and_then(|r| {
+                    r.as_ref().map(|inner| IoLoop {
+                        inner: inner.clone(),
+                    })
+                })
+            })
+            .ok()
+            .flatten()
+    }
+
+    pub(crate) fn inner(&self) -> &Rc<Inner> {
+        &self.inner
+    }
+
+    /// Diagnostics: how many tasks, timers and sockets the loop holds right now. Handy to
+    /// check that nothing leaks (cancelled timers leave, finished tasks leave).
+    pub fn stats(&self) -> LoopStats {
+        LoopStats {
+            tasks: self.inner.exec.task_count(),
+            timers: self.inner.timers.borrow().len(),
+            sockets: self.inner.reactor.source_count(),
+        }
+    }
+
+    /// Is the loop running (inside `run_sync` or `start`)?
+    pub fn is_running(&self) -> bool {
+        self.inner.running.get()
+    }
+
+    /// Has [`close`](IoLoop::close) been done?
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.get()
+    }
+
+    /// Run the loop until `fut` completes and return its output (L-01).
+    ///
+    /// Panics with a clear message if a loop is already running on this thread (L-14), if
+    /// [`stop`](IoLoop::stop) ends the loop first (L-05) or if the loop is closed; see
+    /// [`try_run_sync`](IoLoop::try_run_sync) for the same without panics. A panic inside
+    /// `fut` propagates to the caller.
+    pub fn run_sync<F: Future>(&self, fut: F) -> F::Output {
+        match self.try_run_sync(fut) {
+            Ok(v) => v,
+            Err(e) => panic!("IoLoop::run_sync: {e}"),
+        }
+    }
+
+    /// Like [`run_sync`](IoLoop::run_sync), but reports why the loop could not finish the
+    /// future instead of panicking.
+    pub fn try_run_sync<F: Future>(&self, fut: F) -> Result<F::Output, RunError> {
+        let inner = &self.inner;
+        let _guard = RunGuard::enter(inner)?;
+        let mut fut = pin!(fut);
+        let main = Arc::new(TaskWaker::new(inner.shared.clone(), MAIN_KEY));
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        inner.main_woken.set(true);
+        loop {
+            if inner.main_woken.replace(false) {
+                main.clear_scheduled();
+                if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+                    return Ok(v);
+                }
+            }
+            if inner.stopping.get() || inner.closed.get() {
+                return Err(RunError::Stopped);
+            }
+            inner.turn();
+        }
+    }
+
+    /// Run `fut` with a time limit. When it expires, `fut` is dropped (cancelled) and the
+    /// error reads `Operation timed out after N seconds` (L-04). Panics like `run_sync` if the
+    /// loop cannot run.
+    pub fn run_sync_timeout<F: Future>(
+        &self,
+        fut: F,
+        d: Duration,
+    ) -> Result<F::Output, TimeoutError> {
+        self.run_sync(async move {
+            match timeout(d, fut).await {
+                Ok(v) => Ok(v),
+                Err(_) => Err(TimeoutError { after: d }),
+            }
+        })
+    }
+
+    /// Run the loop until [`stop`](IoLoop::stop) is called. Panics if a loop is already
+    /// running on this thread (see [`try_start`](IoLoop::try_start)).
+    pub fn start(&self) {
+        if let Err(e) = self.try_start() {
+            panic!("IoLoop::start: {e}");
+        }
+    }
+
+    /// Run the loop until [`stop`](IoLoop::stop) is called, or report why it cannot run.
+    pub fn try_start(&self) -> Result<(), RunError> {
+        let inner = &self.inner;
+        let _guard = RunGuard::enter(inner)?;
+        loop {
+            inner.turn();
+            if inner.stopping.get() || inner.closed.get() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Ask the loop to stop after the current iteration. `start` returns and a pending
+    /// `run_sync` fails with [`RunError::Stopped`]. If the loop is not running, the next run
+    /// stops after its first iteration (as in Tornado).
+    pub fn stop(&self) {
+        self.inner.stopping.set(true);
+    }
+
+    /// Close the loop: drop every task (closing their sockets; their `JoinHandle`s report
+    /// [`JoinError::Cancelled`]), callback and timer, and free the poller. Callbacks sent
+    /// from other threads afterwards are dropped silently (L-09). Called on a running loop,
+    /// it stops the loop and closes it when the run returns.
+    pub fn close(&self) {
+        if self.inner.running.get() {
+            self.inner.close_requested.set(true);
+            self.inner.stopping.set(true);
+        } else {
+            self.inner.do_close();
+        }
+    }
+
+    /// Run `fut` as a task on this loop. The returned handle is a future of its output;
+    /// dropping it detaches the task; [`JoinHandle::cancel`] drops the task.
+    pub fn spawn<F: Future + 'static>(&self, fut: F) -> JoinHandle<F::Output> {
+        executor::spawn_on(&self.inner, fut)
+    }
+
+    /// Call `f` on the next iteration (Tornado's `spawn_callback`; same as `add_callback`).
+    pub fn spawn_callback(&self, f: impl FnOnce() + 'static) {
+        self.add_callback(f);
+    }
+
+    /// Call `f` on the next iteration of the loop, after what is already queued (L-07). A
+    /// closed loop drops it. From another thread, use [`LoopHandle::add_callback`].
+    pub fn add_callback(&self, f: impl FnOnce() + 'static) {
+        if self.inner.closed.get() {
+            return;
+        }
+        self.inner.push_ready(Job::Call(Box::new(f)));
+    }
+
+    /// Run `fut` as a task and call `cb` with its output, on a later iteration than the one
+    /// that completed it (never inline, L-15). If the task panics, `cb` is not called.
+    pub fn add_future<F: Future + 'static>(&self, fut: F, cb: impl FnOnce(F::Output) + 'static) {
+        let weak = Rc::downgrade(&self.inner);
+        let task = async move {
+            let out = fut.await;
+            if let Some(inner) = weak.upgrade() {
+                IoLoop { inner }.add_callback(move || cb(out));
+            }
+        };
+        drop(self.spawn(task));
+    }
+
+    /// Call `f` once `d` has passed. Returns a handle for [`remove_timeout`](IoLoop::remove_timeout).
+    pub fn call_later(&self, d: Duration, f: impl FnOnce() + 'static) -> TimeoutHandle {
+        let at = Instant::now().checked_add(d).unwrap_or_else(far_future);
+        self.call_at(at, f)
+    }
+
+    /// Call `f` at `at` (monotonic clock, L-16). A time in the past runs on the next
+    /// iteration (L-11); equal times run in the order they were added.
+    pub fn call_at(&self, at: Instant, f: impl FnOnce() + 'static) -> TimeoutHandle {
+        self.inner
+            .timers
+            .borrow_mut()
+            .insert(at, timer::Entry::call(Box::new(f)))
+    }
+
+    /// Cancel a timer. A no-op if it already ran or was removed (L-12).
+    pub fn remove_timeout(&self, h: TimeoutHandle) {
+        let removed = self.inner.timers.borrow_mut().remove(&h);
+        drop(removed);
+    }
+
+    /// The loop's clock: monotonic (L-16).
+    pub fn time(&self) -> Instant {
+        Instant::now()
+    }
+
+    /// A `Send + Sync` handle for other threads.
+    pub fn handle(&self) -> LoopHandle {
+        LoopHandle {
+            shared: self.inner.shared.clone(),
+        }
+    }
+}
+
+/// What a loop holds, from [`IoLoop::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoopStats {
+    /// Spawned tasks not yet finished.
+    pub tasks: usize,
+    /// Timers scheduled and neither fired nor cancelled (sleeps included).
+    pub timers: usize,
+    /// Sockets registered with the reactor.
+    pub sockets: usize,
+}
+
+/// A deadline that never comes (about 30 years ahead), for overflowing durations.
+pub(crate) fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86400 * 365 * 30)
+}
+
+/// A thread-safe handle to an [`IoLoop`]: the only way to reach a loop from another thread
+/// (L-08).
+#[derive(Clone)]
+pub struct LoopHandle {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for LoopHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoopHandle")
+            .field("id", &self.shared.id)
+            .finish()
+    }
+}
+
+impl LoopHandle {
+    /// Run `f` on the loop's thread, on its next iteration. Wakes the loop if it is blocked
+    /// in poll. Dropped silently if the loop is closed (L-09).
+    pub fn add_callback(&self, f: impl FnOnce() + Send + 'static) {
+        self.shared.push_remote(RemoteJob::Call(Box::new(f)));
+    }
+
+    /// Ask the loop to stop, from any thread (an addition to Tornado's API, which would have
+    /// you write `add_callback(loop.stop)`).
+    pub fn stop(&self) {
+        self.add_callback(|| {
+            if let Some(l) = IoLoop::running() {
+                l.stop();
+            }
+        });
+    }
+}
+
+/// Spawn `fut` on [`IoLoop::current`].
+pub fn spawn<F: Future + 'static>(fut: F) -> JoinHandle<F::Output> {
+    IoLoop::current().spawn(fut)
+}
