@@ -1065,7 +1065,8 @@ impl Inner {
     fn poll_fill(&mut self, tcp: &TcpStream, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if self.rpos == self.rlen {
             if self.tcp_eof {
-                return Poll::Ready(Ok(()));
+                // rustls was told; asking again means it still wants bytes that will never come.
+                return Poll::Ready(Err(self.truncated().into()));
             }
             match ready!(tcp.poll_read(cx, &mut self.rbuf)) {
                 Ok(0) => {
@@ -1111,6 +1112,16 @@ impl Inner {
             return Poll::Ready(Err(classify(e, &self.host, self.established).into()));
         }
         Poll::Ready(Ok(()))
+    }
+
+    fn truncated(&self) -> TlsError {
+        TlsError::new(
+            TlsErrorKind::Truncated,
+            format!(
+                "TLS connection to {} closed without close_notify (data may be truncated)",
+                self.host
+            ),
+        )
     }
 
     fn not_tls(&self) -> TlsError {
@@ -1200,14 +1211,7 @@ impl Inner {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    let err = TlsError::new(
-                        TlsErrorKind::Truncated,
-                        format!(
-                            "TLS connection to {} closed without close_notify (data may be truncated)",
-                            self.host
-                        ),
-                    );
-                    return Poll::Ready(Err(err.into()));
+                    return Poll::Ready(Err(self.truncated().into()));
                 }
                 Err(e) => return Poll::Ready(Err(e)),
             }
