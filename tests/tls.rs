@@ -656,3 +656,98 @@ fn keep_alive_exchanges_on_one_connection() {
     });
     assert_eq!(server.join().unwrap(), 1);
 }
+
+// A record that does not decrypt, after data was exchanged, is an error of its own kind,
+// never a silent end.
+#[test]
+fn corrupt_record_mid_stream() {
+    let dir = TempDir::new("tls-corrupt");
+    let ca = Ca::new("corrupt CA");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    let leaf = ca.leaf(&["localhost"]);
+    let (addr, _) = spawn_server(server_config(&leaf, None), 1, |_, s| {
+        read_head(s)?;
+        s.write_all(b"first part")?;
+        s.flush()?;
+        // An application-data record with garbage for ciphertext, on the raw socket.
+        s.sock
+            .write_all(b"\x17\x03\x03\x00\x20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")?;
+        let mut rest = Vec::new();
+        let _ = s.sock.read_to_end(&mut rest);
+        Ok(())
+    });
+    run(async {
+        let s = connect(addr, "localhost", &TlsSettings::new().ca_certs(&ca_path))
+            .await
+            .unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        let err = loop {
+            match s.read(&mut buf).await {
+                Ok(0) => panic!("a corrupt record read as the end"),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(got, b"first part");
+        let tls = TlsError::from_io_error(&err).expect("a TLS error");
+        assert_eq!(tls.kind, TlsErrorKind::Protocol, "{tls}");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    });
+}
+
+// One config per setting means one session cache: the second connection resumes.
+#[test]
+fn shared_config_resumes_sessions() {
+    let dir = TempDir::new("tls-resume");
+    let ca = Ca::new("resume CA");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    let leaf = ca.leaf(&["localhost"]);
+    let (tx, rx) = mpsc::channel();
+    let (addr, _) = spawn_server(server_config(&leaf, None), 2, move |_, s| {
+        read_head(s)?;
+        let _ = tx.send(s.conn.handshake_kind());
+        write_and_close_notify(s, RESPONSE)
+    });
+    let settings = TlsSettings::new().ca_certs(&ca_path);
+    for _ in 0..2 {
+        assert_eq!(
+            run(exchange(addr, "localhost", &settings)).unwrap(),
+            RESPONSE
+        );
+    }
+    assert_eq!(rx.recv().unwrap(), Some(rustls::HandshakeKind::Full));
+    assert_eq!(rx.recv().unwrap(), Some(rustls::HandshakeKind::Resumed));
+}
+
+// TLS 1.2 servers work too, truncation detection included.
+#[test]
+fn tls12_server() {
+    let dir = TempDir::new("tls-12");
+    let ca = Ca::new("tls12 CA");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    let leaf = ca.leaf(&["localhost"]);
+    let config = tls_support::server_config_versions(&leaf, None, &[&rustls::version::TLS12]);
+    let (addr, _) = spawn_server(config, 2, |i, s| {
+        read_head(s)?;
+        if i == 0 {
+            return write_and_close_notify(s, RESPONSE);
+        }
+        s.write_all(b"cut")?;
+        s.flush()?;
+        s.sock.shutdown(std::net::Shutdown::Both)
+    });
+    let settings = TlsSettings::new().ca_certs(&ca_path);
+    run(async {
+        let s = connect(addr, "localhost", &settings).await.unwrap();
+        assert_eq!(s.protocol_version(), Some(rustls::ProtocolVersion::TLSv1_2));
+        s.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        assert_eq!(read_to_end(&s).await.unwrap(), RESPONSE);
+
+        let s = connect(addr, "localhost", &settings).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let err = read_to_end(&s).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    });
+}

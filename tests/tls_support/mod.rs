@@ -155,8 +155,17 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// A server config presenting `leaf`; with `client_ca`, a client certificate from that CA
 /// is required.
 pub fn server_config(leaf: &Leaf, client_ca: Option<&Ca>) -> Arc<ServerConfig> {
+    server_config_versions(leaf, client_ca, rustls::DEFAULT_VERSIONS)
+}
+
+/// [`server_config`] limited to some TLS versions.
+pub fn server_config_versions(
+    leaf: &Leaf,
+    client_ca: Option<&Ca>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<ServerConfig> {
     let builder = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .unwrap();
     let builder = match client_ca {
         Some(ca) => {
