@@ -227,6 +227,34 @@ fn try_read_would_block_then_eof_after_peer_closes() {
 }
 
 #[test]
+fn eof_after_a_short_read_is_not_lost() {
+    // The peer sends a few bytes and closes at once: one event carries both "readable" and
+    // "read closed". A short read clears the readable flag; the sticky closed flag must
+    // still let the next read see end-of-stream instead of waiting for an edge that never
+    // comes.
+    let server = std::net::TcpListener::bind(any_port()).unwrap();
+    let addr = server.local_addr().unwrap();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = server.accept().unwrap();
+        s.write_all(b"abc").unwrap();
+    });
+    let lp = IoLoop::new();
+    let r = lp.run_sync_timeout(
+        async move {
+            let s = TcpStream::connect(addr).await.unwrap();
+            sleep(Duration::from_millis(50)).await; // data and FIN both arrive
+            let mut buf = [0u8; 64];
+            let n = s.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"abc");
+            s.read(&mut buf).await.unwrap()
+        },
+        Duration::from_secs(10),
+    );
+    assert_eq!(r, Ok(0), "end of stream seen after the short read");
+    t.join().unwrap();
+}
+
+#[test]
 fn listener_made_before_run_accepts_many_clients() {
     let lp = IoLoop::new();
     // Bound outside the loop: registration happens on first poll, on the running loop.

@@ -22,10 +22,10 @@
 //! 3. **Cross-thread queue.** Other threads cannot touch the loop's state (it is `Rc`/`RefCell`,
 //!    on purpose: no locks on the hot path). They push to one `Mutex`-protected queue and
 //!    wake the poll with a [`mio::Waker`] (an `eventfd`). We drain that queue now.
-//! 4. **Timers.** Timers live in one ordered map keyed by `(deadline, sequence number)`, so
-//!    equal deadlines fire first-in-first-out. Every timer whose deadline has passed is moved
-//!    to the ready queue (a `sleep` just wakes its task). A cancelled timer is simply removed
-//!    from the map, so cancelled timers cost no memory.
+//! 4. **Timers.** Timers live in one binary heap ordered by `(deadline, sequence number)`,
+//!    so equal deadlines fire first-in-first-out. Every timer whose deadline has passed is
+//!    moved to the ready queue (a `sleep` just wakes its task). A cancelled timer is freed at
+//!    once and its heap item swept later, so cancelled timers do not pile up.
 //! 5. **Run the ready queue.** Waking a task does not poll it on the spot: it appends the task
 //!    to a FIFO *ready queue* (same-thread wakes go straight into it; other threads go through
 //!    step 3). Now we run exactly the jobs that were in the queue when this step began: tasks
@@ -215,7 +215,7 @@ impl Inner {
             Some(Duration::ZERO)
         } else {
             self.timers
-                .borrow()
+                .borrow_mut()
                 .next_deadline()
                 .map(|at| at.saturating_duration_since(Instant::now()))
         };

@@ -83,13 +83,15 @@ impl TcpStream {
 
     /// Read into `buf`. `Ok(0)` means end of stream (or an empty `buf`).
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let len = buf.len();
         self.io
-            .poll_io(cx, Direction::Read, |mut s| s.read(&mut *buf))
+            .poll_stream_io(cx, Direction::Read, len, |mut s| s.read(&mut *buf))
     }
 
     /// Write some of `buf`; returns how much was written.
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))
+        self.io
+            .poll_stream_io(cx, Direction::Write, buf.len(), |mut s| s.write(buf))
     }
 
     /// Write some of `bufs` with one `writev` call.
@@ -98,8 +100,9 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
         self.io
-            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+            .poll_stream_io(cx, Direction::Write, len, |mut s| s.write_vectored(bufs))
     }
 
     /// Ready when a read may make progress (data, end of stream or an error).

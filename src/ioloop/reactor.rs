@@ -8,9 +8,17 @@
 //! - Each socket has an [`IoState`]: two readiness flags and the waker of whoever waits.
 //! - An event *sets* a flag and wakes the waiter. If nobody waits, the flag stays set, so
 //!   the next operation goes ahead: an edge is never forgotten.
-//! - An operation runs while the flag is set, and only a `WouldBlock` result *clears* it
-//!   (a short read does not: more data may have arrived meanwhile). After `WouldBlock`, the
-//!   kernel owes us a new edge, so waiting is safe.
+//! - An operation runs while the flag is set, and a `WouldBlock` result *clears* it. After
+//!   `WouldBlock`, the kernel owes us a new edge, so waiting is safe.
+//! - One refinement, for TCP streams only (tokio makes the same one): a read that returns
+//!   *fewer* bytes than asked for (or a write that takes fewer) has just seen the socket's
+//!   buffer run dry (or fill up), so it clears the flag too. That saves the extra `read`
+//!   that would only say `WouldBlock`: for a request/response protocol, one system call in
+//!   four. No wake-up can be lost by it: the kernel raises a fresh edge for every byte that
+//!   arrives after the edge we consumed, so anything that lands after our short read brings
+//!   its own event. (Not for UDP: a short datagram says nothing about the queue behind it.)
+//! - End of stream and errors are sticky: "read closed" and "write closed" flags are never
+//!   cleared, because no new edge will ever announce them again.
 //! - A socket is deregistered when dropped, so its token is never reused under it.
 //!
 //! New sockets start "ready" (optimistic): the first read or write is simply tried, which
@@ -35,6 +43,10 @@ use super::{Inner, IoLoop, WAKER_TOKEN};
 pub(crate) const READABLE: u8 = 0b01;
 /// Readiness flag: writing may succeed.
 pub(crate) const WRITABLE: u8 = 0b10;
+/// Sticky flag: the peer closed its side (or an error occurred); reads will not block.
+const READ_CLOSED: u8 = 0b100;
+/// Sticky flag: writing is over (or an error occurred); writes will not block.
+const WRITE_CLOSED: u8 = 0b1000;
 
 /// Which way an operation goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +60,14 @@ impl Direction {
         match self {
             Direction::Read => READABLE,
             Direction::Write => WRITABLE,
+        }
+    }
+
+    /// The bits that mean "an operation this way will not block".
+    fn ready_mask(self) -> u8 {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED,
+            Direction::Write => WRITABLE | WRITE_CLOSED,
         }
     }
 
@@ -178,11 +198,17 @@ impl Reactor {
                     continue;
                 };
                 let mut bits = 0;
-                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                if ev.is_readable() {
                     bits |= READABLE;
                 }
-                if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
+                if ev.is_read_closed() || ev.is_error() {
+                    bits |= READABLE | READ_CLOSED;
+                }
+                if ev.is_writable() {
                     bits |= WRITABLE;
+                }
+                if ev.is_write_closed() || ev.is_error() {
+                    bits |= WRITABLE | WRITE_CLOSED;
                 }
                 state.ready.set(state.ready.get() | bits);
                 if bits & READABLE != 0
@@ -271,7 +297,7 @@ impl<S: Source> PollEvented<S> {
     /// Ready when the `dir` flag is set; otherwise remember the waker.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         let reg = self.registration()?;
-        if reg.state.ready.get() & dir.bit() != 0 {
+        if reg.state.ready.get() & dir.ready_mask() != 0 {
             return Poll::Ready(Ok(()));
         }
         store_waker(&reg.state.wakers[dir.index()], cx.waker());
@@ -286,20 +312,38 @@ impl<S: Source> PollEvented<S> {
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let reg = self.registration()?;
-        let bit = dir.bit();
         loop {
-            if reg.state.ready.get() & bit == 0 {
+            if reg.state.ready.get() & dir.ready_mask() == 0 {
                 store_waker(&reg.state.wakers[dir.index()], cx.waker());
                 return Poll::Pending;
             }
             match op(&self.io.borrow()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    reg.state.ready.set(reg.state.ready.get() & !bit);
+                    reg.state.ready.set(reg.state.ready.get() & !dir.bit());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 r => return Poll::Ready(r),
             }
         }
+    }
+
+    /// Like `poll_io` for a stream read or write of `len` bytes: a partial transfer
+    /// (`0 < n < len`) also clears the flag (see the module docs for why that is safe).
+    pub(crate) fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        len: usize,
+        op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let r = self.poll_io(cx, dir, op);
+        if let Poll::Ready(Ok(n)) = r
+            && n > 0
+            && n < len
+        {
+            self.clear(dir);
+        }
+        r
     }
 
     /// Run `op` once without waiting; `WouldBlock` clears the flag and is returned.
