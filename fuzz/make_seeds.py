@@ -213,16 +213,46 @@ URL = {
     "empty": b"",
     "query-only": b"http://example.com?x",
     "backslash": b"http:\\\\example.com\\a",
-    # base, newline, reference: RFC 3986 5.4 examples
-    "join-normal": b"http://a/b/c/d;p?q\ng;x?y#s",
-    "join-abnormal": b"http://a/b/c/d;p?q\n../../../../g",
-    "join-dots": b"http://a/b/c/d;p?q\n./g/.",
-    "join-authority": b"http://a/b/c/d;p?q\n//g",
-    "join-query": b"http://a/b/c/d;p?q\n?y",
-    "join-empty": b"http://a/b/c/d;p?q\n",
-    "join-absolute": b"http://a/b\nhttps://[::1]:99/x",
-    "join-scheme-only": b"http://a/b/c/d;p?q\nhttp:g",
 }
+
+# Reference resolution: fuzz_url splits its input in two at a point derived from the first
+# byte ((b * 7919) % (len + 1), see squall::http::fuzzing) and joins the second part onto the
+# first. These seeds pad the base with a fragment (dropped by the parser) so that the split
+# falls exactly between base and reference. RFC 3986 5.4 examples, plus a few of our own.
+JOINS = {
+    "join-normal": (b"http://a/b/c/d;p?q", b"g;x?y#s"),
+    "join-abnormal": (b"http://a/b/c/d;p?q", b"../../../../g"),
+    "join-dots": (b"http://a/b/c/d;p?q", b"./g/."),
+    "join-dotdot": (b"http://a/b/c/d;p?q", b"g/../.."),
+    "join-authority": (b"http://a/b/c/d;p?q", b"//g"),
+    "join-query": (b"http://a/b/c/d;p?q", b"?y"),
+    "join-empty": (b"http://a/b/c/d;p?q", b""),
+    "join-absolute": (b"http://a/b", b"https://[::1]:99/x"),
+    "join-scheme-only": (b"http://a/b/c/d;p?q", b"http:g"),
+    "join-userinfo-base": (b"http://u:p@h:81/x/y", b"../z?q"),
+    "join-ipv6-base": (b"https://[2001:db8::1]:8443/a/", b"b/./c/../d"),
+    "join-absolute-path": (b"http://a/b/c", b"/../x/./y"),
+}
+
+
+def split_point(data):
+    return (data[0] * 7919) % (len(data) + 1) if data else 0
+
+
+def join_seed(base, ref):
+    """base + ref, padded (base fragment, or ref fragment, or an upper-case scheme, which the
+    parser lower-cases) so that fuzz_url splits exactly between the two."""
+    for upper in (False, True):
+        b0 = base[:4].upper() + base[4:] if upper else base
+        for pad in range(0, 4096):
+            for b, r in ((b0 + b"#" + b"f" * pad, ref), (b0, ref + (b"" if b"#" in ref else b"#") + b"f" * pad)):
+                if split_point(b + r) == len(b):
+                    return b + r
+    raise SystemExit(f"no padding puts the split between {base!r} and {ref!r}")
+
+
+for _name, (_base, _ref) in JOINS.items():
+    URL[_name] = join_seed(_base, _ref)
 
 GZIP = {
     "empty-member": gz(b""),
