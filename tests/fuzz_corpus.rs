@@ -16,8 +16,11 @@ use std::time::{Duration, Instant};
 
 use squall::http::fuzzing;
 
+/// A library entry point for a fuzzer: takes any bytes, must never panic.
+type FuzzFn = fn(&[u8]);
+
 /// The targets and the library function each one fuzzes.
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+const TARGETS: &[(&str, FuzzFn)] = &[
     ("response", fuzzing::fuzz_response),
     ("chunked", fuzzing::fuzz_chunked),
     ("url", fuzzing::fuzz_url),
@@ -69,7 +72,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs `f` on every file; returns one line per failing file (panic or hang).
-fn replay(f: fn(&[u8]), files: &[PathBuf]) -> Vec<String> {
+fn replay(f: FuzzFn, files: &[PathBuf]) -> Vec<String> {
     let mut failures = Vec::new();
     for file in files {
         let data = fs::read(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
