@@ -371,3 +371,54 @@ fn udp_send_recv_and_connected_mode() {
     )
     .expect("udp round trips");
 }
+
+#[test]
+fn l17_a_source_dropped_from_another_handler_loses_its_pending_event() {
+    // Two connections become readable in the same iteration. Whichever task runs first
+    // cancels the other one (dropping its stream): the other task must never run, the
+    // stream is deregistered, and nothing is woken for it later.
+    use std::cell::RefCell;
+    let server = std::net::TcpListener::bind(any_port()).unwrap();
+    let addr = server.local_addr().unwrap();
+    let lp = IoLoop::new();
+    let ran = Rc::new(RefCell::new(Vec::new()));
+    let (ran2, lp2) = (ran.clone(), lp.clone());
+    lp.run_sync_timeout(
+        async move {
+            let a = TcpStream::connect(addr).await.unwrap();
+            let b = TcpStream::connect(addr).await.unwrap();
+            let (mut sa, _) = server.accept().unwrap();
+            let (mut sb, _) = server.accept().unwrap();
+            let handles: Rc<RefCell<Vec<squall::ioloop::JoinHandle<()>>>> =
+                Rc::new(RefCell::new(Vec::new()));
+            for (me, name, s) in [(0usize, "a", a), (1, "b", b)] {
+                let (ran, hs) = (ran2.clone(), handles.clone());
+                let h = lp2.spawn(async move {
+                    let mut buf = [0u8; 8];
+                    // Clear the optimistic readiness first, so the read really waits.
+                    while s.try_read(&mut buf).is_ok() {}
+                    s.readable().await.unwrap();
+                    ran.borrow_mut().push(name);
+                    hs.borrow()[1 - me].cancel(); // the other one
+
+                    drop(s);
+                });
+                handles.borrow_mut().push(h);
+            }
+            sleep(Duration::from_millis(20)).await; // both are waiting
+            sa.write_all(b"x").unwrap();
+            sb.write_all(b"y").unwrap();
+            sleep(Duration::from_millis(50)).await;
+        },
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    assert_eq!(
+        ran.borrow().len(),
+        1,
+        "only one handler ran: {:?}",
+        ran.borrow()
+    );
+    assert_eq!(lp.stats().sockets, 0);
+    assert_eq!(lp.stats().tasks, 0);
+}

@@ -26,6 +26,8 @@
 //!    so equal deadlines fire first-in-first-out. Every timer whose deadline has passed is
 //!    moved to the ready queue (a `sleep` just wakes its task). A cancelled timer is freed at
 //!    once and its heap item swept later, so cancelled timers do not pile up.
+//!    Timers come *before* running the queue so that a task whose `sleep` just ended runs in
+//!    this same turn, not one extra poll later.
 //! 5. **Run the ready queue.** Waking a task does not poll it on the spot: it appends the task
 //!    to a FIFO *ready queue* (same-thread wakes go straight into it; other threads go through
 //!    step 3). Now we run exactly the jobs that were in the queue when this step began: tasks
@@ -286,6 +288,24 @@ impl Inner {
             }
         }
         self.reactor.close();
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Wakers and handles on other threads may outlive the loop: from now on what they
+        // send is dropped instead of piling up in a queue nobody drains.
+        let jobs = {
+            let mut q = match self.shared.remote.lock() {
+                Ok(q) => q,
+                Err(p) => p.into_inner(),
+            };
+            q.closed = true;
+            std::mem::take(&mut q.jobs)
+        };
+        drop(jobs);
+        // Tasks still here are dropped with the loop; tell their JoinHandles.
+        executor::abort_all(self.exec.take_all_tasks());
     }
 }
 
