@@ -1,1 +1,500 @@
-//! `net::dns` (being built).
+//! Name resolution off the loop.
+//!
+//! The loop thread must never block, and the system resolver (`getaddrinfo`) can block for
+//! seconds. So a lookup is handed to a small pool of worker threads, and the answer comes back
+//! through [`crate::ioloop::oneshot`], whose sender wakes the loop from any thread. The pool is
+//! shared by the whole process, started lazily (no thread exists until the first real lookup),
+//! holds at most [`MAX_RESOLVER_THREADS`] threads, and a thread that has been idle for
+//! [`RESOLVER_IDLE_EXIT`] exits.
+//!
+//! Two kinds of names never reach the pool: IP literals (`127.0.0.1`, `::1`, `[::1]`) are
+//! parsed in place, and `localhost` (and `*.localhost`) answers the loopback addresses at once,
+//! as RFC 6761 §6.3 asks of resolver libraries.
+//!
+//! Resolution is pluggable through the object-safe [`Resolver`] trait (Tornado's `resolver`
+//! option). [`HostnameMapping`] and [`MappedResolver`] implement Tornado's `hostname_mapping`:
+//! a host, or a host and port, is redirected to another target before resolving; what the
+//! request says in its `Host` header is the client's business and does not change.
+//!
+//! Dropping a resolve future never blocks: a lookup that has not started yet is skipped, one
+//! that is running finishes on its worker thread and its answer is thrown away.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use crate::ioloop;
+
+/// The future a [`Resolver`] returns: every address found for the name, in the order the
+/// resolver gave them (which is the order happy eyeballs starts from).
+pub type ResolveFuture = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>>>>;
+
+/// Turns a host name and port into socket addresses (Tornado's pluggable `Resolver`).
+///
+/// The trait is object-safe so a client can hold any resolver as `Rc<dyn Resolver>`. The
+/// returned future runs on the loop; an implementation that blocks must do its work elsewhere
+/// (as [`ThreadedResolver`] does). Errors should name the host, e.g.
+/// `failed to resolve example.invalid: ...`.
+pub trait Resolver {
+    /// Resolve `host` (a name, or an IP literal, IPv6 possibly in brackets) for `port`.
+    fn resolve(&self, host: &str, port: u16) -> ResolveFuture;
+}
+
+impl<R: Resolver + ?Sized> Resolver for Rc<R> {
+    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
+        (**self).resolve(host, port)
+    }
+}
+
+impl<R: Resolver + ?Sized> Resolver for Arc<R> {
+    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
+        (**self).resolve(host, port)
+    }
+}
+
+impl<R: Resolver + ?Sized> Resolver for Box<R> {
+    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
+        (**self).resolve(host, port)
+    }
+}
+
+/// The most worker threads the process-wide resolver pool runs at once. Further lookups queue.
+pub const MAX_RESOLVER_THREADS: usize = 4;
+
+/// How long a resolver thread waits for work before it exits.
+pub const RESOLVER_IDLE_EXIT: Duration = Duration::from_secs(10);
+
+/// The default resolver: the system's `getaddrinfo` (through std's [`ToSocketAddrs`]) on a
+/// small process-wide thread pool, with the answer delivered to the loop through
+/// [`ioloop::oneshot`].
+///
+/// IP literals and `localhost` are answered without touching the pool. All
+/// `ThreadedResolver` values share one pool, so creating many is free.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ThreadedResolver;
+
+impl ThreadedResolver {
+    /// A handle on the process-wide resolver pool (no thread is started until needed).
+    pub fn new() -> ThreadedResolver {
+        ThreadedResolver
+    }
+}
+
+impl Resolver for ThreadedResolver {
+    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
+        if let Some(answer) = resolve_without_lookup(host, port) {
+            return Box::pin(std::future::ready(answer));
+        }
+        let host = host.to_owned();
+        let (tx, rx) = ioloop::oneshot::<io::Result<Vec<SocketAddr>>>();
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let guard = CancelOnDrop(cancelled.clone());
+        let job_host = host.clone();
+        let job: Job = Box::new(move || {
+            // The future was dropped before a worker got to it: nobody wants the answer.
+            if cancelled.load(Ordering::Acquire) {
+                return;
+            }
+            let answer = lookup(&job_host, port);
+            // A receiver dropped in the meantime is fine: the answer is discarded.
+            let _ = tx.send(answer);
+        });
+        if let Err(e) = pool().submit(job) {
+            let err = io::Error::new(e.kind(), format!("failed to resolve {host}: {e}"));
+            return Box::pin(std::future::ready(Err(err)));
+        }
+        Box::pin(async move {
+            let _guard = guard;
+            match rx.await {
+                Ok(answer) => answer,
+                Err(_) => Err(io::Error::other(format!(
+                    "failed to resolve {host}: the resolver thread went away"
+                ))),
+            }
+        })
+    }
+}
+
+/// Marks a queued lookup as unwanted when its future is dropped (or completes).
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// Strip the brackets of an IPv6 literal (`[::1]` → `::1`); other text is returned as is.
+pub fn strip_brackets(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+/// Answer what needs no lookup: IP literals, `localhost`, `*.localhost` and the empty name
+/// (an error). `None` means a real lookup is needed.
+fn resolve_without_lookup(host: &str, port: u16) -> Option<io::Result<Vec<SocketAddr>>> {
+    let bare = strip_brackets(host);
+    if bare.is_empty() {
+        return Some(Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "failed to resolve '': empty host name",
+        )));
+    }
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Some(Ok(vec![SocketAddr::new(ip, port)]));
+    }
+    let name = bare.strip_suffix('.').unwrap_or(bare);
+    if is_localhost(name) {
+        return Some(Ok(vec![
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+        ]));
+    }
+    None
+}
+
+fn is_localhost(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "localhost" || lower.ends_with(".localhost")
+}
+
+/// The blocking lookup a worker thread runs. Errors name the host.
+fn lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    let bare = strip_brackets(host);
+    match (bare, port).to_socket_addrs() {
+        Ok(iter) => {
+            let mut addrs: Vec<SocketAddr> = Vec::new();
+            for a in iter {
+                if !addrs.contains(&a) {
+                    addrs.push(a);
+                }
+            }
+            if addrs.is_empty() {
+                Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("failed to resolve {host}: no addresses found"),
+                ))
+            } else {
+                Ok(addrs)
+            }
+        }
+        Err(e) => Err(io::Error::new(
+            e.kind(),
+            format!("failed to resolve {host}: {e}"),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker pool.
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+struct Pool {
+    state: Mutex<PoolState>,
+    work: Condvar,
+}
+
+#[derive(Default)]
+struct PoolState {
+    queue: VecDeque<Job>,
+    threads: usize,
+    idle: usize,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        state: Mutex::new(PoolState::default()),
+        work: Condvar::new(),
+    })
+}
+
+impl Pool {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // Jobs run outside the lock, so poisoning can only come from a bug in this file; the
+        // state stays consistent either way.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queue a job, starting a worker thread if none is free and the cap allows one.
+    fn submit(&'static self, job: Job) -> io::Result<()> {
+        let mut st = self.lock();
+        st.queue.push_back(job);
+        if st.queue.len() > st.idle && st.threads < MAX_RESOLVER_THREADS {
+            let spawned = std::thread::Builder::new()
+                .name("squall-resolver".into())
+                .spawn(move || self.worker());
+            match spawned {
+                Ok(_) => st.threads += 1,
+                Err(e) if st.threads == 0 => {
+                    // Nobody would ever run the job: take it back and report.
+                    st.queue.pop_back();
+                    return Err(e);
+                }
+                Err(_) => {} // the running workers will get to it
+            }
+        }
+        if st.idle > 0 {
+            self.work.notify_one();
+        }
+        Ok(())
+    }
+
+    fn worker(&self) {
+        loop {
+            let job = {
+                let mut st = self.lock();
+                loop {
+                    if let Some(job) = st.queue.pop_front() {
+                        break job;
+                    }
+                    st.idle += 1;
+                    let (guard, res) = self
+                        .work
+                        .wait_timeout(st, RESOLVER_IDLE_EXIT)
+                        .unwrap_or_else(|e| e.into_inner());
+                    st = guard;
+                    st.idle -= 1;
+                    if res.timed_out() && st.queue.is_empty() {
+                        st.threads -= 1;
+                        return;
+                    }
+                }
+            };
+            // A panicking lookup must not take the worker count down with it.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        }
+    }
+}
+
+/// How many resolver threads are alive right now (for tests and diagnostics).
+pub fn resolver_threads() -> usize {
+    pool().lock().threads
+}
+
+// ---------------------------------------------------------------------------------------------
+// hostname_mapping
+
+/// Tornado's `hostname_mapping`: redirect a host, or a host and port, to another target
+/// before resolving.
+///
+/// Keys are `"host"` or `"host:port"` (IPv6 in brackets: `"[::1]:8080"`); targets are
+/// `"addr"` or `"addr:port"`. A `host:port` key wins over a bare `host` key; a target without
+/// a port keeps the request's port. Host names compare case-insensitively. The `Host` header
+/// of the request is not this type's concern and keeps the original name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostnameMapping {
+    entries: Vec<(HostPort, HostPort)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct HostPort {
+    host: String,
+    port: Option<u16>,
+}
+
+impl HostPort {
+    fn parse(s: &str) -> HostPort {
+        let s = s.trim();
+        if let Some(rest) = s.strip_prefix('[') {
+            if let Some((inner, after)) = rest.split_once(']') {
+                let port = after.strip_prefix(':').and_then(|p| p.parse::<u16>().ok());
+                if after.is_empty() || port.is_some() {
+                    return HostPort {
+                        host: inner.to_ascii_lowercase(),
+                        port,
+                    };
+                }
+            }
+        } else if let Some((h, p)) = s.split_once(':') {
+            // Exactly one colon: a name or IPv4 with a port. More colons: a bare IPv6 literal.
+            if let (false, Ok(port)) = (p.contains(':'), p.parse::<u16>()) {
+                return HostPort {
+                    host: h.to_ascii_lowercase(),
+                    port: Some(port),
+                };
+            }
+        }
+        HostPort {
+            host: s.to_ascii_lowercase(),
+            port: None,
+        }
+    }
+}
+
+impl HostnameMapping {
+    /// An empty mapping.
+    pub fn new() -> HostnameMapping {
+        HostnameMapping::default()
+    }
+
+    /// Map `from` (`"host"` or `"host:port"`) to `to` (`"addr"` or `"addr:port"`). A later
+    /// entry for the same key replaces the earlier one.
+    pub fn insert(&mut self, from: &str, to: &str) {
+        let key = HostPort::parse(from);
+        let target = HostPort::parse(to);
+        if let Some(entry) = self.entries.iter_mut().find(|(k, _)| *k == key) {
+            entry.1 = target;
+        } else {
+            self.entries.push((key, target));
+        }
+    }
+
+    /// Whether no entry was added.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The target for `host` and `port`, or `None` when no entry matches.
+    pub fn lookup(&self, host: &str, port: u16) -> Option<(String, u16)> {
+        let host = strip_brackets(host).to_ascii_lowercase();
+        let exact = self
+            .entries
+            .iter()
+            .find(|(k, _)| k.port == Some(port) && k.host == host);
+        let any_port = || {
+            self.entries
+                .iter()
+                .find(|(k, _)| k.port.is_none() && k.host == host)
+        };
+        exact
+            .or_else(any_port)
+            .map(|(_, t)| (t.host.clone(), t.port.unwrap_or(port)))
+    }
+
+    /// `host` and `port` after the mapping (unchanged when no entry matches).
+    pub fn apply(&self, host: &str, port: u16) -> (String, u16) {
+        self.lookup(host, port)
+            .unwrap_or_else(|| (host.to_owned(), port))
+    }
+}
+
+/// A [`Resolver`] that applies a [`HostnameMapping`] and then asks an inner resolver.
+#[derive(Clone)]
+pub struct MappedResolver {
+    mapping: HostnameMapping,
+    inner: Rc<dyn Resolver>,
+}
+
+impl MappedResolver {
+    /// Wrap `inner`, redirecting names through `mapping` first.
+    pub fn new(mapping: HostnameMapping, inner: Rc<dyn Resolver>) -> MappedResolver {
+        MappedResolver { mapping, inner }
+    }
+
+    /// The mapping in use.
+    pub fn mapping(&self) -> &HostnameMapping {
+        &self.mapping
+    }
+}
+
+impl fmt::Debug for MappedResolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MappedResolver")
+            .field("mapping", &self.mapping)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Resolver for MappedResolver {
+    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
+        let (host, port) = self.mapping.apply(host, port);
+        self.inner.resolve(&host, port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_and_localhost_need_no_lookup() {
+        let v4 = resolve_without_lookup("127.0.0.1", 80).unwrap().unwrap();
+        assert_eq!(v4, vec!["127.0.0.1:80".parse().unwrap()]);
+        let v6 = resolve_without_lookup("[::1]", 443).unwrap().unwrap();
+        assert_eq!(v6, vec!["[::1]:443".parse().unwrap()]);
+        let v6 = resolve_without_lookup("::1", 1).unwrap().unwrap();
+        assert_eq!(v6, vec!["[::1]:1".parse().unwrap()]);
+        for name in ["localhost", "LOCALHOST", "localhost.", "app.localhost"] {
+            let l = resolve_without_lookup(name, 8080).unwrap().unwrap();
+            assert_eq!(l[0], "127.0.0.1:8080".parse().unwrap(), "{name}");
+            assert_eq!(l[1], "[::1]:8080".parse().unwrap(), "{name}");
+        }
+        assert!(resolve_without_lookup("example.com", 80).is_none());
+        assert!(resolve_without_lookup("localhost.example", 80).is_none());
+        let empty = resolve_without_lookup("", 80).unwrap().unwrap_err();
+        assert!(empty.to_string().contains("empty host name"));
+    }
+
+    #[test]
+    fn lookup_errors_name_the_host() {
+        // A name with a NUL byte is refused before any query leaves the machine, so this
+        // exercises the error path offline.
+        let err = lookup("bad\0name.invalid", 80).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("failed to resolve bad\0name.invalid: "),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn mapping_host_and_host_port() {
+        let mut m = HostnameMapping::new();
+        assert!(m.is_empty());
+        m.insert("www.example.com", "127.0.0.1");
+        m.insert("foo.example.com:8000", "127.0.0.1:9000");
+        m.insert("[::1]:80", "127.0.0.2");
+        m.insert("fe80::1", "[::1]:81");
+        assert_eq!(
+            m.apply("WWW.example.com", 8080),
+            ("127.0.0.1".to_owned(), 8080)
+        );
+        assert_eq!(
+            m.apply("foo.example.com", 8000),
+            ("127.0.0.1".to_owned(), 9000)
+        );
+        // The port-specific key does not match another port.
+        assert_eq!(
+            m.apply("foo.example.com", 8001),
+            ("foo.example.com".to_owned(), 8001)
+        );
+        assert_eq!(m.apply("[::1]", 80), ("127.0.0.2".to_owned(), 80));
+        assert_eq!(m.apply("::1", 80), ("127.0.0.2".to_owned(), 80));
+        assert_eq!(m.apply("fe80::1", 5), ("::1".to_owned(), 81));
+        assert_eq!(m.lookup("other", 1), None);
+    }
+
+    #[test]
+    fn mapping_exact_port_wins_and_later_insert_replaces() {
+        let mut m = HostnameMapping::new();
+        m.insert("h", "10.0.0.1");
+        m.insert("h:443", "10.0.0.2:4443");
+        assert_eq!(m.apply("h", 443), ("10.0.0.2".to_owned(), 4443));
+        assert_eq!(m.apply("h", 80), ("10.0.0.1".to_owned(), 80));
+        m.insert("h", "10.0.0.3");
+        assert_eq!(m.apply("h", 80), ("10.0.0.3".to_owned(), 80));
+    }
+
+    #[test]
+    fn host_port_parsing_edge_cases() {
+        let hp = HostPort::parse("name:notaport");
+        assert_eq!(hp.host, "name:notaport");
+        assert_eq!(hp.port, None);
+        let hp = HostPort::parse("[::1]");
+        assert_eq!((hp.host.as_str(), hp.port), ("::1", None));
+        let hp = HostPort::parse("[::1]:x");
+        assert_eq!(hp.host, "[::1]:x");
+        let hp = HostPort::parse(" Host.Example:65535 ");
+        assert_eq!((hp.host.as_str(), hp.port), ("host.example", Some(65535)));
+    }
+}

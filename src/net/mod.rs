@@ -1,4 +1,227 @@
-//! The `net` layer: TCP connects, DNS off the loop, TLS on the loop (being built).
+//! The `net` layer: everything between "a host name and a port" and "a byte stream the HTTP
+//! client can talk over".
+//!
+//! The client's policy code (`client/`) never touches a socket API directly. It asks this
+//! layer, in order:
+//!
+//! 1. [`dns`]: turn the host into addresses. Lookups run on a small thread pool, because
+//!    `getaddrinfo` blocks, and come back to the loop through a oneshot channel. IP literals
+//!    and `localhost` skip the pool. The [`dns::Resolver`] trait makes it pluggable, and
+//!    [`dns::HostnameMapping`] implements `hostname_mapping`.
+//! 2. [`connect`]: race the addresses with happy eyeballs (RFC 8305), binding the source
+//!    address first when `network_interface` is set, and honouring `allow_ipv6`. The winner
+//!    is an [`crate::ioloop::TcpStream`] registered with the loop.
+//! 3. [`tls`]: for `https`, wrap that stream in rustls.
+//!
+//! The result is a [`Stream`], plain or TLS, with one set of methods, so the HTTP code above
+//! does not care which it has. Timeouts are not applied here: the client wraps each step in
+//! [`crate::ioloop::timeout`] and names the phase that ran out.
+//!
+//! Nothing in this layer knows HTTP.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::task::{Context, Poll};
+
+use crate::ioloop::TcpStream;
+
 pub mod connect;
 pub mod dns;
 pub mod tls;
+
+pub use connect::{ConnectError, ConnectOptions, connect, parse_network_interface};
+pub use dns::{HostnameMapping, MappedResolver, Resolver, ThreadedResolver};
+
+/// A connected stream the client talks HTTP over: plain TCP or TLS on top of TCP.
+pub enum Stream {
+    /// `http`: the TCP stream itself.
+    Plain(TcpStream),
+    /// `https`: rustls over the TCP stream (boxed: the TLS state is large).
+    Tls(Box<tls::TlsStream>),
+}
+
+impl From<TcpStream> for Stream {
+    fn from(s: TcpStream) -> Stream {
+        Stream::Plain(s)
+    }
+}
+
+impl From<tls::TlsStream> for Stream {
+    fn from(s: tls::TlsStream) -> Stream {
+        Stream::Tls(Box::new(s))
+    }
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.is_tls() { "Tls" } else { "Plain" };
+        f.debug_struct("Stream")
+            .field("kind", &kind)
+            .field("peer", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+impl Stream {
+    /// Whether this is a TLS stream.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Stream::Tls(_))
+    }
+
+    /// The TCP stream underneath (the stream itself for `Plain`).
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref(),
+        }
+    }
+
+    /// Read some bytes into `buf`; `Ok(0)` is the end of the stream (for TLS, a clean
+    /// `close_notify`; a TCP close without one is an error there).
+    pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Stream::Plain(s) => s.poll_read(cx, buf),
+            Stream::Tls(s) => s.poll_read(cx, buf),
+        }
+    }
+
+    /// Write some of `buf`, returning how much was taken.
+    pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Stream::Plain(s) => s.poll_write(cx, buf),
+            Stream::Tls(s) => s.poll_write(cx, buf),
+        }
+    }
+
+    /// Write from several buffers at once (`writev` on plain TCP). TLS encrypts one buffer at
+    /// a time, so there it writes from the first non-empty buffer.
+    pub fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            Stream::Plain(s) => s.poll_write_vectored(cx, bufs),
+            Stream::Tls(s) => match bufs.iter().find(|b| !b.is_empty()) {
+                Some(b) => s.poll_write(cx, b),
+                None => Poll::Ready(Ok(0)),
+            },
+        }
+    }
+
+    /// Push out anything written but still buffered (TLS records); plain TCP has no buffer.
+    pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Stream::Plain(_) => Poll::Ready(Ok(())),
+            Stream::Tls(s) => s.poll_flush(cx),
+        }
+    }
+
+    /// Read some bytes into `buf`, waiting on the loop until some arrive (`Ok(0)`: end).
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf).await,
+            Stream::Tls(s) => s.read(buf).await,
+        }
+    }
+
+    /// Write all of `buf` (and, for TLS, flush it to the socket).
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.write_all(buf).await,
+            Stream::Tls(s) => s.write_all(buf).await,
+        }
+    }
+
+    /// Write all of `bufs` in order, using `writev` where the stream supports it.
+    pub async fn write_all_vectored(&mut self, bufs: &[&[u8]]) -> io::Result<()> {
+        let mut idx = 0; // first buffer not fully written
+        let mut off = 0; // bytes of bufs[idx] already written
+        while idx < bufs.len() {
+            if off == bufs[idx].len() {
+                idx += 1;
+                off = 0;
+                continue;
+            }
+            let slices: Vec<io::IoSlice<'_>> = std::iter::once(io::IoSlice::new(&bufs[idx][off..]))
+                .chain(bufs[idx + 1..].iter().map(|b| io::IoSlice::new(b)))
+                .collect();
+            let mut n = poll_fn(|cx| self.poll_write_vectored(cx, &slices)).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            while n > 0 && idx < bufs.len() {
+                let left = bufs[idx].len() - off;
+                if n >= left {
+                    n -= left;
+                    idx += 1;
+                    off = 0;
+                } else {
+                    off += n;
+                    n = 0;
+                }
+            }
+        }
+        poll_fn(|cx| self.poll_flush(cx)).await
+    }
+
+    /// Shut down one or both directions of the TCP stream (TLS: the TLS layer decides what
+    /// to send first, e.g. `close_notify`).
+    pub fn shutdown(&mut self, how: Shutdown) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.shutdown(how),
+            Stream::Tls(s) => s.shutdown(how),
+        }
+    }
+
+    /// The remote address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.tcp().peer_addr()
+    }
+
+    /// The local address (shows the `network_interface` binding).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.tcp().local_addr()
+    }
+
+    /// Read what the socket holds right now without waiting: `Ok(0)` means the peer closed,
+    /// `WouldBlock` that nothing is there, `Ok(n)` that bytes arrived.
+    ///
+    /// Meant for the pool's staleness check on an idle connection: only `WouldBlock` means
+    /// "still reusable". For TLS the raw TCP bytes are read (a `close_notify` or any other
+    /// record on an idle connection makes it unusable anyway), so after `Ok(n)` the stream
+    /// must be dropped.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tcp().try_read(buf)
+    }
+
+    /// Whether an idle connection can be reused: nothing arrived and the peer did not close.
+    /// Consumes what it finds, so a `false` stream must be dropped.
+    pub fn is_reusable(&self) -> bool {
+        let mut probe = [0u8; 1];
+        match self.try_read(&mut probe) {
+            Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+            Ok(_) => false,
+        }
+    }
+}
+
+/// Resolve `host` with `resolver` and connect with `opts`: the two steps the client runs for
+/// a new plain connection, as one call. The error is an `io::Error` whose text names the host
+/// (resolve) or every address tried (connect); use the steps separately to time them apart.
+pub async fn resolve_and_connect(
+    resolver: &dyn Resolver,
+    host: &str,
+    port: u16,
+    opts: &ConnectOptions,
+) -> io::Result<(TcpStream, SocketAddr)> {
+    let addrs = resolver.resolve(host, port).await?;
+    connect(&addrs, opts).await.map_err(|e| {
+        let kind = e
+            .first_error()
+            .map(|e| e.kind())
+            .unwrap_or(io::ErrorKind::NotFound);
+        io::Error::new(kind, e)
+    })
+}
