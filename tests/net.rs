@@ -248,7 +248,7 @@ fn connects_and_reports_the_winning_address() {
         let (stream, won) = connect(&[addr], &ConnectOptions::default()).await.unwrap();
         assert_eq!(won, addr);
         assert_eq!(stream.peer_addr().unwrap(), addr);
-        let mut s = Stream::from(stream);
+        let s = Stream::from(stream);
         s.write_all(b"ping").await.unwrap();
         let mut buf = [0u8; 4];
         let mut got = 0;
@@ -528,7 +528,7 @@ fn stream_write_all_vectored_sends_every_buffer_in_order() {
     let big = vec![b'z'; 3_000_000];
     let expected: Vec<u8> = [&b"head "[..], &big[..], &b" tail"[..]].concat();
     run(async move {
-        let mut s = Stream::from(
+        let s = Stream::from(
             connect(&[addr], &ConnectOptions::default())
                 .await
                 .unwrap()

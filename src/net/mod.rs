@@ -79,39 +79,36 @@ impl Stream {
 
     /// Read some bytes into `buf`; `Ok(0)` is the end of the stream (for TLS, a clean
     /// `close_notify`; a TCP close without one is an error there).
-    pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(s) => s.poll_read(cx, buf),
             Stream::Tls(s) => s.poll_read(cx, buf),
         }
     }
 
-    /// Write some of `buf`, returning how much was taken.
-    pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    /// Write some of `buf`, returning how much was taken. TLS may queue encrypted records:
+    /// follow a series of writes with [`poll_flush`](Stream::poll_flush).
+    pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(s) => s.poll_write(cx, buf),
             Stream::Tls(s) => s.poll_write(cx, buf),
         }
     }
 
-    /// Write from several buffers at once (`writev` on plain TCP). TLS encrypts one buffer at
-    /// a time, so there it writes from the first non-empty buffer.
+    /// Write from several buffers at once (`writev` on plain TCP, packed records on TLS).
     pub fn poll_write_vectored(
-        &mut self,
+        &self,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(s) => s.poll_write_vectored(cx, bufs),
-            Stream::Tls(s) => match bufs.iter().find(|b| !b.is_empty()) {
-                Some(b) => s.poll_write(cx, b),
-                None => Poll::Ready(Ok(0)),
-            },
+            Stream::Tls(s) => s.poll_write_vectored(cx, bufs),
         }
     }
 
-    /// Push out anything written but still buffered (TLS records); plain TCP has no buffer.
-    pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Push out anything written but still queued (TLS records); plain TCP queues nothing.
+    pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             Stream::Plain(_) => Poll::Ready(Ok(())),
             Stream::Tls(s) => s.poll_flush(cx),
@@ -119,7 +116,7 @@ impl Stream {
     }
 
     /// Read some bytes into `buf`, waiting on the loop until some arrive (`Ok(0)`: end).
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(s) => s.read(buf).await,
             Stream::Tls(s) => s.read(buf).await,
@@ -127,15 +124,20 @@ impl Stream {
     }
 
     /// Write all of `buf` (and, for TLS, flush it to the socket).
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
         match self {
             Stream::Plain(s) => s.write_all(buf).await,
             Stream::Tls(s) => s.write_all(buf).await,
         }
     }
 
-    /// Write all of `bufs` in order, using `writev` where the stream supports it.
-    pub async fn write_all_vectored(&mut self, bufs: &[&[u8]]) -> io::Result<()> {
+    /// Write all of `bufs` in order (say, a request head and its body) with as few syscalls
+    /// as possible (`writev`), and flush.
+    pub async fn write_all_vectored(&self, bufs: &[&[u8]]) -> io::Result<()> {
+        let s = match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => return s.write_all_vectored(bufs).await,
+        };
         let mut idx = 0; // first buffer not fully written
         let mut off = 0; // bytes of bufs[idx] already written
         while idx < bufs.len() {
@@ -147,7 +149,7 @@ impl Stream {
             let slices: Vec<io::IoSlice<'_>> = std::iter::once(io::IoSlice::new(&bufs[idx][off..]))
                 .chain(bufs[idx + 1..].iter().map(|b| io::IoSlice::new(b)))
                 .collect();
-            let mut n = poll_fn(|cx| self.poll_write_vectored(cx, &slices)).await?;
+            let mut n = poll_fn(|cx| s.poll_write_vectored(cx, &slices)).await?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
@@ -163,12 +165,26 @@ impl Stream {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Flush queued TLS records (nothing to do for plain TCP).
+    pub async fn flush(&self) -> io::Result<()> {
         poll_fn(|cx| self.poll_flush(cx)).await
     }
 
-    /// Shut down one or both directions of the TCP stream (TLS: the TLS layer decides what
-    /// to send first, e.g. `close_notify`).
-    pub fn shutdown(&mut self, how: Shutdown) -> io::Result<()> {
+    /// Close the write side cleanly: TLS sends `close_notify` and waits until it is written;
+    /// both then shut the socket's write side. Reading may go on.
+    pub async fn close(&self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.shutdown(Shutdown::Write),
+            Stream::Tls(s) => s.close().await,
+        }
+    }
+
+    /// Shut down one or both directions without waiting (TLS queues a `close_notify` first
+    /// and sends it if the socket takes it now).
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         match self {
             Stream::Plain(s) => s.shutdown(how),
             Stream::Tls(s) => s.shutdown(how),
@@ -185,19 +201,22 @@ impl Stream {
         self.tcp().local_addr()
     }
 
-    /// Read what the socket holds right now without waiting: `Ok(0)` means the peer closed,
-    /// `WouldBlock` that nothing is there, `Ok(n)` that bytes arrived.
+    /// Read what is there right now without waiting: `Ok(0)` means the peer closed,
+    /// `WouldBlock` that nothing is there, `Ok(n)` that (unexpected) data arrived.
     ///
-    /// Meant for the pool's staleness check on an idle connection: only `WouldBlock` means
-    /// "still reusable". For TLS the raw TCP bytes are read (a `close_notify` or any other
-    /// record on an idle connection makes it unusable anyway), so after `Ok(n)` the stream
-    /// must be dropped.
+    /// For the pool's staleness check on an idle connection, where only `WouldBlock` means
+    /// "still reusable". TLS housekeeping records (session tickets, key updates) are consumed
+    /// by the TLS layer and do not count as data.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.tcp().try_read(buf)
+        match self {
+            Stream::Plain(s) => s.try_read(buf),
+            Stream::Tls(s) => s.try_read(buf),
+        }
     }
 
-    /// Whether an idle connection can be reused: nothing arrived and the peer did not close.
-    /// Consumes what it finds, so a `false` stream must be dropped.
+    /// Whether an idle connection can be reused: nothing arrived and the peer did not close
+    /// (see [`try_read`](Stream::try_read)). Consumes what it finds, so a `false` stream must
+    /// be dropped.
     pub fn is_reusable(&self) -> bool {
         let mut probe = [0u8; 1];
         match self.try_read(&mut probe) {
