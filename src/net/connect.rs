@@ -132,6 +132,15 @@ pub fn parse_network_interface(s: &str) -> Result<IpAddr, InvalidNetworkInterfac
     })
 }
 
+/// The addresses as one sorted, comma-separated list (`10.0.0.1:80, [::1]:80`), as Tornado
+/// names them in `Timeout while connecting to ...` (E-05). IPv6 addresses are bracketed.
+pub fn describe_addrs(addrs: &[SocketAddr]) -> String {
+    let mut names: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+    names.sort();
+    names.dedup();
+    names.join(", ")
+}
+
 /// Order addresses per RFC 8305 §4: drop duplicates, then alternate families starting with
 /// the family of the first address. Each entry keeps its index in `addrs`.
 pub fn interleave(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
@@ -417,6 +426,13 @@ mod tests {
             vec![a("10.0.0.1:1"), a("[::1]:1"), a("10.0.0.2:1")]
         );
         assert!(interleave(&[]).is_empty());
+    }
+
+    #[test]
+    fn describe_addrs_sorts_and_brackets() {
+        let addrs = [a("[::1]:80"), a("10.0.0.1:80"), a("[::1]:80")];
+        assert_eq!(describe_addrs(&addrs), "10.0.0.1:80, [::1]:80");
+        assert_eq!(describe_addrs(&[]), "");
     }
 
     #[test]
