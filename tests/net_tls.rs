@@ -2,7 +2,6 @@
 //! and the clean close to `TlsStream`, against a blocking rustls server on a std thread
 //! (certificates made at test time by the TLS tests' support module). Loopback only.
 
-#[allow(dead_code)]
 mod tls_support;
 
 use std::io::{Read, Write};
