@@ -331,6 +331,30 @@ fn a_failed_attempt_starts_the_next_at_once() {
 }
 
 #[test]
+fn a_failure_while_another_attempt_hangs_starts_the_next_at_once() {
+    // bh starts at 0; refused starts after one delay and fails at once, which must start
+    // `good` right away, not one more delay later (RFC 8305 §5).
+    let hole = blackhole(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let refused = closed_port(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let (good, _peers) = echo_server(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let delay = Duration::from_millis(1500);
+    let opts = ConnectOptions {
+        attempt_delay: delay,
+        ..ConnectOptions::default()
+    };
+    let start = Instant::now();
+    let won = run(async move { connect(&[hole.addr, refused, good], &opts).await.unwrap().1 });
+    let took = start.elapsed();
+    assert_eq!(won, good);
+    assert!(took >= delay - Duration::from_millis(100), "took {took:?}");
+    // Waiting for a second delay would take 3 s.
+    assert!(
+        took < delay * 2 - Duration::from_millis(400),
+        "took {took:?}"
+    );
+}
+
+#[test]
 fn all_refused_lists_every_address() {
     // E-09: the OS error text, per address.
     let mut addrs = vec![
