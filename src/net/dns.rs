@@ -16,10 +16,11 @@
 //! a host, or a host and port, is redirected to another target before resolving; what the
 //! request says in its `Host` header is the client's business and does not change.
 //!
-//! Dropping a resolve future never blocks: a lookup that has not started yet is skipped, one
-//! that is running finishes on its worker thread and its answer is thrown away.
+//! Concurrent lookups of one name and port share a single `getaddrinfo` call. Dropping a
+//! resolve future never blocks: a lookup nobody waits for any more is skipped if it has not
+//! started, and one that is running finishes on its worker thread, its answer thrown away.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -96,17 +97,7 @@ impl Resolver for ThreadedResolver {
         let (tx, rx) = ioloop::oneshot::<io::Result<Vec<SocketAddr>>>();
         let cancelled = Arc::new(AtomicBool::new(false));
         let guard = CancelOnDrop(cancelled.clone());
-        let job_host = host.clone();
-        let job: Job = Box::new(move || {
-            // The future was dropped before a worker got to it: nobody wants the answer.
-            if cancelled.load(Ordering::Acquire) {
-                return;
-            }
-            let answer = lookup(&job_host, port);
-            // A receiver dropped in the meantime is fine: the answer is discarded.
-            let _ = tx.send(answer);
-        });
-        if let Err(e) = pool().submit(job) {
+        if let Err(e) = start_lookup(&host, port, Waiter { tx, cancelled }) {
             let err = io::Error::new(e.kind(), format!("failed to resolve {host}: {e}"));
             return Box::pin(std::future::ready(Err(err)));
         }
@@ -119,6 +110,71 @@ impl Resolver for ThreadedResolver {
                 ))),
             }
         })
+    }
+}
+
+/// One future waiting for a lookup.
+struct Waiter {
+    tx: ioloop::OneshotSender<io::Result<Vec<SocketAddr>>>,
+    cancelled: Arc<AtomicBool>,
+}
+
+type LookupKey = (String, u16);
+
+/// Lookups queued or running, by name and port, with everyone waiting for each: concurrent
+/// requests for one name (a burst of fetches to one host) share a single `getaddrinfo`.
+fn in_flight() -> MutexGuard<'static, HashMap<LookupKey, Vec<Waiter>>> {
+    static IN_FLIGHT: OnceLock<Mutex<HashMap<LookupKey, Vec<Waiter>>>> = OnceLock::new();
+    IN_FLIGHT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// Join the lookup of `host`:`port` in flight, or queue a new one on the pool.
+fn start_lookup(host: &str, port: u16, waiter: Waiter) -> io::Result<()> {
+    let key: LookupKey = (host.to_ascii_lowercase(), port);
+    let mut map = in_flight();
+    if let Some(waiters) = map.get_mut(&key) {
+        waiters.push(waiter);
+        return Ok(());
+    }
+    map.insert(key.clone(), vec![waiter]);
+    let job_key = key.clone();
+    let job: Job = Box::new(move || run_lookup(job_key));
+    // Submitting under the map's lock keeps the entry and its job in step; the pool's own
+    // lock is never held while taking this one.
+    if let Err(e) = pool().submit(job) {
+        map.remove(&key);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// The job a worker runs: skip the lookup if every waiter has gone, else look up and answer
+/// every waiter (those who joined while it ran included).
+fn run_lookup(key: LookupKey) {
+    {
+        let mut map = in_flight();
+        let wanted = map
+            .get(&key)
+            .is_some_and(|ws| ws.iter().any(|w| !w.cancelled.load(Ordering::Acquire)));
+        if !wanted {
+            map.remove(&key);
+            return;
+        }
+    }
+    #[cfg(test)]
+    tests::count_lookup(&key);
+    let answer = lookup(&key.0, key.1);
+    let waiters = in_flight().remove(&key).unwrap_or_default();
+    for w in waiters {
+        let copy = match &answer {
+            Ok(addrs) => Ok(addrs.clone()),
+            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+        };
+        // A receiver dropped in the meantime is fine: the answer is discarded.
+        let _ = w.tx.send(copy);
     }
 }
 
@@ -415,6 +471,48 @@ impl Resolver for MappedResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    static LOOKUPS: Mutex<Vec<LookupKey>> = Mutex::new(Vec::new());
+    /// Held by the test below while it queues its lookups, so none can finish early.
+    static GATE: Mutex<()> = Mutex::new(());
+    const SHARED_PORT: u16 = 47_113; // a port no other test uses: the key is ours alone
+
+    pub(super) fn count_lookup(key: &LookupKey) {
+        if key.1 == SHARED_PORT {
+            drop(GATE.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+        LOOKUPS.lock().unwrap().push(key.clone());
+    }
+
+    #[test]
+    fn concurrent_lookups_of_one_name_share_one_call() {
+        // "127.1" goes through getaddrinfo (Rust's parser refuses it) without any query.
+        const PORT: u16 = SHARED_PORT;
+        let lp = crate::ioloop::IoLoop::new();
+        let answers = lp.run_sync(async {
+            let gate = GATE.lock().unwrap();
+            let futs: Vec<_> = (0..16)
+                .map(|_| ThreadedResolver.resolve("127.1", PORT))
+                .collect();
+            drop(gate);
+            let mut out = Vec::new();
+            for f in futs {
+                out.push(f.await.unwrap());
+            }
+            out
+        });
+        for a in &answers {
+            assert_eq!(a, &vec![SocketAddr::from(([127, 0, 0, 1], PORT))]);
+        }
+        let calls = LOOKUPS
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|k| k.1 == PORT)
+            .count();
+        // All 16 were queued while the first lookup was held at the gate: they joined it.
+        assert_eq!(calls, 1);
+    }
 
     #[test]
     fn literals_and_localhost_need_no_lookup() {
