@@ -742,3 +742,60 @@ fn l03_unit_and_value_outputs_are_both_fine() {
     lp.run_sync(async {});
     assert_eq!(lp.run_sync(async { vec![1, 2] }), vec![1, 2]);
 }
+
+#[test]
+fn thread_safety_of_the_cross_thread_types() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<ioloop::LoopHandle>();
+    send::<ioloop::OneshotSender<Vec<u8>>>();
+    send::<ioloop::OneshotReceiver<Vec<u8>>>();
+    send_sync::<RunError>();
+    send_sync::<JoinError>();
+}
+
+#[test]
+fn tasks_woken_from_many_threads_all_complete() {
+    // Each task waits on a oneshot fed by another thread: the wakes arrive through the
+    // remote queue while the loop sleeps in poll or runs other tasks.
+    let lp = IoLoop::new();
+    let total = lp.run_sync_timeout(
+        async {
+            let mut handles = Vec::new();
+            let mut senders = Vec::new();
+            for i in 0..400u64 {
+                let (tx, rx) = oneshot::<u64>();
+                senders.push((i, tx));
+                handles.push(spawn(async move { rx.await.unwrap() }));
+            }
+            let mut threads = Vec::new();
+            // Hand the senders out to 4 threads.
+            let mut per_thread: Vec<Vec<(u64, ioloop::OneshotSender<u64>)>> =
+                (0..4).map(|_| Vec::new()).collect();
+            for (n, s) in senders.into_iter().enumerate() {
+                per_thread[n % 4].push(s);
+            }
+            for batch in per_thread {
+                threads.push(std::thread::spawn(move || {
+                    for (i, tx) in batch {
+                        if i % 50 == 0 {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                        tx.send(i).unwrap();
+                    }
+                }));
+            }
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.unwrap();
+            }
+            for t in threads {
+                t.join().unwrap();
+            }
+            sum
+        },
+        Duration::from_secs(60),
+    );
+    assert_eq!(total, Ok((0..400).sum::<u64>()));
+    assert_eq!(lp.stats().tasks, 0);
+}

@@ -58,6 +58,13 @@ impl TcpStream {
             match io.get_ref().peer_addr() {
                 Ok(_) => break,
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    if io.is_closed(Direction::Write) {
+                        // Hung up without a pending error: the attempt failed.
+                        return Err(io::Error::new(
+                            io::ErrorKind::ConnectionRefused,
+                            "connection closed while connecting",
+                        ));
+                    }
                     // Spurious edge: still connecting.
                     io.clear(Direction::Write);
                 }

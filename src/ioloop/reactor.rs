@@ -294,6 +294,17 @@ impl<S: Source> PollEvented<S> {
         }
     }
 
+    /// Has an event said this direction is over for good (hang-up, error)?
+    pub(crate) fn is_closed(&self, dir: Direction) -> bool {
+        let closed = match dir {
+            Direction::Read => READ_CLOSED,
+            Direction::Write => WRITE_CLOSED,
+        };
+        self.reg
+            .get()
+            .is_some_and(|r| r.state.ready.get() & closed != 0)
+    }
+
     /// Ready when the `dir` flag is set; otherwise remember the waker.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         let reg = self.registration()?;
