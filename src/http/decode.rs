@@ -346,8 +346,10 @@ impl ContentDecoder {
                         return Ok(i);
                     }
                     let word = |k: usize| {
-                        let b = self.scratch.get(k..k + 4).unwrap_or(&[0, 0, 0, 0]);
-                        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                        self.scratch
+                            .get(k..k + 4)
+                            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                            .map_or(0, u32::from_le_bytes)
                     };
                     let (crc, isize) = (word(0), word(4));
                     if crc != self.crc.sum() {
@@ -408,8 +410,9 @@ impl ContentDecoder {
             .map_err(|e| {
                 DecodeError::invalid(self.coding, e.message().unwrap_or("corrupt DEFLATE stream"))
             });
-        let used = usize::try_from(self.inflate.total_in() - before_in).unwrap_or(0);
-        let made = usize::try_from(self.inflate.total_out() - before_out).unwrap_or(0);
+        let used = usize::try_from(self.inflate.total_in().saturating_sub(before_in)).unwrap_or(0);
+        let made =
+            usize::try_from(self.inflate.total_out().saturating_sub(before_out)).unwrap_or(0);
         out.truncate(at + made.min(room));
         let status = status?;
         if self.coding == Coding::Gzip {
