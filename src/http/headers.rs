@@ -97,7 +97,7 @@ impl HttpHeaders {
             if whole {
                 out.push(v.to_string());
             } else {
-                split_list(v, &mut out);
+                out.extend(list_items(v).map(str::to_string));
             }
         }
         out
@@ -106,11 +106,8 @@ impl HttpHeaders {
     /// Whether `name` contains `token` as one of its list elements (case-insensitive), e.g.
     /// `has_token("Connection", "close")`.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.get_all(name).any(|v| {
-            let mut items = Vec::new();
-            split_list(v, &mut items);
-            items.iter().any(|i| i.eq_ignore_ascii_case(token))
-        })
+        self.get_all(name)
+            .any(|v| list_items(v).any(|i| i.eq_ignore_ascii_case(token)))
     }
 
     /// Appends a field line, keeping any earlier lines of the same name.
@@ -141,6 +138,44 @@ impl HttpHeaders {
             name: n0..n1,
             value: n1..v1,
         });
+    }
+
+    /// Builds a map from httparse's fields without copying them one by one: the whole head
+    /// block is copied once and the lines point into it. Returns `None` (use `add_raw`) when
+    /// the block is not ASCII (latin-1 needs decoding) or a value holds an obs-fold.
+    pub(crate) fn from_block(block: &[u8], fields: &[httparse::Header<'_>]) -> Option<HttpHeaders> {
+        if !block.is_ascii() {
+            return None;
+        }
+        // A head without obs-fold has one LF per field line plus the status line and the
+        // empty line; more LFs mean a fold (or leading empty lines): take the slow path.
+        // (Counted in u8 lanes per 128-byte chunk, which vectorises well.)
+        let newlines: usize = block
+            .chunks(128)
+            .map(|c| usize::from(c.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n'))))
+            .sum();
+        if newlines != fields.len() + 2 {
+            return None;
+        }
+        let text = std::str::from_utf8(block).ok()?;
+        let base = block.as_ptr() as usize;
+        let offset = |s: &[u8]| -> Option<std::ops::Range<usize>> {
+            let start = (s.as_ptr() as usize).checked_sub(base)?;
+            let end = start.checked_add(s.len())?;
+            (end <= block.len()).then_some(start..end)
+        };
+        let mut lines = Vec::with_capacity(fields.len());
+        for f in fields {
+            lines.push(Line {
+                name: offset(f.name.as_bytes())?,
+                value: offset(f.value)?,
+            });
+        }
+        Some(HttpHeaders {
+            buf: text.to_string(),
+            lines,
+            garbage: 0,
+        })
     }
 
     /// Replaces every line of `name` with one line holding `value`, at the position of the
@@ -297,36 +332,48 @@ impl HttpHeaders {
     }
 }
 
-/// Splits one list-valued field value at commas outside quoted strings (RFC 9110 §5.6.1,
-/// §5.6.4), trimming SP/HTAB and dropping empty elements.
-fn split_list(v: &str, out: &mut Vec<String>) {
-    let mut start = 0;
-    let mut in_quotes = false;
-    let mut escaped = false;
-    for (i, c) in v.char_indices() {
-        if in_quotes {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_quotes = false;
+/// The elements of one list-valued field value (RFC 9110 §5.6.1): split at commas outside
+/// quoted strings (§5.6.4), trimmed of SP/HTAB, empty elements dropped. Allocates nothing.
+pub fn list_items(v: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(v);
+    std::iter::from_fn(move || {
+        loop {
+            let s = rest?;
+            let mut in_quotes = false;
+            let mut escaped = false;
+            let mut cut = None;
+            for (i, c) in s.char_indices() {
+                if in_quotes {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        in_quotes = false;
+                    }
+                } else if c == '"' {
+                    in_quotes = true;
+                } else if c == ',' {
+                    cut = Some(i);
+                    break;
+                }
             }
-        } else if c == '"' {
-            in_quotes = true;
-        } else if c == ',' {
-            push_item(v.get(start..i).unwrap_or(""), out);
-            start = i + 1;
+            let item = match cut {
+                Some(i) => {
+                    rest = s.get(i + 1..);
+                    s.get(..i).unwrap_or("")
+                }
+                None => {
+                    rest = None;
+                    s
+                }
+            };
+            let t = item.trim_matches([' ', '\t']);
+            if !t.is_empty() {
+                return Some(t);
+            }
         }
-    }
-    push_item(v.get(start..).unwrap_or(""), out);
-}
-
-fn push_item(s: &str, out: &mut Vec<String>) {
-    let t = s.trim_matches([' ', '\t']);
-    if !t.is_empty() {
-        out.push(t.to_string());
-    }
+    })
 }
 
 /// Appends `bytes` to `s` decoded as latin-1 (every byte is the code point of the same

@@ -97,6 +97,15 @@ pub fn check_method_and_body(
 /// A header name must be a token; a value may hold no control character but HTAB, and only
 /// characters up to U+00FF (values go out as latin-1, R-22).
 pub fn validate_header(name: &str, value: &str) -> Result<(), RequestError> {
+    // Fast path: a token name and a value of visible ASCII, SP and HTAB.
+    if !name.is_empty()
+        && name.bytes().all(is_tchar)
+        && value
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) || b == b'\t')
+    {
+        return Ok(());
+    }
     if name.contains(['\r', '\n']) || value.contains(['\r', '\n']) {
         // R-23, Tornado's wording.
         return Err(RequestError::new(format!(
@@ -148,14 +157,33 @@ fn validate_target(target: &str) -> Result<(), RequestError> {
 /// Writes `name` in Http-Header-Case: each `-`-separated word capitalised.
 fn push_header_case(out: &mut Vec<u8>, name: &str) {
     let mut up = true;
-    for b in name.bytes() {
-        out.push(if up {
+    out.extend(name.bytes().map(|b| {
+        let c = if up {
             b.to_ascii_uppercase()
         } else {
             b.to_ascii_lowercase()
-        });
+        };
         up = b == b'-';
+        c
+    }));
+}
+
+/// Writes `n` in decimal (or, with `radix` 16, in upper-case hex) without allocating.
+fn push_number(out: &mut Vec<u8>, mut n: u64, radix: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        let d = (n % radix) as u8;
+        if let Some(slot) = digits.get_mut(i) {
+            *slot = if d < 10 { b'0' + d } else { b'A' + d - 10 };
+        }
+        n /= radix;
+        if n == 0 || i == 0 {
+            break;
+        }
     }
+    out.extend_from_slice(digits.get(i..).unwrap_or_default());
 }
 
 /// Writes a value as latin-1 (validated beforehand to be ≤ U+00FF).
@@ -231,7 +259,9 @@ pub fn write_head(
     match framing {
         BodyFraming::None => {}
         BodyFraming::Length(n) => {
-            out.extend_from_slice(format!("Content-Length: {n}\r\n").as_bytes());
+            out.extend_from_slice(b"Content-Length: ");
+            push_number(out, n, 10);
+            out.extend_from_slice(b"\r\n");
         }
         BodyFraming::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
     }
@@ -260,7 +290,8 @@ impl ChunkEncoder {
             return;
         }
         out.reserve(data.len() + 20);
-        out.extend_from_slice(format!("{:X}\r\n", data.len()).as_bytes());
+        push_number(out, data.len() as u64, 16);
+        out.extend_from_slice(b"\r\n");
         out.extend_from_slice(data);
         out.extend_from_slice(b"\r\n");
     }
@@ -420,6 +451,23 @@ mod tests {
         assert!(check_method_and_body("FOO", true, true).is_ok());
         assert!(check_method_and_body("GET", true, true).is_ok());
         assert!(check_method_and_body("F O", true, true).is_err());
+    }
+
+    #[test]
+    fn numbers() {
+        for (n, dec, hex) in [
+            (0, "0", "0"),
+            (9, "9", "9"),
+            (26, "26", "1A"),
+            (u64::MAX, "18446744073709551615", "FFFFFFFFFFFFFFFF"),
+        ] {
+            let mut out = Vec::new();
+            push_number(&mut out, n, 10);
+            assert_eq!(out, dec.as_bytes());
+            out.clear();
+            push_number(&mut out, n, 16);
+            assert_eq!(out, hex.as_bytes());
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@
 use std::fmt;
 
 use super::chunked::{ChunkedDecoder, ChunkedEvent, ChunkedLimits};
-use super::headers::{HttpHeaders, describe, locate_bad_line, snippet};
+use super::headers::{HttpHeaders, describe, list_items, locate_bad_line, snippet};
 
 /// What went wrong, coarsely: the CLI maps each kind to an exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -532,19 +532,26 @@ fn build_head(
     if reason.is_empty() {
         reason.push_str(reason_phrase(code));
     }
-    let bytes: usize = resp
-        .headers
-        .iter()
-        .map(|h| h.name.len() + h.value.len())
-        .sum();
-    let mut headers = HttpHeaders::with_capacity(resp.headers.len(), bytes);
-    for h in resp.headers.iter() {
-        if h.value.contains(&b'\n') {
-            headers.add_raw(h.name, &unfold(h.value));
-        } else {
-            headers.add_raw(h.name, h.value);
+    let block = buf.get(..n).unwrap_or(buf);
+    let headers = match HttpHeaders::from_block(block, resp.headers) {
+        Some(h) => h,
+        None => {
+            let bytes: usize = resp
+                .headers
+                .iter()
+                .map(|h| h.name.len() + h.value.len())
+                .sum();
+            let mut headers = HttpHeaders::with_capacity(resp.headers.len(), bytes);
+            for h in resp.headers.iter() {
+                if h.value.contains(&b'\n') {
+                    headers.add_raw(h.name, &unfold(h.value));
+                } else {
+                    headers.add_raw(h.name, h.value);
+                }
+            }
+            headers
         }
-    }
+    };
     Ok(ResponseHead {
         version,
         code,
@@ -730,8 +737,11 @@ impl ResponseParser {
         let take = input.len().min(room);
         let piece = input.get(..take).unwrap_or_default();
         self.head_buf.extend_from_slice(piece);
+        let had_status_line = self.scan.seen_line;
         self.scan.feed(piece);
-        if self.scan.hit {
+        // Parse when the head may be complete, and once when the status line is: a reply
+        // that is not HTTP at all is refused at once rather than when the peer gives up.
+        if self.scan.hit || (!had_status_line && self.scan.seen_line) {
             self.scan.hit = false;
             let start = self.pos.saturating_sub(old as u64);
             if let Some((n, head)) = parse_head_bytes(&self.head_buf, &self.limits, start)? {
@@ -782,9 +792,24 @@ impl ResponseParser {
             }
             return Ok(Event::Interim(head));
         }
+        // One pass over the fields for everything framing depends on.
+        let (mut has_te, mut has_cl, mut close, mut keep) = (false, false, false, false);
+        for (name, value) in h.iter() {
+            match name.len() {
+                10 if name.eq_ignore_ascii_case("connection") => {
+                    for token in list_items(value) {
+                        close |= token.eq_ignore_ascii_case("close");
+                        keep |= token.eq_ignore_ascii_case("keep-alive");
+                    }
+                }
+                14 if name.eq_ignore_ascii_case("content-length") => has_cl = true,
+                17 if name.eq_ignore_ascii_case("transfer-encoding") => has_te = true,
+                _ => {}
+            }
+        }
         self.keep_alive = match head.version {
-            Version::Http11 => !h.has_token("connection", "close"),
-            Version::Http10 => h.has_token("connection", "keep-alive"),
+            Version::Http11 => !close,
+            Version::Http10 => keep,
         };
         // §6.3 rule 1: HEAD, 204 and 304 have no body whatever the fields say (S-23, S-24,
         // S-25). A Content-Length there is still reported through the headers.
@@ -800,8 +825,8 @@ impl ResponseParser {
             return Ok(Event::Head(head));
         }
         // Rules 3 and 4: Transfer-Encoding.
-        if h.contains("transfer-encoding") {
-            if h.contains("content-length") {
+        if has_te {
+            if has_cl {
                 // S-10: a smuggling vector; refused rather than letting TE override.
                 return Err(malformed(
                     "Message with both Transfer-Encoding and Content-Length".to_string(),
@@ -837,7 +862,7 @@ impl ResponseParser {
             return Ok(Event::Head(head));
         }
         // Rule 5: Content-Length.
-        if let Some(n) = content_length(h)? {
+        if let Some(n) = if has_cl { content_length(h)? } else { None } {
             if let Some(max) = self.limits.max_body
                 && n > max
             {
@@ -872,6 +897,15 @@ impl ResponseParser {
                 ProtoErrorKind::NoResponse,
                 "Stream closed: connection closed before any response byte".to_string(),
             )),
+            State::Head
+                if let Err(e) = parse_head_bytes(
+                    &self.head_buf,
+                    &self.limits,
+                    self.pos.saturating_sub(self.head_buf.len() as u64),
+                ) =>
+            {
+                Err(e)
+            }
             State::Head => Err(ProtoError::new(
                 ProtoErrorKind::IncompleteHead,
                 format!(
@@ -1509,6 +1543,17 @@ mod tests {
             p.parse(&over).unwrap_err().kind,
             ProtoErrorKind::TooManyHeaders
         );
+    }
+
+    #[test]
+    fn bad_status_line_refused_without_waiting_for_the_head_end() {
+        let mut p = ResponseParser::new("GET", Limits::default());
+        assert_eq!(p.parse(b"HTTP/").unwrap(), (5, None));
+        let e = p.parse(b"2.0 200 OK\r\n").unwrap_err();
+        assert!(e.to_string().starts_with("Unexpected HTTP version"), "{e}");
+        // A bad header line cut short by a close is reported as what it is.
+        let e = err("GET", b"HTTP/1.1 200 OK\r\nBad Name: x\r\n", true);
+        assert!(e.starts_with("Malformed: invalid header name"), "{e}");
     }
 
     #[test]
