@@ -49,7 +49,7 @@ fn replay(method: &str, parts: &[&[u8]]) -> Outcome {
             rest = &rest[n..];
             match ev {
                 Some(Event::Head(h)) => {
-                    let coding = Coding::from_header(h.headers.get("content-encoding"));
+                    let coding = Coding::from_headers(&h.headers);
                     decoder = Some(ContentDecoder::new(coding, Some(MAX_BODY)));
                 }
                 Some(Event::Data(d)) => {

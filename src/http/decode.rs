@@ -20,6 +20,8 @@ use std::fmt;
 
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 
+use super::headers::{HttpHeaders, list_items};
+
 /// The most bytes one [`ContentDecoder::decode`] call appends.
 pub const MAX_OUT_PER_CALL: usize = 64 * 1024;
 
@@ -38,6 +40,20 @@ pub enum Coding {
 }
 
 impl Coding {
+    /// The coding of a response from all its `Content-Encoding` lines: decoded only when there
+    /// is exactly one coding in total and it is one we know; two lines (`gzip` twice), lists
+    /// and unknown codings pass through undecoded with their header (C-02, C-05).
+    pub fn from_headers(headers: &HttpHeaders) -> Coding {
+        let mut items = headers
+            .get_all("content-encoding")
+            .flat_map(list_items)
+            .filter(|c| !c.eq_ignore_ascii_case("identity"));
+        match (items.next(), items.next()) {
+            (Some(one), None) => Coding::from_header(Some(one)),
+            _ => Coding::Identity,
+        }
+    }
+
     /// The coding for a `Content-Encoding` value: gzip, x-gzip and deflate (any case, trimmed);
     /// anything else, lists included, is `Identity` and passes through undecoded (C-05).
     pub fn from_header(v: Option<&str>) -> Coding {
@@ -606,6 +622,17 @@ mod tests {
             assert_eq!(Coding::from_header(Some(v)), Coding::Identity, "{v}");
         }
         assert_eq!(Coding::from_header(None), Coding::Identity);
+        let h = |lines: &[&str]| -> HttpHeaders {
+            lines.iter().map(|v| ("Content-Encoding", *v)).collect()
+        };
+        assert_eq!(Coding::from_headers(&h(&["gzip"])), Coding::Gzip);
+        assert_eq!(Coding::from_headers(&h(&["identity, gzip"])), Coding::Gzip);
+        assert_eq!(
+            Coding::from_headers(&h(&["gzip", "gzip"])),
+            Coding::Identity
+        );
+        assert_eq!(Coding::from_headers(&h(&["gzip, br"])), Coding::Identity);
+        assert_eq!(Coding::from_headers(&h(&[])), Coding::Identity);
     }
 
     #[test]

@@ -39,7 +39,7 @@ fn drive_response(method: &str, limits: &Limits, parts: &[&[u8]]) {
                     rest = rest.get(n..).unwrap_or_default();
                     match &ev {
                         Some(Event::Head(h)) => {
-                            let coding = Coding::from_header(h.headers.get("content-encoding"));
+                            let coding = Coding::from_headers(&h.headers);
                             decoder = Some(ContentDecoder::new(coding, Some(1 << 16)));
                         }
                         Some(Event::Data(d)) => {

@@ -92,6 +92,8 @@ raw = raw.compress(body) + raw.flush()
 w('keep-alive.deflate-raw-body', OK.encode() + b'Content-Encoding: deflate\r\nContent-Length: %d\r\n\r\n' % len(raw)
   + raw, body)
 w('keep-alive.br-passes-through', OK + 'Content-Encoding: br\r\nContent-Length: 4\r\n\r\n\x0b\x01\x80\x03', '\x0b\x01\x80\x03')  # C-05
+w('keep-alive.gzip-twice-passes-through', OK.encode() + b'Content-Encoding: gzip\r\nContent-Encoding: gzip\r\n'
+  b'Content-Length: %d\r\n\r\n' % len(g) + g, g)  # C-05: two codings are a list
 w('keep-alive.coding-list-passes-through', OK + 'Content-Encoding: gzip, br\r\nContent-Length: 3\r\n\r\nabc', 'abc')  # C-05
 
 # --- limits ---------------------------------------------------------------------------------
