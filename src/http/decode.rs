@@ -600,6 +600,8 @@ mod tests {
         Ok(out)
     }
 
+    /// Decodes `input` whole, in pieces of 1, 2, 3, 7 and 64 bytes, and split in two at every
+    /// position (for inputs up to 2 KiB); every way must give the same result.
     fn all_steps(coding: Coding, input: &[u8]) -> Result<Vec<u8>, DecodeError> {
         let whole = decode_in_steps(coding, None, input, input.len());
         for step in [1, 2, 3, 7, 64] {
@@ -608,6 +610,24 @@ mod tests {
                 whole,
                 "step {step}"
             );
+        }
+        if input.len() <= 2048 {
+            for at in 0..=input.len() {
+                let (a, b) = input.split_at(at);
+                let mut d = ContentDecoder::new(coding, None);
+                let mut out = Vec::new();
+                let r = (|| {
+                    for mut rest in [a, b] {
+                        while !rest.is_empty() {
+                            let n = d.decode(rest, &mut out)?;
+                            rest = &rest[n..];
+                        }
+                    }
+                    d.finish(&mut out)?;
+                    Ok(out)
+                })();
+                assert_eq!(r, whole, "split at {at}");
+            }
         }
         whole
     }
