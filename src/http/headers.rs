@@ -144,17 +144,20 @@ impl HttpHeaders {
     /// block is copied once and the lines point into it. Returns `None` (use `add_raw`) when
     /// the block is not ASCII (latin-1 needs decoding) or a value holds an obs-fold.
     pub(crate) fn from_block(block: &[u8], fields: &[httparse::Header<'_>]) -> Option<HttpHeaders> {
-        if !block.is_ascii() {
-            return None;
+        // One pass: the OR of all bytes (non-ASCII shows in the top bit) and the number of
+        // LFs. A head without obs-fold has one LF per field line plus the status line and the
+        // empty line; more mean a fold (or leading empty lines): take the slow path. (u8
+        // lanes per 128-byte chunk vectorise well.)
+        let mut newlines = 0usize;
+        let mut high = 0u8;
+        for c in block.chunks(128) {
+            let (n, h) = c
+                .iter()
+                .fold((0u8, 0u8), |(n, h), &b| (n + u8::from(b == b'\n'), h | b));
+            newlines += usize::from(n);
+            high |= h;
         }
-        // A head without obs-fold has one LF per field line plus the status line and the
-        // empty line; more LFs mean a fold (or leading empty lines): take the slow path.
-        // (Counted in u8 lanes per 128-byte chunk, which vectorises well.)
-        let newlines: usize = block
-            .chunks(128)
-            .map(|c| usize::from(c.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n'))))
-            .sum();
-        if newlines != fields.len() + 2 {
+        if high >= 0x80 || newlines != fields.len() + 2 {
             return None;
         }
         let text = std::str::from_utf8(block).ok()?;

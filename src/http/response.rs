@@ -22,7 +22,7 @@
 use std::fmt;
 
 use super::chunked::{ChunkedDecoder, ChunkedEvent, ChunkedLimits};
-use super::headers::{HttpHeaders, describe, list_items, locate_bad_line, snippet};
+use super::headers::{HttpHeaders, describe, locate_bad_line, snippet};
 
 /// What went wrong, coarsely: the CLI maps each kind to an exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -137,7 +137,7 @@ impl fmt::Display for Version {
 pub struct ResponseHead {
     /// HTTP/1.0 or HTTP/1.1.
     pub version: Version,
-    /// The status code, 100-999.
+    /// The status code, 0-999 (three digits on the wire; RFC 9110 defines 100-599).
     pub code: u16,
     /// The server's reason phrase; the standard phrase (or `Unknown`) when it sent none (S-02).
     pub reason: String,
@@ -148,7 +148,7 @@ pub struct ResponseHead {
 impl ResponseHead {
     /// The status line as the header callback shows it: `HTTP/1.1 200 OK\r\n` (S-35).
     pub fn status_line(&self) -> String {
-        format!("{} {} {}\r\n", self.version, self.code, self.reason)
+        format!("{} {:03} {}\r\n", self.version, self.code, self.reason)
     }
 }
 
@@ -359,7 +359,7 @@ fn parse_head_bytes(
     buf: &[u8],
     limits: &Limits,
     offset: u64,
-) -> Result<Option<(usize, ResponseHead)>, ProtoError> {
+) -> Result<Option<(usize, ResponseHead, Framing)>, ProtoError> {
     let mut config = httparse::ParserConfig::default();
     config.allow_obsolete_multiline_headers_in_responses(true);
     let mut small = [httparse::EMPTY_HEADER; 32];
@@ -373,7 +373,8 @@ fn parse_head_bytes(
                 if n > limits.max_head_bytes {
                     return Err(head_too_large(limits));
                 }
-                return build_head(&resp, buf, n).map(|h| Some((n, h)));
+                let framing = Framing::of(resp.headers);
+                return build_head(&resp, buf, n).map(|h| Some((n, h, framing)));
             }
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) if resp.headers.len() < max => {
@@ -388,6 +389,39 @@ fn parse_head_bytes(
             }
             Err(e) => return Err(head_error(e, buf, offset)),
         }
+    }
+}
+
+/// What the framing decision needs from the fields, found in one pass over httparse's
+/// output (names compared by length first, no lookups in the map).
+#[derive(Clone, Copy, Debug, Default)]
+struct Framing {
+    transfer_encoding: bool,
+    content_length: bool,
+    close: bool,
+    keep_alive: bool,
+}
+
+impl Framing {
+    fn of(fields: &[httparse::Header<'_>]) -> Framing {
+        let mut f = Framing::default();
+        for h in fields {
+            match h.name.len() {
+                10 if h.name.eq_ignore_ascii_case("connection") => {
+                    for token in h.value.split(|&b| b == b',') {
+                        let t = token.trim_ascii();
+                        f.close |= t.eq_ignore_ascii_case(b"close");
+                        f.keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
+                    }
+                }
+                14 if h.name.eq_ignore_ascii_case("content-length") => f.content_length = true,
+                17 if h.name.eq_ignore_ascii_case("transfer-encoding") => {
+                    f.transfer_encoding = true;
+                }
+                _ => {}
+            }
+        }
+        f
     }
 }
 
@@ -511,13 +545,9 @@ fn build_head(
             )));
         }
     };
+    // Any three digits (S-01). Codes outside 100-599 are invalid in RFC 9110 §15, which asks
+    // a client to treat them as 5xx rather than refuse them; the caller sees the code as sent.
     let code = resp.code.unwrap_or(0);
-    if code < 100 {
-        return Err(malformed(format!(
-            "malformed status line {}: status code {code:03} is below 100",
-            snippet(status_line_of(buf))
-        )));
-    }
     let mut reason = String::new();
     match resp.reason {
         Some(r) if !r.is_empty() => reason.push_str(r),
@@ -639,9 +669,10 @@ impl ResponseParser {
                 let (n, head) = self.read_head(input)?;
                 match head {
                     None => Ok((n, None)),
-                    Some(head) => {
+                    Some((head, framing)) => {
                         let body_start = self.pos.saturating_add(n as u64);
-                        self.on_head(head, body_start).map(|ev| (n, Some(ev)))
+                        self.on_head(head, framing, body_start)
+                            .map(|ev| (n, Some(ev)))
                     }
                 }
             }
@@ -714,15 +745,18 @@ impl ResponseParser {
     }
 
     /// Reads (part of) a head. Consumes only the head's own bytes.
-    fn read_head(&mut self, input: &[u8]) -> Result<(usize, Option<ResponseHead>), ProtoError> {
+    fn read_head(
+        &mut self,
+        input: &[u8],
+    ) -> Result<(usize, Option<(ResponseHead, Framing)>), ProtoError> {
         let max = self.limits.max_head_bytes;
         if self.head_buf.is_empty() {
             if input.is_empty() {
                 return Ok((0, None));
             }
             // Fast path: the whole head is in this input; parse it in place.
-            if let Some((n, head)) = parse_head_bytes(input, &self.limits, self.pos)? {
-                return Ok((n, Some(head)));
+            if let Some((n, head, framing)) = parse_head_bytes(input, &self.limits, self.pos)? {
+                return Ok((n, Some((head, framing))));
             }
             if input.len() >= max {
                 return Err(head_too_large(&self.limits));
@@ -744,13 +778,14 @@ impl ResponseParser {
         if self.scan.hit || (!had_status_line && self.scan.seen_line) {
             self.scan.hit = false;
             let start = self.pos.saturating_sub(old as u64);
-            if let Some((n, head)) = parse_head_bytes(&self.head_buf, &self.limits, start)? {
+            if let Some((n, head, framing)) = parse_head_bytes(&self.head_buf, &self.limits, start)?
+            {
                 let used = n.checked_sub(old).ok_or_else(|| {
                     malformed("response head ended inside bytes already consumed".to_string())
                 })?;
                 self.head_buf.clear();
                 self.scan = HeadScan::default();
-                return Ok((used, Some(head)));
+                return Ok((used, Some((head, framing))));
             }
         }
         if self.head_buf.len() >= max {
@@ -764,6 +799,7 @@ impl ResponseParser {
     fn on_head(
         &mut self,
         head: ResponseHead,
+        f: Framing,
         body_start: u64,
     ) -> Result<Event<'static>, ProtoError> {
         let h = &head.headers;
@@ -773,7 +809,7 @@ impl ResponseParser {
                     "unexpected 101 Switching Protocols: no upgrade was requested".to_string(),
                 ));
             }
-            if h.contains("content-length") || h.contains("transfer-encoding") {
+            if f.content_length || f.transfer_encoding {
                 // S-21
                 return Err(malformed(format!(
                     "Response code {} cannot have body",
@@ -792,24 +828,9 @@ impl ResponseParser {
             }
             return Ok(Event::Interim(head));
         }
-        // One pass over the fields for everything framing depends on.
-        let (mut has_te, mut has_cl, mut close, mut keep) = (false, false, false, false);
-        for (name, value) in h.iter() {
-            match name.len() {
-                10 if name.eq_ignore_ascii_case("connection") => {
-                    for token in list_items(value) {
-                        close |= token.eq_ignore_ascii_case("close");
-                        keep |= token.eq_ignore_ascii_case("keep-alive");
-                    }
-                }
-                14 if name.eq_ignore_ascii_case("content-length") => has_cl = true,
-                17 if name.eq_ignore_ascii_case("transfer-encoding") => has_te = true,
-                _ => {}
-            }
-        }
         self.keep_alive = match head.version {
-            Version::Http11 => !close,
-            Version::Http10 => keep,
+            Version::Http11 => !f.close,
+            Version::Http10 => f.keep_alive,
         };
         // §6.3 rule 1: HEAD, 204 and 304 have no body whatever the fields say (S-23, S-24,
         // S-25). A Content-Length there is still reported through the headers.
@@ -825,8 +846,8 @@ impl ResponseParser {
             return Ok(Event::Head(head));
         }
         // Rules 3 and 4: Transfer-Encoding.
-        if has_te {
-            if has_cl {
+        if f.transfer_encoding {
+            if f.content_length {
                 // S-10: a smuggling vector; refused rather than letting TE override.
                 return Err(malformed(
                     "Message with both Transfer-Encoding and Content-Length".to_string(),
@@ -862,7 +883,11 @@ impl ResponseParser {
             return Ok(Event::Head(head));
         }
         // Rule 5: Content-Length.
-        if let Some(n) = if has_cl { content_length(h)? } else { None } {
+        if let Some(n) = if f.content_length {
+            content_length(h)?
+        } else {
+            None
+        } {
             if let Some(max) = self.limits.max_body
                 && n > max
             {
@@ -1385,6 +1410,7 @@ mod tests {
             ),
             (b"HTTP/1.0 599 \r\n\r\n", "head HTTP/1.0 599 Unknown"),
             (b"HTTP/1.1 999 Custom\r\n\r\n", "head HTTP/1.1 999 Custom"),
+            (b"HTTP/1.1 000 \r\n\r\n", "head HTTP/1.1 0 Unknown"),
             (
                 b"HTTP/1.1 200 Caf\xe9\r\n\r\n",
                 "head HTTP/1.1 200 Caf\u{e9}",
@@ -1438,7 +1464,6 @@ mod tests {
                 b"HTTP/1.1 200 OK\rX\r\n\r\n",
                 "CR without LF in status line at byte 15",
             ),
-            (b"HTTP/1.1 099 Low\r\n\r\n", "below 100"),
             (
                 b"ICY 200 OK\r\n\r\n",
                 "Unexpected HTTP version in status line at byte 0: \"I\"",
