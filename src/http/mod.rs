@@ -11,6 +11,8 @@
 //! - [`request`]: request heads out, and chunked request bodies (RFC 9112 §3, §7.1).
 //! - [`response`]: response heads, framing and bodies in (RFC 9112 §4-§7).
 //! - [`chunked`]: the chunked transfer coding decoder used by `response`.
+//! - [`decode`]: Content-Encoding (gzip, x-gzip, deflate) as a bounded stream.
+//! - [`fuzzing`]: entry points for the fuzz targets in `fuzz/` and the corpus replay.
 
 pub mod chunked;
 pub mod decode;

@@ -941,7 +941,7 @@ impl ResponseParser {
             State::Length(rem) if *rem > 0 => Err(ProtoError::new(
                 ProtoErrorKind::Incomplete,
                 format!(
-                    "Connection closed: body incomplete, {} of {} bytes received",
+                    "body incomplete: the connection closed after {} of {} bytes",
                     self.body_bytes,
                     self.content_length.unwrap_or(0)
                 ),
@@ -949,7 +949,7 @@ impl ResponseParser {
             State::Chunked(_) => Err(ProtoError::new(
                 ProtoErrorKind::Incomplete,
                 format!(
-                    "Connection closed: chunked body incomplete after {} bytes",
+                    "chunked body incomplete: the connection closed after {} bytes",
                     self.body_bytes
                 ),
             )),
@@ -1126,7 +1126,7 @@ mod tests {
         );
         assert_eq!(
             e,
-            "Incomplete: Connection closed: body incomplete, 3 of 5 bytes received"
+            "Incomplete: body incomplete: the connection closed after 3 of 5 bytes"
         );
     }
 

@@ -215,7 +215,7 @@ pub fn remove_dot_segments(path: &str) -> String {
 
 impl Url {
     /// Parses an absolute URL of any scheme. Only `http` and `https` are fetched; the client
-    /// refuses others with "Unsupported url scheme: <url>", so that the message can
+    /// refuses others with `Unsupported url scheme: <url>`, so that the message can
     /// name the scheme, which needs the URL parsed first.
     pub fn parse(s: &str) -> Result<Url, UrlError> {
         if s.is_empty() {
