@@ -799,3 +799,18 @@ fn tasks_woken_from_many_threads_all_complete() {
     assert_eq!(total, Ok((0..400).sum::<u64>()));
     assert_eq!(lp.stats().tasks, 0);
 }
+
+#[test]
+fn current_replaces_a_closed_thread_loop() {
+    std::thread::spawn(|| {
+        let first = IoLoop::current();
+        assert_eq!(first.run_sync(async { 1 }), 1);
+        first.close();
+        let second = IoLoop::current();
+        assert_ne!(first, second);
+        assert_eq!(second.run_sync(async { 2 }), 2);
+        assert_eq!(IoLoop::current(), second);
+    })
+    .join()
+    .unwrap();
+}

@@ -110,12 +110,18 @@ fn next_run_pure_function_edges() {
 
 #[test]
 fn l19_zero_period_is_refused() {
-    let e = PeriodicCallback::new(|| {}, Duration::ZERO).unwrap_err();
+    let e = PeriodicCallback::try_new(|| {}, Duration::ZERO).unwrap_err();
     assert_eq!(
         e.to_string(),
         "Periodic callback must have a positive callback_time"
     );
-    assert!(PeriodicCallback::new(|| {}, Duration::from_millis(1)).is_ok());
+    assert!(PeriodicCallback::try_new(|| {}, Duration::from_millis(1)).is_ok());
+    assert!(PeriodicCallback::try_new_async(|| async {}, Duration::ZERO).is_err());
+    // `new` treats a zero period as a programming error, with the same message.
+    let p = std::panic::catch_unwind(|| PeriodicCallback::new(|| {}, Duration::ZERO))
+        .expect_err("zero period panics");
+    let msg = p.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert_eq!(msg, "Periodic callback must have a positive callback_time");
 }
 
 #[test]
@@ -123,9 +129,10 @@ fn l25_runs_periodically_stop_cancels_and_is_running_reports() {
     let lp = IoLoop::new();
     let count = Rc::new(Cell::new(0u32));
     let c = count.clone();
-    let pc = Rc::new(
-        PeriodicCallback::new(move || c.set(c.get() + 1), Duration::from_millis(10)).unwrap(),
-    );
+    let pc = Rc::new(PeriodicCallback::new(
+        move || c.set(c.get() + 1),
+        Duration::from_millis(10),
+    ));
     assert!(!pc.is_running());
     let pc2 = pc.clone();
     let c2 = count.clone();
@@ -160,7 +167,6 @@ fn l25_a_panicking_callback_is_reported_and_the_schedule_continues() {
         },
         Duration::from_millis(5),
     )
-    .unwrap()
     .with_jitter(0.1);
     let c2 = count.clone();
     lp.run_sync_timeout(
@@ -195,8 +201,7 @@ fn l24_async_callback_runs_never_overlap() {
             }
         },
         Duration::from_millis(10),
-    )
-    .unwrap();
+    );
     let s2 = starts.clone();
     lp.run_sync_timeout(
         async move {
@@ -222,8 +227,7 @@ fn dropping_the_periodic_callback_stops_it() {
     let count = Rc::new(Cell::new(0u32));
     let c = count.clone();
     lp.run_sync(async move {
-        let pc =
-            PeriodicCallback::new(move || c.set(c.get() + 1), Duration::from_millis(5)).unwrap();
+        let pc = PeriodicCallback::new(move || c.set(c.get() + 1), Duration::from_millis(5));
         pc.start();
         drop(pc);
         sleep(Duration::from_millis(30)).await;

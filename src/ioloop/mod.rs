@@ -1,7 +1,7 @@
 //! The event loop: one thread, one `epoll` (through mio), many futures.
 //!
 //! squall does not use tokio. Everything asynchronous in the crate runs on this module's
-//! [`IoLoop`], a single-threaded reactor with a tiny executor and a timer map, shaped like
+//! [`IoLoop`], a single-threaded reactor with a tiny executor and a timer heap, shaped like
 //! Tornado's `IOLoop` (`IoLoop::current().run_sync(main)`, `add_callback`, `call_later`...).
 //! It knows nothing of HTTP.
 //!
@@ -16,9 +16,10 @@
 //!    buffer is allocated once and reused.
 //! 2. **Events → readiness → wakers.** Sockets are registered *edge-triggered*: the kernel
 //!    reports a change once, not a level over and over. So each socket keeps a little
-//!    readiness flag ("readable", "writable") that the event sets and that only an operation
-//!    ending in `WouldBlock` clears. An event that arrives while nobody waits is not lost: the
-//!    flag remembers it. If a task was waiting, its [`Waker`](std::task::Waker) is woken.
+//!    readiness flag ("readable", "writable") that the event sets and that an operation
+//!    ending in `WouldBlock` clears (see `reactor.rs` for the one safe refinement). An event
+//!    that arrives while nobody waits is not lost: the flag remembers it. If a task was
+//!    waiting, its [`Waker`](std::task::Waker) is woken.
 //! 3. **Cross-thread queue.** Other threads cannot touch the loop's state (it is `Rc`/`RefCell`,
 //!    on purpose: no locks on the hot path). They push to one `Mutex`-protected queue and
 //!    wake the poll with a [`mio::Waker`] (an `eventfd`). We drain that queue now.
@@ -35,7 +36,10 @@
 //!    waits for the next turn. That rule is what keeps a task that wakes itself forever from
 //!    starving sockets and timers: after every batch we go back to step 1.
 //!
-//! Then back to 1. A task woken *while* it is being polled is queued again (its "scheduled"
+//! Then back to 1. `run_sync(main)` is this same loop with one more step: whenever `main`'s
+//! waker fired during a turn, `main` is polled once more, and the loop ends when it is ready.
+//!
+//! A task woken *while* it is being polled is queued again (its "scheduled"
 //! flag is cleared just before the poll), so no wake-up is ever lost; a task woken twice
 //! before it runs is queued once.
 //!
@@ -49,7 +53,7 @@
 //! - `mod.rs` (this file): [`IoLoop`], [`LoopHandle`], the turn above, `run_sync`.
 //! - `executor.rs`: tasks, their wakers, the ready queue, [`JoinHandle`].
 //! - `reactor.rs`: mio registration, readiness flags, event dispatch.
-//! - `timer.rs`: the timer map, [`sleep`], [`timeout`].
+//! - `timer.rs`: the timer heap, [`sleep`], [`timeout`].
 //! - `net.rs`: [`TcpStream`], [`TcpListener`], [`UdpSocket`] on top of the reactor.
 //! - `periodic.rs`: [`PeriodicCallback`] and its schedule arithmetic.
 //! - `oneshot.rs`: a one-value channel whose sender works from any thread.
@@ -433,12 +437,20 @@ impl IoLoop {
     }
 
     /// The loop running on this thread; if none runs, this thread's own loop (made on first
-    /// use and kept for the thread's life).
+    /// use and kept for the thread's life, or until it is closed: then the next call makes a
+    /// fresh one).
     pub fn current() -> IoLoop {
         if let Some(l) = IoLoop::running() {
             return l;
         }
-        THREAD_LOOP.with(|t| t.borrow_mut().get_or_insert_with(IoLoop::new).clone())
+        THREAD_LOOP.with(|t| {
+            let mut t = t.borrow_mut();
+            // A closed thread loop is replaced: `current()` always returns a usable loop.
+            if t.as_ref().is_some_and(|l| l.is_closed()) {
+                *t = None;
+            }
+            t.get_or_insert_with(IoLoop::new).clone()
+        })
     }
 
     /// The loop running on this thread, if any.

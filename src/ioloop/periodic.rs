@@ -253,8 +253,20 @@ impl fmt::Debug for PeriodicCallback {
 }
 
 impl PeriodicCallback {
-    /// Call `f` every `period`. A zero period is refused (L-19).
-    pub fn new(
+    /// Call `f` every `period`.
+    ///
+    /// Panics with `Periodic callback must have a positive callback_time` if `period` is zero
+    /// (L-19; Tornado raises `ValueError`). Use [`try_new`](PeriodicCallback::try_new) when
+    /// the period comes from outside the program.
+    pub fn new(f: impl FnMut() + 'static, period: Duration) -> PeriodicCallback {
+        match PeriodicCallback::try_new(f, period) {
+            Ok(pc) => pc,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Call `f` every `period`; a zero period is an error (L-19).
+    pub fn try_new(
         f: impl FnMut() + 'static,
         period: Duration,
     ) -> Result<PeriodicCallback, PeriodicError> {
@@ -262,8 +274,19 @@ impl PeriodicCallback {
     }
 
     /// Call the async function `f` every `period`; a run's future finishes before the next
-    /// run is scheduled, so runs never overlap (L-24).
+    /// run is scheduled, so runs never overlap (L-24). Panics on a zero period, like `new`.
     pub fn new_async<Fut: Future<Output = ()> + 'static>(
+        f: impl FnMut() -> Fut + 'static,
+        period: Duration,
+    ) -> PeriodicCallback {
+        match PeriodicCallback::try_new_async(f, period) {
+            Ok(pc) => pc,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Like [`new_async`](PeriodicCallback::new_async), with a zero period an error.
+    pub fn try_new_async<Fut: Future<Output = ()> + 'static>(
         mut f: impl FnMut() -> Fut + 'static,
         period: Duration,
     ) -> Result<PeriodicCallback, PeriodicError> {
