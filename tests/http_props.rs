@@ -220,6 +220,40 @@ proptest! {
     }
 
     #[test]
+    fn decoder_always_progresses_or_fails(
+        body in proptest::collection::vec(any::<u8>(), 0..3000),
+        cut in any::<usize>(),
+        noise in proptest::collection::vec(any::<u8>(), 0..40),
+        deflate in any::<bool>(),
+    ) {
+        // C-12: a step that neither consumes nor produces is an error, never a spin. Feed
+        // valid data, then noise, and check every single call.
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut e, &body).unwrap();
+        let mut wire = e.finish().unwrap();
+        let coding = if deflate { Coding::Deflate } else { Coding::Gzip };
+        if deflate {
+            wire = wire[10..wire.len() - 8].to_vec(); // the raw DEFLATE stream
+        }
+        let cut = cut % (wire.len() + 1);
+        wire.truncate(cut);
+        wire.extend_from_slice(&noise);
+        let mut d = ContentDecoder::new(coding, None);
+        let mut out = Vec::new();
+        let mut rest = &wire[..];
+        while !rest.is_empty() {
+            out.clear();
+            match d.decode(rest, &mut out) {
+                Ok(n) => {
+                    prop_assert!(n > 0 || !out.is_empty(), "no progress without an error");
+                    rest = &rest[n..];
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    #[test]
     fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..600)) {
         fuzzing::fuzz_response(&data);
         fuzzing::fuzz_chunked(&data);

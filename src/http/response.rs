@@ -486,14 +486,14 @@ fn head_error(e: httparse::Error, buf: &[u8], offset: u64) -> ProtoError {
             (Some(b'\r'), _) => {
                 return malformed(format!(
                     "malformed status line: stray CR at byte {}",
-                    offset + leading as u64
+                    offset.saturating_add(leading as u64)
                 ));
             }
             _ => break,
         }
     }
     let head = buf.get(leading..).unwrap_or_default();
-    let at = |i: usize| offset + (leading + i) as u64;
+    let at = |i: usize| offset.saturating_add(leading.saturating_add(i) as u64);
     if let Some((i, what)) = status_line_fault(head) {
         let upto = head.get(..=i).unwrap_or(head);
         return malformed(format!(

@@ -681,6 +681,7 @@ mod tests {
         assert_eq!(u.username().as_deref(), Some("user"));
         assert_eq!(u.password(), None);
         assert_eq!(p("http://h/").username(), None);
+        // R-13: credentials are UTF-8 (percent-encoded on the wire), never normalised.
         let u = p("http://us\u{e9}r:p\u{a3}@h/");
         assert_eq!(u.username().as_deref(), Some("us\u{e9}r"));
         assert_eq!(u.password().as_deref(), Some("p\u{a3}"));
