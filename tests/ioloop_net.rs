@@ -422,3 +422,40 @@ fn l17_a_source_dropped_from_another_handler_loses_its_pending_event() {
     assert_eq!(lp.stats().sockets, 0);
     assert_eq!(lp.stats().tasks, 0);
 }
+
+#[test]
+fn is_read_ready_is_a_syscall_free_stale_check() {
+    let server = std::net::TcpListener::bind(any_port()).unwrap();
+    let addr = server.local_addr().unwrap();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = server.accept().unwrap();
+        s.write_all(b"response").unwrap();
+        go_rx.recv().unwrap();
+        drop(s); // the peer closes the idle connection
+    });
+    let lp = IoLoop::new();
+    lp.run_sync_timeout(
+        async move {
+            let s = TcpStream::connect(addr).await.unwrap();
+            let mut buf = [0u8; 64];
+            let n = s.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"response");
+            // A short read drained the socket: nothing new has arrived.
+            assert!(!s.is_read_ready());
+            sleep(Duration::from_millis(10)).await;
+            assert!(!s.is_read_ready(), "idle and healthy");
+            go_tx.send(()).unwrap();
+            // After the loop has seen the FIN, the flag says "look before reuse".
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while !s.is_read_ready() && std::time::Instant::now() < deadline {
+                sleep(Duration::from_millis(2)).await;
+            }
+            assert!(s.is_read_ready());
+            assert_eq!(s.try_read(&mut buf).unwrap(), 0, "end of stream");
+        },
+        Duration::from_secs(20),
+    )
+    .unwrap();
+    t.join().unwrap();
+}

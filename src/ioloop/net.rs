@@ -157,6 +157,17 @@ impl TcpStream {
         Ok(())
     }
 
+    /// A stale-connection check without a system call: `false` means no byte, end of stream
+    /// or error has arrived since a read last found the socket empty (the reactor would have
+    /// set the flag when the kernel reported it). `true` means "something may be there": a
+    /// pool should then confirm with [`try_read`](TcpStream::try_read) before reusing an idle
+    /// connection (the flag can also still be set from a read that filled its buffer
+    /// exactly). Events are taken in once per loop iteration, so a close that the kernel
+    /// saw after the loop last polled is not reflected yet, just as with `try_read`.
+    pub fn is_read_ready(&self) -> bool {
+        self.io.is_ready(Direction::Read)
+    }
+
     /// Read what is there without waiting: `WouldBlock` when nothing is. Always asks the
     /// kernel, so it sees a close that happened while the stream sat idle.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {

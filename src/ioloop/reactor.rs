@@ -294,6 +294,16 @@ impl<S: Source> PollEvented<S> {
         }
     }
 
+    /// Is the `dir` flag (or its sticky closed flag) set, i.e. would an operation be tried
+    /// rather than wait? No system call. An unregistered socket reports its initial flags.
+    pub(crate) fn is_ready(&self, dir: Direction) -> bool {
+        let bits = match self.reg.get() {
+            Some(r) => r.state.ready.get(),
+            None => self.initial,
+        };
+        bits & dir.ready_mask() != 0
+    }
+
     /// Has an event said this direction is over for good (hang-up, error)?
     pub(crate) fn is_closed(&self, dir: Direction) -> bool {
         let closed = match dir {
