@@ -18,3 +18,11 @@ pub mod escape;
 pub mod http;
 pub mod ioloop;
 pub mod net;
+
+pub use client::{
+    AsyncHttpClient, BodyWriter, ClientBuilder, ErrorKind, HttpClient, HttpError, HttpRequest,
+    HttpResponse, StreamingResponse, TimeInfo, TimeoutPhase,
+};
+pub use http::headers::HttpHeaders;
+pub use http::url::Url;
+pub use ioloop::IoLoop;

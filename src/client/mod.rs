@@ -1,1 +1,437 @@
-//! The `client` layer (being built).
+//! The product: [`AsyncHttpClient`], Tornado's `AsyncHTTPClient` on squall's own loop.
+//!
+//! ```no_run
+//! use squall::{AsyncHttpClient, IoLoop};
+//! IoLoop::current().run_sync(async {
+//!     let client = AsyncHttpClient::new();
+//!     let response = client.fetch("http://127.0.0.1:8000/").await?;
+//!     println!("{}", response.text()?);
+//!     Ok::<_, squall::HttpError>(())
+//! }).unwrap();
+//! ```
+//!
+//! # The life of a fetch
+//!
+//! `fetch(request)` does everything inside the future it returns — nothing is spawned:
+//!
+//! 1. **Prepare** ([`request`]): the client's `defaults` fill the request's unset fields, and
+//!    every rule is checked (scheme, method, body, headers, auth mode, source address). A bad
+//!    request fails now, before any I/O, with [`ErrorKind::InvalidRequest`].
+//! 2. **Queue** ([`queue`]): at most `max_clients` fetches are active; the rest wait in FIFO
+//!    order. The wait is bounded by `min(connect_timeout, request_timeout)`.
+//! 3. **Connect** ([`pool`], `connect`): the keep-alive pool gives an idle connection to the
+//!    same scheme, host, port and TLS settings (checked first: a connection the server closed
+//!    while idle is discarded), or the right to open one within the per-host limit. Opening
+//!    means hostname mapping, DNS on the resolver's threads (IP literals skip it), happy
+//!    eyeballs across the addresses, and TLS for https.
+//! 4. **Exchange** ([`exchange`]): the head (and a small body) leave in one write; the
+//!    response is parsed by the sans-IO core as bytes arrive, into the connection's own buffer.
+//! 5. **Redirects** ([`redirect`]): a 3xx that is followed has its body drained, the request is
+//!    rewritten by the rules (method, body, credentials), and step 3 repeats — in the same slot.
+//! 6. **Body**: decoded (gzip, deflate) within `max_body_size`, buffered, handed to a
+//!    `streaming_callback`, or pulled piece by piece with [`AsyncHttpClient::fetch_streaming`].
+//!    A connection whose response was read to its end and may be kept goes back to the pool.
+//!
+//! One deadline, `request_timeout` from the call to `fetch()`, covers all of it; when it fires,
+//! the error names the phase (`Timeout in request queue`, `Timeout while resolving <host>`,
+//! `Timeout while connecting to <addrs>`, `Timeout during TLS handshake with <addr>`,
+//! `Timeout during request`). Dropping the future aborts the fetch at once: its connection is
+//! closed and its slot goes to the next fetch in line. [`AsyncHttpClient::close`] fails every
+//! fetch in flight with a client-closed error.
+
+pub mod blocking;
+pub mod body;
+mod connect;
+pub mod error;
+mod exchange;
+mod fetch;
+pub mod pool;
+pub mod queue;
+pub mod redirect;
+pub mod request;
+pub mod response;
+pub mod streaming;
+mod tls;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+pub use blocking::HttpClient;
+pub use body::BodyWriter;
+pub use error::{ErrorKind, HttpError, TimeoutPhase};
+pub use request::HttpRequest;
+pub use response::{HttpResponse, TimeInfo};
+pub use streaming::StreamingResponse;
+
+use crate::net::dns::{Resolver, ThreadedResolver};
+use fetch::Ctx;
+
+/// Default `max_clients` (Tornado's).
+pub const DEFAULT_MAX_CLIENTS: usize = 10;
+/// Default `max_buffer_size`: 100 MiB (Tornado's); also the default `max_body_size`.
+pub const DEFAULT_MAX_BUFFER_SIZE: usize = 100 * 1024 * 1024;
+/// Default `max_header_size`: 64 KiB.
+pub const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
+/// Default per-host connection limit.
+pub const DEFAULT_MAX_PER_HOST: usize = 6;
+/// Default time an idle keep-alive connection is kept.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Size of one read: Tornado reads bodies in 64 KiB pieces.
+pub const READ_SIZE: usize = 64 * 1024;
+
+pub(crate) struct Config {
+    pub max_header_size: usize,
+    pub max_body_size: Option<u64>,
+    pub hostname_mapping: HashMap<String, String>,
+    pub defaults: Option<HttpRequest>,
+}
+
+pub(crate) struct Inner {
+    pub config: Config,
+    pub resolver: Rc<dyn Resolver>,
+    pub slots: queue::Slots,
+    pub pool: pool::Pool,
+    pub closed: Cell<bool>,
+    /// Wakers of the fetches in flight, so `close()` can fail them.
+    inflight: RefCell<Vec<Option<Waker>>>,
+    free: RefCell<Vec<usize>>,
+}
+
+impl Inner {
+    /// `hostname_mapping`: `host:port` first, then `host`; the target may carry its own port.
+    pub fn map_host(&self, host: &str, port: u16) -> (String, u16) {
+        let m = &self.config.hostname_mapping;
+        if m.is_empty() {
+            return (host.to_string(), port);
+        }
+        let target = m.get(&format!("{host}:{port}")).or_else(|| m.get(host));
+        match target {
+            None => (host.to_string(), port),
+            Some(t) => split_host_port(t, port),
+        }
+    }
+}
+
+/// `"addr"`, `"addr:port"`, `"[v6]"`, `"[v6]:port"` or a bare IPv6 literal.
+fn split_host_port(t: &str, default_port: u16) -> (String, u16) {
+    if let Some(rest) = t.strip_prefix('[') {
+        if let Some((h, tail)) = rest.split_once(']') {
+            let port = tail.strip_prefix(':').and_then(|p| p.parse().ok()).unwrap_or(default_port);
+            return (h.to_string(), port);
+        }
+    }
+    if t.matches(':').count() == 1 {
+        if let Some((h, p)) = t.rsplit_once(':') {
+            if let Ok(p) = p.parse() {
+                return (h.to_string(), p);
+            }
+        }
+    }
+    (t.to_string(), default_port)
+}
+
+/// An asynchronous HTTP/1.1 client with a keep-alive pool. Cheap to clone (the clones share
+/// the pool and the queue); lives on the thread (and loop) it is used on.
+#[derive(Clone)]
+pub struct AsyncHttpClient {
+    inner: Rc<Inner>,
+}
+
+impl Default for AsyncHttpClient {
+    fn default() -> Self {
+        AsyncHttpClient::new()
+    }
+}
+
+impl std::fmt::Debug for AsyncHttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncHttpClient")
+            .field("closed", &self.inner.closed.get())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures an [`AsyncHttpClient`].
+pub struct ClientBuilder {
+    max_clients: usize,
+    max_buffer_size: usize,
+    max_header_size: usize,
+    max_body_size: Option<u64>,
+    max_per_host: usize,
+    pool_idle_timeout: Duration,
+    hostname_mapping: HashMap<String, String>,
+    resolver: Option<Rc<dyn Resolver>>,
+    defaults: Option<HttpRequest>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            max_clients: DEFAULT_MAX_CLIENTS,
+            max_buffer_size: DEFAULT_MAX_BUFFER_SIZE,
+            max_header_size: DEFAULT_MAX_HEADER_SIZE,
+            max_body_size: None,
+            max_per_host: DEFAULT_MAX_PER_HOST,
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
+            hostname_mapping: HashMap::new(),
+            resolver: None,
+            defaults: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Fetches in flight at once; the rest wait in a FIFO queue (default 10).
+    pub fn max_clients(mut self, n: usize) -> Self {
+        self.max_clients = n.max(1);
+        self
+    }
+
+    /// The largest single read (default 100 MiB, reads are at most 64 KiB anyway); also the
+    /// default of `max_body_size`.
+    pub fn max_buffer_size(mut self, n: usize) -> Self {
+        self.max_buffer_size = n.max(1);
+        self
+    }
+
+    /// The largest response head, status line and headers (default 64 KiB).
+    pub fn max_header_size(mut self, n: usize) -> Self {
+        self.max_header_size = n.max(64);
+        self
+    }
+
+    /// The largest body, counted after decompression (default `max_buffer_size`).
+    pub fn max_body_size(mut self, n: u64) -> Self {
+        self.max_body_size = Some(n);
+        self
+    }
+
+    /// Connections per (scheme, host, port, TLS settings) at once (default 6).
+    pub fn max_per_host(mut self, n: usize) -> Self {
+        self.max_per_host = n.max(1);
+        self
+    }
+
+    /// How long an idle keep-alive connection is kept (default 60 s; zero disables
+    /// keep-alive: every connection is closed after its response).
+    pub fn pool_idle_timeout(mut self, d: Duration) -> Self {
+        self.pool_idle_timeout = d;
+        self
+    }
+
+    /// Connect to `to` whenever a URL names `host` (`"host"` or `"host:port"`; `to` is
+    /// `"addr"` or `"addr:port"`). `Host` and TLS keep the original name.
+    pub fn hostname_mapping(mut self, host: &str, to: &str) -> Self {
+        self.hostname_mapping.insert(host.to_ascii_lowercase(), to.to_string());
+        self
+    }
+
+    /// The DNS resolver (default: [`ThreadedResolver`], getaddrinfo on a small pool).
+    pub fn resolver(mut self, r: impl Resolver + 'static) -> Self {
+        self.resolver = Some(Rc::new(r));
+        self
+    }
+
+    /// Request fields used wherever a request leaves them unset.
+    pub fn defaults(mut self, d: HttpRequest) -> Self {
+        self.defaults = Some(d);
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> AsyncHttpClient {
+        let read = READ_SIZE.min(self.max_buffer_size);
+        AsyncHttpClient {
+            inner: Rc::new(Inner {
+                config: Config {
+                    max_header_size: self.max_header_size,
+                    max_body_size: Some(self.max_body_size.unwrap_or(self.max_buffer_size as u64)),
+                    hostname_mapping: self.hostname_mapping,
+                    defaults: self.defaults,
+                },
+                resolver: self.resolver.unwrap_or_else(|| Rc::new(ThreadedResolver::new())),
+                slots: queue::Slots::new(self.max_clients),
+                pool: pool::Pool::new(self.max_per_host, self.pool_idle_timeout, read),
+                closed: Cell::new(false),
+                inflight: RefCell::new(Vec::new()),
+                free: RefCell::new(Vec::new()),
+            }),
+        }
+    }
+}
+
+impl AsyncHttpClient {
+    /// A client with the default settings.
+    pub fn new() -> AsyncHttpClient {
+        ClientBuilder::default().build()
+    }
+
+    /// A builder for a configured client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Fetches `req` (a URL or an [`HttpRequest`]) and returns the whole response. A non-2xx
+    /// status is an [`ErrorKind::Http`] error carrying the response, unless the request says
+    /// `raise_error(false)`; transport errors are errors either way.
+    pub async fn fetch(&self, req: impl Into<HttpRequest>) -> Result<HttpResponse, HttpError> {
+        let original: HttpRequest = req.into();
+        let mut ctx = Ctx::new();
+        let prep = self.prepare(&original)?;
+        ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
+        let inner = &*self.inner;
+        let work = fetch::fetch_buffered(inner, prep, &ctx, &original);
+        let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
+        Guarded::new(&self.inner, timed).await.and_then(|r| r).and_then(|r| r)
+    }
+
+    /// Fetches `req` and returns once the final response head is in: the body is then pulled
+    /// with [`StreamingResponse::chunk`], and nothing more is read from the socket until it is
+    /// asked for (backpressure). The fetch keeps its slot and connection until the body is
+    /// read to its end or the response is dropped. A non-2xx status under `raise_error` is an
+    /// error carrying the response, with its body read whole.
+    pub async fn fetch_streaming(&self, req: impl Into<HttpRequest>) -> Result<StreamingResponse, HttpError> {
+        let original: HttpRequest = req.into();
+        let mut ctx = Ctx::new();
+        let prep = self.prepare(&original)?;
+        ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
+        let inner = &*self.inner;
+        let raise = prep.raise_error;
+        let work = async {
+            let (answer, slot) = fetch::run_to_answer(inner, prep, &ctx, &original).await?;
+            if raise && !(200..300).contains(&answer.head.code) {
+                let resp = fetch::finish_buffered(inner, answer, &ctx, &original).await?;
+                return fetch::judge(resp, true).map(|_| None);
+            }
+            Ok(Some((answer, slot)))
+        };
+        let result = {
+            let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
+            Guarded::new(&self.inner, timed).await
+        };
+        let (answer, slot) = result.and_then(|r| r).and_then(|r| r)?.expect("a 2xx answer");
+        Ok(StreamingResponse::new(self.inner.clone(), answer, slot, ctx))
+    }
+
+    /// Closes the client: idle connections are closed, fetches in flight fail with
+    /// [`ErrorKind::ClientClosed`], and later fetches fail at once. Idempotent.
+    pub fn close(&self) {
+        let inner = &self.inner;
+        if inner.closed.replace(true) {
+            return;
+        }
+        inner.pool.close();
+        let wakers: Vec<Waker> = inner.inflight.borrow_mut().iter_mut().filter_map(Option::take).collect();
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// Whether `close()` was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.get()
+    }
+
+    /// (open connections, idle connections) in the pool, over all hosts.
+    pub fn pool_counts(&self) -> (usize, usize) {
+        self.inner.pool.counts()
+    }
+
+    fn prepare(&self, original: &HttpRequest) -> Result<request::Prepared, HttpError> {
+        if self.inner.closed.get() {
+            return Err(HttpError::new(
+                ErrorKind::ClientClosed,
+                "fetch() called on closed AsyncHttpClient",
+            ));
+        }
+        let merged;
+        let effective = match &self.inner.config.defaults {
+            Some(d) => {
+                merged = original.with_defaults(d);
+                &merged
+            }
+            None => original,
+        };
+        request::prepare(effective, self.inner.config.max_body_size)
+    }
+}
+
+/// Runs a fetch's future unless the client is closed: `close()` wakes it, and it then ends
+/// with a client-closed error (dropping the inner future closes its connection).
+struct Guarded<'a, F> {
+    inner: &'a Rc<Inner>,
+    fut: Pin<&'a mut F>,
+    index: Option<usize>,
+}
+
+impl<'a, F: Future> Guarded<'a, F> {
+    fn new(inner: &'a Rc<Inner>, fut: Pin<&'a mut F>) -> Self {
+        Guarded { inner, fut, index: None }
+    }
+}
+
+impl<F: Future> Future for Guarded<'_, F> {
+    type Output = Result<F::Output, HttpError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if this.inner.closed.get() {
+            return Poll::Ready(Err(HttpError::closed()));
+        }
+        match this.fut.as_mut().poll(cx) {
+            Poll::Ready(v) => Poll::Ready(Ok(v)),
+            Poll::Pending => {
+                let mut list = this.inner.inflight.borrow_mut();
+                match this.index {
+                    Some(i) => {
+                        let slot = &mut list[i];
+                        if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                            *slot = Some(cx.waker().clone());
+                        }
+                    }
+                    None => {
+                        let i = match this.inner.free.borrow_mut().pop() {
+                            Some(i) => {
+                                list[i] = Some(cx.waker().clone());
+                                i
+                            }
+                            None => {
+                                list.push(Some(cx.waker().clone()));
+                                list.len() - 1
+                            }
+                        };
+                        this.index = Some(i);
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<F> Drop for Guarded<'_, F> {
+    fn drop(&mut self) {
+        if let Some(i) = self.index.take() {
+            self.inner.inflight.borrow_mut()[i] = None;
+            self.inner.free.borrow_mut().push(i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q11_mapping_targets() {
+        assert_eq!(split_host_port("127.0.0.1", 80), ("127.0.0.1".to_string(), 80));
+        assert_eq!(split_host_port("127.0.0.1:8080", 80), ("127.0.0.1".to_string(), 8080));
+        assert_eq!(split_host_port("[::1]:81", 80), ("::1".to_string(), 81));
+        assert_eq!(split_host_port("::1", 80), ("::1".to_string(), 80));
+        assert_eq!(split_host_port("other.example", 443), ("other.example".to_string(), 443));
+    }
+}

@@ -1,0 +1,107 @@
+//! Opening a connection for a hop: hostname mapping, DNS through the pluggable resolver
+//! (skipped for IP literals), happy-eyeballs TCP connect from `net`, then TLS for https.
+//!
+//! `connect_timeout` bounds the three together (DNS + TCP + TLS), and the request's overall
+//! deadline bounds them too; whichever comes first ends the attempt with an error that names
+//! the phase: `Timeout while resolving <host>`, `Timeout while connecting to <addrs>`,
+//! `Timeout during TLS handshake with <addr>`. A timed-out attempt is dropped, which closes
+//! its socket mid-handshake (E-06).
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use super::error::{ErrorKind, HttpError, TimeoutPhase};
+use super::fetch::{Ctx, Phase};
+use super::pool::{Conn, Permit};
+use super::request::Prepared;
+use super::Inner;
+use crate::net::connect::{connect, ConnectOptions};
+use crate::net::Stream;
+
+/// RFC 8305's recommended delay before the next connection attempt.
+pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+
+/// Runs `fut` until `deadline` (if any); on expiry, `on_timeout()` is the error.
+pub(crate) async fn until<F: Future>(
+    deadline: Option<Instant>,
+    fut: F,
+    on_timeout: impl FnOnce() -> HttpError,
+) -> Result<F::Output, HttpError> {
+    match deadline {
+        None => Ok(fut.await),
+        Some(at) => crate::ioloop::timeout_at(at, fut).await.map_err(|_| on_timeout()),
+    }
+}
+
+pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// Opens a connection for the current hop of `req`.
+pub(crate) async fn open(inner: &Inner, req: &Prepared, ctx: &Ctx, permit: Permit) -> Result<Conn, HttpError> {
+    let host = req.url.host();
+    let port = req.url.port();
+    let t0 = Instant::now();
+    let deadline = earliest(req.connect_timeout.map(|d| t0 + d), ctx.deadline);
+
+    let (target, target_port) = inner.map_host(host, port);
+    let mut addrs: Vec<SocketAddr> = match target.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, target_port)],
+        Err(_) => {
+            ctx.set_phase(Phase::Resolve(host.to_string()));
+            let lookup = inner.resolver.resolve(&target, target_port);
+            let res = until(deadline, lookup, || {
+                HttpError::timeout(TimeoutPhase::Resolve, format!("Timeout while resolving {host}"))
+            })
+            .await?;
+            let t1 = Instant::now();
+            ctx.timing.borrow_mut().dns += t1 - t0;
+            res.map_err(|e| {
+                HttpError::new(ErrorKind::Dns, format!("Could not resolve host {host}: {e}"))
+            })?
+        }
+    };
+    if !req.allow_ipv6 {
+        addrs.retain(|a| a.is_ipv4());
+    }
+    if addrs.is_empty() {
+        let why = if req.allow_ipv6 { "no addresses" } else { "no IPv4 address (allow_ipv6 is off)" };
+        let kind = if target.parse::<IpAddr>().is_ok() { ErrorKind::Connect } else { ErrorKind::Dns };
+        return Err(HttpError::new(kind, format!("Could not resolve host {host}: {why}")));
+    }
+
+    let t1 = Instant::now();
+    let opts = ConnectOptions {
+        bind: req.bind,
+        allow_ipv6: req.allow_ipv6,
+        attempt_delay: ATTEMPT_DELAY,
+    };
+    ctx.set_phase(Phase::Connect(addrs.clone()));
+    let attempt = connect(&addrs, &opts);
+    let (tcp, peer) = until(deadline, attempt, || HttpError::connect_timeout(&addrs))
+        .await?
+        .map_err(|e| {
+            HttpError::new(
+                ErrorKind::Connect,
+                format!("Could not connect to {host} port {port}: {e}"),
+            )
+        })?;
+    let _ = tcp.set_nodelay(true);
+    let t2 = Instant::now();
+    ctx.timing.borrow_mut().connect += t2 - t1;
+
+    let stream = if req.url.scheme() == "https" {
+        ctx.set_phase(Phase::Tls(peer));
+        let tls = super::tls::handshake(tcp, host, peer, req, deadline).await?;
+        ctx.timing.borrow_mut().tls += Instant::now() - t2;
+        tls
+    } else {
+        Stream::Plain(tcp)
+    };
+    Ok(inner.pool.conn(stream, peer, permit))
+}

@@ -1,0 +1,221 @@
+//! Why a fetch failed.
+//!
+//! Tornado has one exception type, `HTTPClientError`, with a `code` (599 when no response
+//! arrived), a `message` and an optional `response`. squall keeps that shape and adds a
+//! [`ErrorKind`] so a caller (the CLI, for one) can tell a refused connection from a timeout,
+//! or a server that sent 599 from a client-side failure, without parsing messages.
+//!
+//! Display follows Tornado: a status error reads `HTTP 404: Not Found`; every other error reads
+//! as its bare message (`Timeout during request`, `Stream closed`), and names what failed: the
+//! host, the addresses, the phase.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use super::response::HttpResponse;
+use crate::http::response::ProtoErrorKind;
+use crate::net::tls::TlsErrorKind;
+
+/// The code of an error that has no HTTP response behind it (Tornado's convention).
+pub const NO_RESPONSE_CODE: u16 = 599;
+
+/// Where a deadline ran out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimeoutPhase {
+    /// Waiting for a `max_clients` slot: `Timeout in request queue`.
+    Queue,
+    /// Resolving the host name: `Timeout while resolving <host>`.
+    Resolve,
+    /// TCP connect (every address attempted): `Timeout while connecting to <addrs>`.
+    Connect,
+    /// The TLS handshake: `Timeout during TLS handshake with <addr>`.
+    TlsHandshake,
+    /// Sending the request or receiving the response: `Timeout during request`.
+    Request,
+    /// No byte arrived within `idle_timeout`.
+    Idle,
+}
+
+/// What kind of failure an [`HttpError`] is. The CLI maps each kind to a curl exit code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The server answered with a non-2xx status (and `raise_error` was on); `code()` is the
+    /// status and `response()` the response.
+    Http,
+    /// The request breaks a rule (method, body, header, auth mode, ...); raised before any I/O.
+    InvalidRequest,
+    /// The URL does not parse.
+    MalformedUrl,
+    /// The URL (or a redirect's `Location`) is not http or https.
+    UnsupportedScheme,
+    /// A deadline ran out; the phase says which.
+    Timeout(TimeoutPhase),
+    /// The host name could not be resolved.
+    Dns,
+    /// Every address refused or was unreachable.
+    Connect,
+    /// TLS failed: handshake, certificate verification, or the certificate files.
+    Tls(TlsErrorKind),
+    /// The server's reply is malformed or breaks a limit of the protocol core.
+    Protocol(ProtoErrorKind),
+    /// The connection closed before any byte of the response (`Stream closed`).
+    ClosedBeforeResponse,
+    /// The connection closed in the middle of the response (`Connection closed`).
+    ClosedMidBody,
+    /// The connection was reset, or a read or write failed.
+    Reset,
+    /// The body is larger than `max_body_size` (counted after decompression).
+    BodyTooLarge,
+    /// The body's Content-Encoding could not be decoded.
+    Decompression,
+    /// A redirect chain needed more than `max_redirects` hops; `response()` is the last 3xx.
+    TooManyRedirects,
+    /// A streaming or header callback panicked, or a body producer failed.
+    Callback,
+    /// The client was closed (before or during the fetch).
+    ClientClosed,
+    /// `text()` or `json()` could not decode the body (charset, bad bytes, bad JSON).
+    Decode,
+}
+
+/// A failed fetch: a kind, a code (the status, or 599), a message and maybe a response.
+#[derive(Clone, Debug)]
+pub struct HttpError {
+    kind: ErrorKind,
+    code: u16,
+    message: String,
+    response: Option<Box<HttpResponse>>,
+}
+
+impl HttpError {
+    /// An error without a response (`code()` 599).
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> HttpError {
+        HttpError {
+            kind,
+            code: NO_RESPONSE_CODE,
+            message: message.into(),
+            response: None,
+        }
+    }
+
+    /// A status error (`HTTP <code>: <reason>`), carrying the response when there is one.
+    pub fn http(code: u16, reason: &str, response: Option<HttpResponse>) -> HttpError {
+        HttpError {
+            kind: ErrorKind::Http,
+            code,
+            message: reason.to_string(),
+            response: response.map(Box::new),
+        }
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The HTTP status, or 599 when no response came.
+    pub fn code(&self) -> u16 {
+        self.code
+    }
+
+    /// The response behind the error, if any (status errors, too many redirects).
+    pub fn response(&self) -> Option<&HttpResponse> {
+        self.response.as_deref()
+    }
+
+    /// Takes the response out of the error.
+    pub fn into_response(self) -> Option<HttpResponse> {
+        self.response.map(|b| *b)
+    }
+
+    /// The message: the reason phrase for status errors, the whole text otherwise.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether this is a timeout (any phase).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.kind, ErrorKind::Timeout(_))
+    }
+
+    pub(crate) fn with_response(mut self, response: HttpResponse) -> HttpError {
+        self.code = response.code;
+        self.response = Some(Box::new(response));
+        self
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> HttpError {
+        HttpError::new(ErrorKind::InvalidRequest, message)
+    }
+
+    pub(crate) fn closed() -> HttpError {
+        HttpError::new(ErrorKind::ClientClosed, "AsyncHttpClient was closed during fetch()")
+    }
+
+    pub(crate) fn timeout(phase: TimeoutPhase, message: impl Into<String>) -> HttpError {
+        HttpError::new(ErrorKind::Timeout(phase), message)
+    }
+
+    /// `Timeout while connecting to 10.0.0.1:80, [::1]:80` (sorted), or without addresses.
+    pub(crate) fn connect_timeout(addrs: &[SocketAddr]) -> HttpError {
+        if addrs.is_empty() {
+            return HttpError::timeout(TimeoutPhase::Connect, "Timeout while connecting");
+        }
+        let mut sorted = addrs.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        let list: Vec<String> = sorted.iter().map(|a| a.to_string()).collect();
+        HttpError::timeout(
+            TimeoutPhase::Connect,
+            format!("Timeout while connecting to {}", list.join(", ")),
+        )
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ErrorKind::Http => write!(f, "HTTP {}: {}", self.code, self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e01_status_error_displays_like_tornado() {
+        let e = HttpError::http(404, "Not Found", None);
+        assert_eq!(e.to_string(), "HTTP 404: Not Found");
+        assert_eq!(e.code(), 404);
+        assert_eq!(e.message(), "Not Found");
+        assert_eq!(e.kind(), &ErrorKind::Http);
+        let c = e.clone();
+        assert_eq!(c.to_string(), e.to_string());
+    }
+
+    #[test]
+    fn e02_transport_errors_display_bare_with_599() {
+        let e = HttpError::timeout(TimeoutPhase::Request, "Timeout during request");
+        assert_eq!(e.to_string(), "Timeout during request");
+        assert_eq!(e.code(), 599);
+        assert!(e.response().is_none());
+        assert!(e.is_timeout());
+    }
+
+    #[test]
+    fn e05_connect_timeout_lists_sorted_addresses() {
+        let a: SocketAddr = "[::1]:80".parse().unwrap();
+        let b: SocketAddr = "10.0.0.1:80".parse().unwrap();
+        let e = HttpError::connect_timeout(&[a, b]);
+        assert_eq!(e.to_string(), "Timeout while connecting to 10.0.0.1:80, [::1]:80");
+        assert_eq!(
+            HttpError::connect_timeout(&[]).to_string(),
+            "Timeout while connecting"
+        );
+    }
+}

@@ -1,0 +1,346 @@
+//! One request and its response on one connection: the only place where squall's client
+//! code meets a socket.
+//!
+//! Writing: the head is serialised by the sans-IO core (`http::request::write_head`) into the
+//! connection's reused write buffer; a small body is appended to it, so head and body leave in
+//! one `write` (one syscall, one TCP segment). A large body follows in a second write; a
+//! `body_producer` is polled right here, its output framed and flushed as the socket allows
+//! ([`super::body`]). With `expect_100_continue` the body waits for the server's `100`, for a
+//! final response (which is then the answer: the body is never sent, and the connection is not
+//! reused), or for about a second of silence, as curl does.
+//!
+//! Reading: bytes land in the connection's read buffer, the `ResponseParser` turns them into
+//! events. Body data is handed out as a range of that buffer — the parser does not copy it,
+//! and neither does this layer; only the consumer decides (append to the body, decode, give
+//! to a callback). Nothing is read until the consumer asks for the next event, which is what
+//! gives `fetch_streaming` its backpressure.
+
+use std::future::poll_fn;
+use std::io;
+use std::ops::Range;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use super::body::BodyWriter;
+use super::error::{ErrorKind, HttpError, TimeoutPhase};
+use super::pool::Conn;
+use super::request::ProducerFn;
+use crate::http::response::{Event, Limits, ProtoError, ProtoErrorKind, ResponseHead, ResponseParser};
+
+/// Bodies up to this size are copied behind the head and sent with it in one write.
+pub(crate) const COALESCE_BODY: usize = 64 * 1024;
+
+/// How long `expect_100_continue` waits for the server before sending the body anyway.
+pub(crate) const CONTINUE_WAIT: Duration = Duration::from_secs(1);
+
+/// What the parser said, with body data as a range of the connection's read buffer.
+pub(crate) enum Ev {
+    Interim(ResponseHead),
+    Head(ResponseHead),
+    Data(Range<usize>),
+    Trailers,
+    End { keep_alive: bool },
+}
+
+/// A failure of the exchange, and whether it is safe to retry on another connection: the
+/// request was not (fully) seen by the server as far as we can tell — no response byte came.
+pub(crate) struct Failure {
+    pub error: HttpError,
+    pub before_response: bool,
+}
+
+impl From<HttpError> for Failure {
+    fn from(error: HttpError) -> Failure {
+        Failure { error, before_response: false }
+    }
+}
+
+pub(crate) struct Exchange {
+    pub conn: Conn,
+    parser: ResponseParser,
+    /// Some response byte arrived.
+    pub got_bytes: bool,
+    pub first_byte_at: Option<Instant>,
+    idle_timeout: Option<Duration>,
+    /// Largest the read buffer may grow to hold one head.
+    max_buffer: usize,
+    eof: bool,
+    /// The body was not (fully) sent, or the exchange broke: never pool the connection.
+    pub must_close: bool,
+}
+
+impl Exchange {
+    pub fn new(conn: Conn, method: &str, limits: Limits, idle_timeout: Option<Duration>) -> Exchange {
+        let max_buffer = limits.max_head_bytes.saturating_mul(2).max(conn.rbuf.len());
+        Exchange {
+            conn,
+            parser: ResponseParser::new(method, limits),
+            got_bytes: false,
+            first_byte_at: None,
+            idle_timeout,
+            max_buffer,
+            eof: false,
+            must_close: false,
+        }
+    }
+
+    /// Whether the connection may go back to the pool after `End { keep_alive }`.
+    pub fn reusable(&self, keep_alive: bool) -> bool {
+        keep_alive && !self.must_close && !self.eof && self.conn.rpos == self.conn.rend
+    }
+
+    fn io_failure(&self, e: io::Error, writing: bool) -> Failure {
+        let before = !self.got_bytes;
+        let error = match e.kind() {
+            io::ErrorKind::UnexpectedEof if before => {
+                HttpError::new(ErrorKind::ClosedBeforeResponse, "Stream closed")
+            }
+            io::ErrorKind::UnexpectedEof => HttpError::new(
+                ErrorKind::ClosedMidBody,
+                format!("Connection closed: {e}"),
+            ),
+            _ => {
+                let what = if writing { "sending the request" } else { "receiving the response" };
+                HttpError::new(
+                    ErrorKind::Reset,
+                    format!("{e} while {what} (peer {})", self.conn.peer),
+                )
+            }
+        };
+        Failure { error, before_response: before }
+    }
+
+    fn proto_failure(&self, e: ProtoError) -> Failure {
+        let error = match e.kind {
+            ProtoErrorKind::BodyTooLarge => HttpError::new(ErrorKind::BodyTooLarge, e.to_string()),
+            ProtoErrorKind::Incomplete => {
+                HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {e}"))
+            }
+            kind => HttpError::new(ErrorKind::Protocol(kind), e.to_string()),
+        };
+        Failure { error, before_response: false }
+    }
+
+    /// Reads more bytes into the buffer; `Ok(0)` is EOF.
+    async fn read_more(&mut self) -> Result<usize, Failure> {
+        let c = &mut self.conn;
+        if c.rpos == c.rend {
+            c.rpos = 0;
+            c.rend = 0;
+        } else if c.rend == c.rbuf.len() && c.rpos > 0 {
+            c.rbuf.copy_within(c.rpos..c.rend, 0);
+            c.rend -= c.rpos;
+            c.rpos = 0;
+        }
+        if c.rend == c.rbuf.len() {
+            if c.rbuf.len() >= self.max_buffer {
+                return Err(Failure {
+                    error: HttpError::new(
+                        ErrorKind::Protocol(ProtoErrorKind::HeadTooLarge),
+                        "response head too large",
+                    ),
+                    before_response: false,
+                });
+            }
+            let n = (c.rbuf.len() * 2).min(self.max_buffer);
+            c.rbuf.resize(n, 0);
+        }
+        let result = match self.idle_timeout {
+            None => c.stream.read(&mut c.rbuf[c.rend..]).await,
+            Some(d) => match crate::ioloop::timeout(d, c.stream.read(&mut c.rbuf[c.rend..])).await {
+                Ok(r) => r,
+                Err(_) => {
+                    return Err(Failure {
+                        error: HttpError::timeout(
+                            TimeoutPhase::Idle,
+                            format!("Idle timeout: no data received for {d:?} (peer {})", c.peer),
+                        ),
+                        before_response: false,
+                    });
+                }
+            },
+        };
+        match result {
+            Ok(n) => {
+                if n > 0 {
+                    c.rend += n;
+                    if !self.got_bytes {
+                        self.got_bytes = true;
+                        self.first_byte_at = Some(Instant::now());
+                    }
+                }
+                Ok(n)
+            }
+            Err(e) => Err(self.io_failure(e, false)),
+        }
+    }
+
+    /// The next parser event, reading as needed.
+    pub async fn next(&mut self) -> Result<Ev, Failure> {
+        loop {
+            let c = &mut self.conn;
+            let input = &c.rbuf[c.rpos..c.rend];
+            let base = input.as_ptr() as usize;
+            let start = c.rpos;
+            match self.parser.parse(input) {
+                Ok((n, Some(ev))) => {
+                    let ev = match ev {
+                        Event::Data(s) => {
+                            let off = start + (s.as_ptr() as usize - base);
+                            Ev::Data(off..off + s.len())
+                        }
+                        Event::Interim(h) => Ev::Interim(h),
+                        Event::Head(h) => Ev::Head(h),
+                        Event::Trailers(_) => Ev::Trailers,
+                        Event::End { keep_alive } => Ev::End { keep_alive },
+                    };
+                    c.rpos += n;
+                    return Ok(ev);
+                }
+                Ok((n, None)) => {
+                    c.rpos += n;
+                    if n > 0 {
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    self.must_close = true;
+                    return Err(self.proto_failure(e));
+                }
+            }
+            if self.eof {
+                // parse() wants input after EOF was reported: the parser is confused.
+                self.must_close = true;
+                return Err(Failure {
+                    error: HttpError::new(ErrorKind::ClosedMidBody, "Connection closed"),
+                    before_response: !self.got_bytes,
+                });
+            }
+            if self.read_more().await? == 0 {
+                self.eof = true;
+                self.must_close = true;
+                if !self.got_bytes {
+                    return Err(Failure {
+                        error: HttpError::new(ErrorKind::ClosedBeforeResponse, "Stream closed"),
+                        before_response: true,
+                    });
+                }
+                return match self.parser.eof() {
+                    Ok(Event::End { keep_alive }) => Ok(Ev::End { keep_alive }),
+                    Ok(_) => Ok(Ev::End { keep_alive: false }),
+                    Err(e) => Err(self.proto_failure(e)),
+                };
+            }
+        }
+    }
+
+    /// Writes all of `self.conn.wbuf`.
+    pub async fn write_wbuf(&mut self) -> Result<(), Failure> {
+        let c = &self.conn;
+        match c.stream.write_all(&c.wbuf).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.must_close = true;
+                Err(self.io_failure(e, true))
+            }
+        }
+    }
+
+    /// Writes `data`.
+    pub async fn write(&mut self, data: &[u8]) -> Result<(), Failure> {
+        match self.conn.stream.write_all(data).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.must_close = true;
+                Err(self.io_failure(e, true))
+            }
+        }
+    }
+
+    /// Runs a body producer to its end, flushing its output as the socket allows.
+    pub async fn produce(&mut self, producer: &ProducerFn, declared: Option<u64>) -> Result<(), Failure> {
+        let (writer, shared) = BodyWriter::new(declared);
+        let mut fut = producer(writer);
+        let mut finished = false;
+        let stream = &self.conn.stream;
+        let outcome: Result<(), Result<io::Error, String>> = poll_fn(|cx| {
+            loop {
+                let mut progressed = false;
+                {
+                    let mut s = shared.borrow_mut();
+                    while !s.pending().is_empty() {
+                        match stream.poll_write(cx, s.pending()) {
+                            Poll::Ready(Ok(0)) => {
+                                return Poll::Ready(Err(Ok(io::ErrorKind::WriteZero.into())));
+                            }
+                            Poll::Ready(Ok(n)) => {
+                                s.advance(n);
+                                progressed = true;
+                            }
+                            Poll::Ready(Err(e)) => return Poll::Ready(Err(Ok(e))),
+                            Poll::Pending => break,
+                        }
+                    }
+                    if finished && s.pending().is_empty() {
+                        s.closed = true;
+                        return Poll::Ready(Ok(()));
+                    }
+                }
+                if !finished {
+                    let before = {
+                        let s = shared.borrow();
+                        s.buf.len() - s.sent
+                    };
+                    match fut.as_mut().poll(cx) {
+                        Poll::Ready(Ok(())) => {
+                            finished = true;
+                            progressed = true;
+                            let mut s = shared.borrow_mut();
+                            if let Some(limit) = s.declared {
+                                if s.written < limit {
+                                    let short = limit - s.written;
+                                    s.closed = true;
+                                    return Poll::Ready(Err(Err(format!(
+                                        "Tried to write {short} bytes less than Content-Length"
+                                    ))));
+                                }
+                            }
+                            if s.chunked {
+                                s.buf.extend_from_slice(b"0\r\n\r\n");
+                            }
+                        }
+                        Poll::Ready(Err(e)) => {
+                            shared.borrow_mut().closed = true;
+                            return Poll::Ready(Err(Err(format!("body_producer failed: {e}"))));
+                        }
+                        Poll::Pending => {
+                            let s = shared.borrow();
+                            if s.buf.len() - s.sent != before {
+                                progressed = true;
+                            }
+                        }
+                    }
+                }
+                if !progressed {
+                    return Poll::Pending;
+                }
+            }
+        })
+        .await;
+        shared.borrow_mut().closed = true;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(Ok(e)) => {
+                self.must_close = true;
+                Err(self.io_failure(e, true))
+            }
+            Err(Err(msg)) => {
+                self.must_close = true;
+                Err(Failure {
+                    error: HttpError::new(ErrorKind::Callback, msg),
+                    before_response: false,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,594 @@
+//! The life of one fetch, hop by hop (the driver behind `AsyncHttpClient::fetch`).
+//!
+//! 1. The request is merged with the client's defaults and checked ([`prepare`]); a bad one
+//!    fails here, before any I/O.
+//! 2. The fetch takes a `max_clients` slot, or waits in the FIFO queue for one (bounded by
+//!    `min(connect_timeout, request_timeout)` from `fetch()`: `Timeout in request queue`).
+//! 3. Each hop takes a connection from the pool (an idle one, or the right to open one, or a
+//!    wait for the host's limit), opens it if needed ([`super::connect`]), sends the request and
+//!    reads the response head ([`super::exchange`]). An idempotent request that fails on a
+//!    reused connection before any response byte is retried once on a new connection: the
+//!    server may have closed the idle connection just as we sent.
+//! 4. A redirect's body is drained (so the connection can be reused), the request is rewritten
+//!    ([`super::redirect`]) and the next hop starts — in the same slot.
+//! 5. The final body is read (decoded, bounded by `max_body_size`), the connection goes back to
+//!    the pool if it may be kept, and the response is built.
+//!
+//! All of it runs inside the caller's future: no task is spawned, no thread touched (DNS
+//! aside). One deadline — `request_timeout` from `fetch()` — covers every step; when it fires,
+//! the error names the phase the fetch was in. Dropping the future at any point drops the
+//! connection (closing it) and the slot (waking the next fetch in line).
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::time::{Instant, SystemTime};
+
+use super::connect::{self, earliest, until};
+use super::error::{ErrorKind, HttpError, TimeoutPhase};
+use super::exchange::{Ev, Exchange, Failure, COALESCE_BODY, CONTINUE_WAIT};
+use super::pool::{Grant, PoolKey};
+use super::queue::Slot;
+use super::redirect::{self, Decision, RedirectError};
+use super::request::{Body, HttpRequest, Prepared};
+use super::response::{HttpResponse, TimeInfo};
+use super::Inner;
+use crate::http::decode::{Coding, ContentDecoder};
+use crate::http::request::{write_head, BodyFraming};
+use crate::http::response::{Limits, ResponseHead, Version};
+
+/// Where a fetch is, for the message of a timeout.
+#[derive(Clone, Debug)]
+pub(crate) enum Phase {
+    Queue,
+    Resolve(String),
+    Connect(Vec<SocketAddr>),
+    Tls(SocketAddr),
+    Request,
+}
+
+/// Per-fetch bookkeeping shared by the steps.
+pub(crate) struct Ctx {
+    pub start: Instant,
+    pub start_time: SystemTime,
+    pub deadline: Option<Instant>,
+    pub phase: RefCell<Phase>,
+    pub timing: RefCell<TimeInfo>,
+    pub started_io: Cell<bool>,
+}
+
+impl Ctx {
+    pub fn new() -> Ctx {
+        Ctx {
+            start: Instant::now(),
+            start_time: SystemTime::now(),
+            deadline: None,
+            phase: RefCell::new(Phase::Queue),
+            timing: RefCell::new(TimeInfo::default()),
+            started_io: Cell::new(false),
+        }
+    }
+
+    pub fn set_phase(&self, p: Phase) {
+        *self.phase.borrow_mut() = p;
+    }
+
+    /// The error for the overall deadline, named after the current phase.
+    pub fn timeout_error(&self) -> HttpError {
+        match &*self.phase.borrow() {
+            Phase::Queue => HttpError::timeout(TimeoutPhase::Queue, "Timeout in request queue"),
+            Phase::Resolve(host) => {
+                HttpError::timeout(TimeoutPhase::Resolve, format!("Timeout while resolving {host}"))
+            }
+            Phase::Connect(addrs) => HttpError::connect_timeout(addrs),
+            Phase::Tls(addr) => HttpError::timeout(
+                TimeoutPhase::TlsHandshake,
+                format!("Timeout during TLS handshake with {addr}"),
+            ),
+            Phase::Request => HttpError::timeout(TimeoutPhase::Request, "Timeout during request"),
+        }
+    }
+
+    fn time_info(&self, first_byte_at: Option<Instant>) -> TimeInfo {
+        let now = Instant::now();
+        let mut t = *self.timing.borrow();
+        t.total = now - self.start;
+        t.first_byte = first_byte_at.map(|f| f.saturating_duration_since(self.start)).unwrap_or_default();
+        t
+    }
+}
+
+/// Waits for a `max_clients` slot (Q-02..Q-05).
+pub(crate) async fn take_slot(inner: &Inner, req: &Prepared, ctx: &Ctx) -> Result<Slot, HttpError> {
+    if let Some(s) = inner.slots.try_acquire() {
+        return Ok(s);
+    }
+    ctx.set_phase(Phase::Queue);
+    let queue_deadline = earliest(req.connect_timeout.map(|d| ctx.start + d), ctx.deadline);
+    let slot = until(queue_deadline, inner.slots.acquire(), || {
+        HttpError::timeout(TimeoutPhase::Queue, "Timeout in request queue")
+    })
+    .await?;
+    ctx.timing.borrow_mut().queue = Instant::now() - ctx.start;
+    Ok(slot)
+}
+
+fn pool_key(req: &Prepared) -> PoolKey {
+    let https = req.url.scheme() == "https";
+    PoolKey {
+        https,
+        host: req.url.host().to_string(),
+        port: req.url.port(),
+        tls: if https { Some(req.tls.clone()) } else { None },
+        bind: req.bind,
+    }
+}
+
+fn idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE")
+}
+
+pub(crate) fn limits(inner: &Inner, req: &Prepared) -> Limits {
+    Limits {
+        max_head_bytes: inner.config.max_header_size,
+        max_body: req.max_body_size,
+        ..Limits::default()
+    }
+}
+
+/// One hop up to the final response head: a connection, the request, the head.
+/// Returns the exchange (positioned at the body), the head and any 1xx heads.
+async fn run_hop(
+    inner: &Inner,
+    req: &Prepared,
+    ctx: &Ctx,
+) -> Result<(Exchange, ResponseHead, Vec<ResponseHead>), HttpError> {
+    let key = pool_key(req);
+    let mut allow_idle = true;
+    loop {
+        let checkout = inner.pool.checkout(key.clone(), allow_idle);
+        ctx.set_phase(Phase::Queue);
+        let grant = checkout.await;
+        let (conn, reused) = match grant {
+            Grant::Conn(c) => (c, true),
+            Grant::Open(permit) => {
+                ctx.started_io.set(true);
+                (connect::open(inner, req, ctx, permit).await?, false)
+            }
+        };
+        ctx.started_io.set(true);
+        ctx.set_phase(Phase::Request);
+        let mut ex = Exchange::new(conn, &req.method, limits(inner, req), req.idle_timeout);
+        let mut interim = Vec::new();
+        match send_and_read_head(&mut ex, req, &mut interim).await {
+            Ok(head) => return Ok((ex, head, interim)),
+            Err(f) => {
+                let replayable = !matches!(req.body, Body::Producer(_));
+                if reused && allow_idle && f.before_response && replayable && idempotent(&req.method) {
+                    allow_idle = false;
+                    continue;
+                }
+                return Err(f.error);
+            }
+        }
+    }
+}
+
+enum Continue {
+    Send,
+    Final(ResponseHead),
+}
+
+async fn send_and_read_head(
+    ex: &mut Exchange,
+    req: &Prepared,
+    interim: &mut Vec<ResponseHead>,
+) -> Result<ResponseHead, Failure> {
+    let framing = match &req.body {
+        Body::None => BodyFraming::None,
+        Body::Bytes(b) => BodyFraming::Length(b.len() as u64),
+        Body::Producer(_) => match req.producer_length {
+            Some(n) => BodyFraming::Length(n),
+            None => BodyFraming::Chunked,
+        },
+    };
+    let has_body = !matches!(req.body, Body::None);
+    let expect = req.expect_continue && has_body;
+    {
+        let c = &mut ex.conn;
+        c.wbuf.clear();
+        let target = req.url.path_and_query();
+        let host = req.url.host_header();
+        write_head(&req.method, &target, &host, &req.headers, framing, &mut c.wbuf)
+            .map_err(|e| HttpError::invalid(e.to_string()))?;
+        if let Some(cb) = &req.request_head_callback {
+            call_data_cb(cb, &c.wbuf)?;
+        }
+        if let Body::Bytes(b) = &req.body {
+            if !expect && b.len() <= COALESCE_BODY {
+                c.wbuf.extend_from_slice(b);
+            }
+        }
+    }
+    ex.write_wbuf().await?;
+    let mut early_final = None;
+    if expect {
+        match wait_continue(ex, interim).await? {
+            Continue::Send => {}
+            Continue::Final(h) => early_final = Some(h),
+        }
+    }
+    if let Some(head) = early_final {
+        // The server answered without wanting the body: it is the answer, and the
+        // connection (which still owes a body by its framing) is not reused.
+        ex.must_close = true;
+        return Ok(head);
+    }
+    match &req.body {
+        Body::Bytes(b) if expect || b.len() > COALESCE_BODY => ex.write(b).await?,
+        Body::Producer(p) => ex.produce(p, req.producer_length).await?,
+        _ => {}
+    }
+    loop {
+        match ex.next().await? {
+            Ev::Interim(h) => interim.push(h),
+            Ev::Head(h) => return Ok(h),
+            _ => {
+                return Err(Failure::from(HttpError::new(
+                    ErrorKind::Protocol(crate::http::response::ProtoErrorKind::Malformed),
+                    "unexpected parser event before the response head",
+                )));
+            }
+        }
+    }
+}
+
+async fn wait_continue(ex: &mut Exchange, interim: &mut Vec<ResponseHead>) -> Result<Continue, Failure> {
+    let give_up = Instant::now() + CONTINUE_WAIT;
+    loop {
+        match crate::ioloop::timeout_at(give_up, ex.next()).await {
+            Err(_) => return Ok(Continue::Send),
+            Ok(Err(f)) => return Err(f),
+            Ok(Ok(Ev::Interim(h))) => {
+                let is_continue = h.code == 100;
+                interim.push(h);
+                if is_continue {
+                    return Ok(Continue::Send);
+                }
+            }
+            Ok(Ok(Ev::Head(h))) => return Ok(Continue::Final(h)),
+            Ok(Ok(_)) => {
+                return Err(Failure::from(HttpError::new(
+                    ErrorKind::Protocol(crate::http::response::ProtoErrorKind::Malformed),
+                    "unexpected parser event before the response head",
+                )));
+            }
+        }
+    }
+}
+
+fn call_data_cb(cb: &super::request::DataCallback, data: &[u8]) -> Result<(), HttpError> {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (cb.borrow_mut())(data)));
+    r.map_err(|p| HttpError::new(ErrorKind::Callback, format!("callback panicked: {}", panic_text(&p))))
+}
+
+fn call_line_cb(cb: &super::request::LineCallback, line: &str) -> Result<(), HttpError> {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (cb.borrow_mut())(line)));
+    r.map_err(|p| {
+        HttpError::new(ErrorKind::Callback, format!("header_callback panicked: {}", panic_text(&p)))
+    })
+}
+
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// The status line of a head, as sent to `header_callback`.
+pub(crate) fn status_line(h: &ResponseHead) -> String {
+    let v = match h.version {
+        Version::Http10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    };
+    format!("{v} {} {}\r\n", h.code, h.reason)
+}
+
+fn send_head_lines(cb: &super::request::LineCallback, h: &ResponseHead) -> Result<(), HttpError> {
+    call_line_cb(cb, &status_line(h))?;
+    for (name, value) in h.headers.iter() {
+        call_line_cb(cb, &format!("{name}: {value}\r\n"))?;
+    }
+    call_line_cb(cb, "\r\n")
+}
+
+/// Reads a response body from an exchange: decodes it, enforces the limits, gives the
+/// connection back at the end.
+pub(crate) struct BodyReader {
+    ex: Option<Exchange>,
+    coding: Coding,
+    decoder: Option<ContentDecoder>,
+    max_decoded: Option<u64>,
+    pending: Range<usize>,
+    done: bool,
+    keep_alive: bool,
+    conn_close: bool,
+    first_byte_at: Option<Instant>,
+}
+
+impl BodyReader {
+    pub fn new(ex: Exchange, coding: Coding, max_decoded: Option<u64>, conn_close: bool) -> BodyReader {
+        let first_byte_at = ex.first_byte_at;
+        BodyReader {
+            ex: Some(ex),
+            coding,
+            decoder: None,
+            max_decoded,
+            pending: 0..0,
+            done: false,
+            keep_alive: false,
+            conn_close,
+            first_byte_at,
+        }
+    }
+
+    pub fn first_byte_at(&self) -> Option<Instant> {
+        self.first_byte_at
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Appends the next piece of the decoded body to `out`. `Ok(false)`: the body is
+    /// complete (a last piece may have been appended) and the connection was given back.
+    pub async fn read_into(&mut self, inner: &Inner, out: &mut Vec<u8>) -> Result<bool, HttpError> {
+        if self.done {
+            return Ok(false);
+        }
+        match self.step(out).await {
+            Ok(true) => Ok(true),
+            Ok(false) => {
+                self.done = true;
+                if let Some(ex) = self.ex.take() {
+                    let keep = ex.reusable(self.keep_alive) && !self.conn_close;
+                    inner.pool.checkin(ex.conn, keep);
+                }
+                Ok(false)
+            }
+            Err(e) => {
+                self.done = true;
+                self.ex = None; // closes the connection
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops the connection (closing it) without reading further.
+    pub fn abort(&mut self) {
+        self.done = true;
+        self.ex = None;
+    }
+
+    async fn step(&mut self, out: &mut Vec<u8>) -> Result<bool, HttpError> {
+        let Some(ex) = self.ex.as_mut() else { return Ok(false) };
+        loop {
+            if let Some(dec) = &mut self.decoder {
+                if !self.pending.is_empty() {
+                    let before = out.len();
+                    let input = &ex.conn.rbuf[self.pending.clone()];
+                    let n = dec.decode(input, out).map_err(decode_error)?;
+                    self.pending.start += n;
+                    if out.len() > before {
+                        return Ok(true);
+                    }
+                    if n == 0 {
+                        return Err(HttpError::new(
+                            ErrorKind::Decompression,
+                            "encountered unconsumed gzip data without making progress",
+                        ));
+                    }
+                    continue;
+                }
+            }
+            match ex.next().await.map_err(|f| f.error)? {
+                Ev::Data(r) => {
+                    if self.first_byte_at.is_none() {
+                        self.first_byte_at = ex.first_byte_at;
+                    }
+                    if self.coding == Coding::Identity {
+                        out.extend_from_slice(&ex.conn.rbuf[r]);
+                        return Ok(true);
+                    }
+                    if self.decoder.is_none() {
+                        self.decoder = Some(ContentDecoder::new(self.coding, self.max_decoded));
+                    }
+                    self.pending = r;
+                }
+                Ev::Trailers => {}
+                Ev::End { keep_alive } => {
+                    self.keep_alive = keep_alive;
+                    if let Some(dec) = &mut self.decoder {
+                        dec.finish(out).map_err(decode_error)?;
+                    }
+                    return Ok(false);
+                }
+                Ev::Interim(_) | Ev::Head(_) => {
+                    return Err(HttpError::new(
+                        ErrorKind::Protocol(crate::http::response::ProtoErrorKind::Malformed),
+                        "unexpected response head inside a body",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn decode_error(e: crate::http::decode::DecodeError) -> HttpError {
+    if e.is_too_large() {
+        HttpError::new(ErrorKind::BodyTooLarge, e.to_string())
+    } else {
+        HttpError::new(ErrorKind::Decompression, e.to_string())
+    }
+}
+
+/// A final response head with its body still to read.
+pub(crate) struct Answer {
+    pub head: ResponseHead,
+    pub reader: BodyReader,
+    pub history: Vec<ResponseHead>,
+    pub url: String,
+    pub prep: Prepared,
+}
+
+/// Steps 2 to 4 of the module docs: slot, hops, redirects. The slot comes back with the
+/// answer so a streaming response keeps it until its body is read.
+pub(crate) async fn run_to_answer(
+    inner: &Inner,
+    mut prep: Prepared,
+    ctx: &Ctx,
+    original: &HttpRequest,
+) -> Result<(Answer, Slot), HttpError> {
+    let slot = take_slot(inner, &prep, ctx).await?;
+    let mut history: Vec<ResponseHead> = Vec::new();
+    let mut hops = 0u32;
+    loop {
+        let (ex, mut head, interim) = run_hop(inner, &prep, ctx).await?;
+        let location = head.headers.get("Location");
+        match redirect::decide(&prep, head.code, location, hops) {
+            Ok(Decision::Follow(target)) => {
+                // D-16: the redirect's body is drained (within max_body_size) so the
+                // connection can be reused; it is never decoded or streamed.
+                let mut reader = BodyReader::new(ex, Coding::Identity, None, prep.conn_close);
+                let mut sink = Vec::new();
+                while reader.read_into(inner, &mut sink).await? {
+                    sink.clear();
+                }
+                redirect::apply(&mut prep, head.code, target);
+                history.push(head);
+                hops += 1;
+            }
+            Ok(Decision::Answer) => {
+                let coding = if prep.decompress {
+                    Coding::from_header(head.headers.get("Content-Encoding"))
+                } else {
+                    Coding::Identity
+                };
+                if coding != Coding::Identity {
+                    if let Some(v) = head.headers.get("Content-Encoding").map(str::to_string) {
+                        head.headers.remove("Content-Encoding");
+                        head.headers.add("X-Consumed-Content-Encoding", &v);
+                    }
+                }
+                if let Some(cb) = &prep.header_callback {
+                    for h in &interim {
+                        send_head_lines(cb, h)?;
+                    }
+                    send_head_lines(cb, &head)?;
+                }
+                let reader = BodyReader::new(ex, coding, prep.max_body_size, prep.conn_close);
+                let url = prep.url.to_string();
+                return Ok((Answer { head, reader, history, url, prep }, slot));
+            }
+            Err(RedirectError::Target(e)) => return Err(e),
+            Err(RedirectError::TooMany) => {
+                let max = prep.max_redirects;
+                let reader = BodyReader::new(ex, Coding::Identity, prep.max_body_size, prep.conn_close);
+                let url = prep.url.to_string();
+                let answer = Answer { head, reader, history, url, prep };
+                let resp = read_whole(inner, answer, ctx, original, None).await?;
+                let err = HttpError::new(
+                    ErrorKind::TooManyRedirects,
+                    format!("Maximum ({max}) redirects followed"),
+                );
+                return Err(err.with_response(resp));
+            }
+        }
+    }
+}
+
+/// Reads the whole body of `a` and builds the response (status not judged here).
+async fn read_whole(
+    inner: &Inner,
+    mut a: Answer,
+    ctx: &Ctx,
+    original: &HttpRequest,
+    streaming: Option<&super::request::DataCallback>,
+) -> Result<HttpResponse, HttpError> {
+    let mut body = Vec::new();
+    if streaming.is_none() {
+        if let Some(n) = a.head.headers.get("Content-Length").and_then(|v| v.trim().parse::<u64>().ok()) {
+            let cap = a.prep.max_body_size.map_or(n, |m| n.min(m)).min(64 << 20);
+            body.reserve(cap as usize);
+        }
+    }
+    loop {
+        let more = a.reader.read_into(inner, &mut body).await?;
+        if let Some(cb) = streaming {
+            if !body.is_empty() {
+                call_data_cb(cb, &body)?;
+                body.clear();
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    let time_info = ctx.time_info(a.reader.first_byte_at());
+    Ok(HttpResponse {
+        code: a.head.code,
+        reason: a.head.reason,
+        headers: a.head.headers,
+        body,
+        effective_url: a.url,
+        request: original.clone(),
+        request_time: time_info.total,
+        start_time: ctx.start_time,
+        time_info,
+        history: a.history,
+        version: a.head.version,
+        error: None,
+    })
+}
+
+/// Attaches the status error of a non-2xx response (S-40); fails with it under `raise_error`.
+pub(crate) fn judge(mut resp: HttpResponse, raise_error: bool) -> Result<HttpResponse, HttpError> {
+    if (200..300).contains(&resp.code) {
+        return Ok(resp);
+    }
+    let err = HttpError::http(resp.code, &resp.reason, None);
+    resp.error = Some(Box::new(err.clone()));
+    if raise_error {
+        Err(err.with_response(resp))
+    } else {
+        Ok(resp)
+    }
+}
+
+/// The whole buffered fetch (inside the deadline and close guards).
+pub(crate) async fn fetch_buffered(
+    inner: &Inner,
+    prep: Prepared,
+    ctx: &Ctx,
+    original: &HttpRequest,
+) -> Result<HttpResponse, HttpError> {
+    let raise = prep.raise_error;
+    let (answer, _slot) = run_to_answer(inner, prep, ctx, original).await?;
+    let cb = answer.prep.streaming_callback.clone();
+    let resp = read_whole(inner, answer, ctx, original, cb.as_ref()).await?;
+    judge(resp, raise)
+}
+
+/// Reads the rest of a streaming answer into a response (for status errors).
+pub(crate) async fn finish_buffered(
+    inner: &Inner,
+    answer: Answer,
+    ctx: &Ctx,
+    original: &HttpRequest,
+) -> Result<HttpResponse, HttpError> {
+    read_whole(inner, answer, ctx, original, None).await
+}

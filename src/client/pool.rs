@@ -1,0 +1,412 @@
+//! The keep-alive pool and the per-host connection limit.
+//!
+//! Tornado's simple client opens a connection per request. squall keeps connections
+//! whose last response was read to its end and may be kept (HTTP/1.1 without
+//! `Connection: close`, a framed body, no stray bytes after it), keyed by [`PoolKey`]: scheme,
+//! host, port, TLS settings and source address. A connection made with other TLS roots is
+//! never handed to a request that asked for different ones.
+//!
+//! Accounting is by ownership. Each open (or opening) connection holds a [`Permit`] for its
+//! host; dropping the connection — after an error, a timeout, a dropped fetch — drops the
+//! permit, which frees the host's place and hands it to the oldest waiter. So no code path
+//! can leak a place, and a timed-out connection is closed simply by not giving it back.
+//!
+//! Before an idle connection is reused it is checked with a non-blocking read: a server that
+//! closed it (or sent stray bytes) shows up as EOF or data, and the connection is discarded
+//! instead of failing the request. Idle connections expire after `pool_idle_timeout`, swept by
+//! one loop timer per client that runs only while something is idle.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::request::TlsKey;
+use crate::ioloop::IoLoop;
+use crate::net::Stream;
+
+/// What a pooled connection can be reused for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PoolKey {
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+    pub tls: Option<TlsKey>,
+    pub bind: Option<IpAddr>,
+}
+
+/// One host's place in the per-host limit; frees it on drop.
+pub(crate) struct Permit {
+    pool: Weak<RefCell<PoolState>>,
+    key: Rc<PoolKey>,
+    armed: bool,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Some(pool) = self.pool.upgrade() {
+            let wake = {
+                let mut st = pool.borrow_mut();
+                st.release_place(&self.key, &pool)
+            };
+            if let Some(w) = wake {
+                w.wake();
+            }
+        }
+    }
+}
+
+/// An open connection, with its buffers (kept with it in the pool, so a request on a reused
+/// connection allocates nothing for I/O).
+pub(crate) struct Conn {
+    pub stream: Stream,
+    /// Read buffer: `rbuf[rpos..rend]` is received and not yet parsed.
+    pub rbuf: Vec<u8>,
+    pub rpos: usize,
+    pub rend: usize,
+    /// Scratch for the request head (and a small body).
+    pub wbuf: Vec<u8>,
+    pub peer: SocketAddr,
+    /// How many responses were read on it before the current one.
+    pub uses: u32,
+    idle_since: Instant,
+    permit: Permit,
+}
+
+impl Conn {
+    /// Non-blocking check of an idle connection: `true` when it is still open and silent.
+    fn still_usable(&mut self) -> bool {
+        if self.rpos != self.rend {
+            return false;
+        }
+        let n = self.rbuf.len().min(4096).max(1);
+        match self.stream.try_read(&mut self.rbuf[..n]) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
+            _ => false,
+        }
+    }
+}
+
+/// What a checkout gives: a connection to reuse, or the right to open one.
+pub(crate) enum Grant {
+    Conn(Conn),
+    Open(Permit),
+}
+
+struct Ticket {
+    grant: RefCell<Option<Grant>>,
+    abandoned: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+#[derive(Default)]
+struct Host {
+    open: usize,
+    idle: Vec<Conn>,
+    waiters: VecDeque<Rc<Ticket>>,
+}
+
+pub(crate) struct PoolState {
+    hosts: HashMap<Rc<PoolKey>, Host>,
+    max_per_host: usize,
+    idle_timeout: Duration,
+    sweep_at: Option<Instant>,
+    closed: bool,
+    read_buf_size: usize,
+}
+
+impl PoolState {
+    /// A place of `key` was freed: hand it to the oldest live waiter, if any.
+    fn release_place(&mut self, key: &Rc<PoolKey>, me: &Rc<RefCell<PoolState>>) -> Option<Waker> {
+        let host = self.hosts.get_mut(key)?;
+        host.open -= 1;
+        while let Some(t) = host.waiters.pop_front() {
+            if t.abandoned.get() {
+                continue;
+            }
+            host.open += 1;
+            *t.grant.borrow_mut() = Some(Grant::Open(Permit {
+                pool: Rc::downgrade(me),
+                key: key.clone(),
+                armed: true,
+            }));
+            return t.waker.borrow_mut().take();
+        }
+        if host.open == 0 && host.idle.is_empty() {
+            self.hosts.remove(key);
+        }
+        None
+    }
+}
+
+/// The pool of one client.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    state: Rc<RefCell<PoolState>>,
+}
+
+impl Pool {
+    pub fn new(max_per_host: usize, idle_timeout: Duration, read_buf_size: usize) -> Pool {
+        Pool {
+            state: Rc::new(RefCell::new(PoolState {
+                hosts: HashMap::new(),
+                max_per_host: max_per_host.max(1),
+                idle_timeout,
+                sweep_at: None,
+                closed: false,
+                read_buf_size: read_buf_size.max(1024),
+            })),
+        }
+    }
+
+    /// Wraps a freshly opened stream into a connection holding `permit`.
+    pub fn conn(&self, stream: Stream, peer: SocketAddr, permit: Permit) -> Conn {
+        let size = self.state.borrow().read_buf_size;
+        Conn {
+            stream,
+            rbuf: vec![0; size],
+            rpos: 0,
+            rend: 0,
+            wbuf: Vec::with_capacity(1024),
+            peer,
+            uses: 0,
+            idle_since: Instant::now(),
+            permit,
+        }
+    }
+
+    /// A connection for `key`: an idle one (when `allow_idle`), or the right to open one, or
+    /// a wait in line for either.
+    pub fn checkout(&self, key: PoolKey, allow_idle: bool) -> Checkout {
+        Checkout {
+            pool: self.clone(),
+            key: Some(key),
+            allow_idle,
+            ticket: None,
+        }
+    }
+
+    fn try_checkout(&self, key: &PoolKey, allow_idle: bool) -> Result<Grant, Rc<PoolKey>> {
+        let mut dead = Vec::new();
+        let result = {
+            let mut st = self.state.borrow_mut();
+            let st = &mut *st;
+            let (rc_key, host) = match st.hosts.get_key_value(key) {
+                Some((k, _)) => {
+                    let k = k.clone();
+                    let h = st.hosts.get_mut(&k).expect("present");
+                    (k, h)
+                }
+                None => {
+                    let k = Rc::new(key.clone());
+                    (k.clone(), st.hosts.entry(k).or_default())
+                }
+            };
+            let mut found = None;
+            if allow_idle {
+                let now = Instant::now();
+                while let Some(mut c) = host.idle.pop() {
+                    if now.duration_since(c.idle_since) < st.idle_timeout && c.still_usable() {
+                        found = Some(c);
+                        break;
+                    }
+                    c.permit.armed = false;
+                    host.open -= 1;
+                    dead.push(c);
+                }
+            }
+            if let Some(c) = found {
+                Ok(Grant::Conn(c))
+            } else if host.open < st.max_per_host && host.waiters.iter().all(|t| t.abandoned.get()) {
+                host.open += 1;
+                Ok(Grant::Open(Permit {
+                    pool: Rc::downgrade(&self.state),
+                    key: rc_key,
+                    armed: true,
+                }))
+            } else {
+                Err(rc_key)
+            }
+        };
+        drop(dead);
+        result
+    }
+
+    /// Gives a connection back. Reusable ones go to the oldest waiter or the idle list;
+    /// others are closed (which frees their place).
+    pub fn checkin(&self, mut conn: Conn, reusable: bool) {
+        if !reusable {
+            return;
+        }
+        conn.uses += 1;
+        conn.rpos = 0;
+        conn.rend = 0;
+        let mut schedule = None;
+        let (wake, rejected) = {
+            let mut st = self.state.borrow_mut();
+            if st.closed || st.idle_timeout.is_zero() {
+                (None, Some(conn))
+            } else {
+                let timeout = st.idle_timeout;
+                let key = conn.permit.key.clone();
+                let host = st.hosts.entry(key).or_default();
+                let mut wake = None;
+                let mut conn = Some(conn);
+                while let Some(t) = host.waiters.pop_front() {
+                    if t.abandoned.get() {
+                        continue;
+                    }
+                    *t.grant.borrow_mut() = Some(Grant::Conn(conn.take().expect("conn")));
+                    wake = t.waker.borrow_mut().take();
+                    break;
+                }
+                if let Some(mut c) = conn {
+                    c.idle_since = Instant::now();
+                    host.idle.push(c);
+                    if st.sweep_at.is_none() {
+                        let at = Instant::now() + timeout;
+                        st.sweep_at = Some(at);
+                        schedule = Some(at);
+                    }
+                }
+                (wake, None)
+            }
+        };
+        drop(rejected);
+        if let Some(w) = wake {
+            w.wake();
+        }
+        if let Some(at) = schedule {
+            let weak = Rc::downgrade(&self.state);
+            IoLoop::current().call_at(at, move || sweep(weak));
+        }
+    }
+
+    /// Closes every idle connection; later check-ins are closed too.
+    pub fn close(&self) {
+        let dead: Vec<Conn> = {
+            let mut st = self.state.borrow_mut();
+            st.closed = true;
+            let mut dead = Vec::new();
+            for host in st.hosts.values_mut() {
+                for mut c in host.idle.drain(..) {
+                    c.permit.armed = false;
+                    host.open -= 1;
+                    dead.push(c);
+                }
+            }
+            st.hosts.retain(|_, h| h.open > 0 || !h.waiters.is_empty());
+            dead
+        };
+        drop(dead);
+    }
+
+    /// (open connections, idle connections) over all hosts.
+    #[allow(dead_code)]
+    pub fn counts(&self) -> (usize, usize) {
+        let st = self.state.borrow();
+        st.hosts
+            .values()
+            .fold((0, 0), |(o, i), h| (o + h.open, i + h.idle.len()))
+    }
+}
+
+fn sweep(weak: Weak<RefCell<PoolState>>) {
+    let Some(state) = weak.upgrade() else { return };
+    let mut next = None;
+    let dead: Vec<Conn> = {
+        let mut st = state.borrow_mut();
+        let st = &mut *st;
+        st.sweep_at = None;
+        let now = Instant::now();
+        let timeout = st.idle_timeout;
+        let mut dead = Vec::new();
+        for host in st.hosts.values_mut() {
+            let mut i = 0;
+            while i < host.idle.len() {
+                let expires = host.idle[i].idle_since + timeout;
+                if expires <= now {
+                    let mut c = host.idle.remove(i);
+                    c.permit.armed = false;
+                    host.open -= 1;
+                    dead.push(c);
+                } else {
+                    next = Some(next.map_or(expires, |n: Instant| n.min(expires)));
+                    i += 1;
+                }
+            }
+        }
+        st.hosts.retain(|_, h| h.open > 0 || !h.waiters.is_empty());
+        st.sweep_at = next;
+        dead
+    };
+    drop(dead);
+    if let Some(at) = next {
+        IoLoop::current().call_at(at, move || sweep(weak));
+    }
+}
+
+/// The future of [`Pool::checkout`].
+pub(crate) struct Checkout {
+    pool: Pool,
+    key: Option<PoolKey>,
+    allow_idle: bool,
+    ticket: Option<Rc<Ticket>>,
+}
+
+impl Future for Checkout {
+    type Output = Grant;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Grant> {
+        let this = &mut *self;
+        if let Some(t) = &this.ticket {
+            let granted = t.grant.borrow_mut().take();
+            if let Some(g) = granted {
+                this.ticket = None;
+                return Poll::Ready(g);
+            }
+            *t.waker.borrow_mut() = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let key = this.key.take().expect("Checkout polled after completion");
+        match this.pool.try_checkout(&key, this.allow_idle) {
+            Ok(g) => Poll::Ready(g),
+            Err(rc_key) => {
+                let t = Rc::new(Ticket {
+                    grant: RefCell::new(None),
+                    abandoned: Cell::new(false),
+                    waker: RefCell::new(Some(cx.waker().clone())),
+                });
+                let mut st = this.pool.state.borrow_mut();
+                st.hosts.entry(rc_key).or_default().waiters.push_back(t.clone());
+                this.ticket = Some(t);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        if let Some(t) = self.ticket.take() {
+            t.abandoned.set(true);
+            let grant = t.grant.borrow_mut().take();
+            match grant {
+                Some(Grant::Conn(c)) => {
+                    let mut c = c;
+                    c.uses = c.uses.saturating_sub(1);
+                    self.pool.checkin(c, true);
+                }
+                Some(Grant::Open(p)) => drop(p),
+                None => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Pull-style bodies: [`StreamingResponse`], what `fetch_streaming` returns.
+//!
+//! The head is in; the body is still on the socket. Each `chunk().await` reads just enough to
+//! return the next decoded piece, so a consumer that stops asking stops the transfer (TCP flow
+//! control pushes back on the server) and memory stays flat however large the body. The
+//! fetch's slot and connection are held until the body ends (the connection then goes back to
+//! the pool) or the response is dropped (the connection is closed). `request_timeout` still
+//! bounds the whole fetch, body included.
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use super::connect::until;
+use super::error::HttpError;
+use super::fetch::{Answer, BodyReader, Ctx};
+use super::queue::Slot;
+use super::response::TimeInfo;
+use super::Inner;
+use crate::http::headers::HttpHeaders;
+use crate::http::response::{ResponseHead, Version};
+
+/// A response whose body is read piece by piece with [`chunk`](StreamingResponse::chunk).
+pub struct StreamingResponse {
+    /// The status code.
+    pub code: u16,
+    /// The reason phrase.
+    pub reason: String,
+    /// The response headers (after gzip decoding, `Content-Encoding` is replaced by
+    /// `X-Consumed-Content-Encoding`).
+    pub headers: HttpHeaders,
+    /// HTTP/1.0 or HTTP/1.1.
+    pub version: Version,
+    /// The URL of this response (after redirects).
+    pub effective_url: String,
+    /// The heads of the 3xx responses followed, in order.
+    pub history: Vec<ResponseHead>,
+    inner: Rc<Inner>,
+    reader: BodyReader,
+    slot: Option<Slot>,
+    ctx: Ctx,
+    received: u64,
+    ended_at: Option<Instant>,
+}
+
+impl std::fmt::Debug for StreamingResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingResponse")
+            .field("code", &self.code)
+            .field("reason", &self.reason)
+            .field("effective_url", &self.effective_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamingResponse {
+    pub(crate) fn new(inner: Rc<Inner>, a: Answer, slot: Slot, ctx: Ctx) -> StreamingResponse {
+        StreamingResponse {
+            code: a.head.code,
+            reason: a.head.reason,
+            headers: a.head.headers,
+            version: a.head.version,
+            effective_url: a.url,
+            history: a.history,
+            inner,
+            reader: a.reader,
+            slot: Some(slot),
+            ctx,
+            received: 0,
+            ended_at: None,
+        }
+    }
+
+    /// The next piece of the (decoded) body, `Ok(None)` at its end. Nothing is read from the
+    /// socket until this is called.
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, HttpError> {
+        let mut out = Vec::new();
+        loop {
+            if self.reader.is_done() {
+                self.end();
+                return Ok(None);
+            }
+            if self.inner.closed.get() {
+                self.reader.abort();
+                self.end();
+                return Err(HttpError::closed());
+            }
+            let ctx = &self.ctx;
+            let step = self.reader.read_into(&self.inner, &mut out);
+            let more = match until(ctx.deadline, step, || ctx.timeout_error()).await.and_then(|r| r) {
+                Ok(more) => more,
+                Err(e) => {
+                    self.reader.abort();
+                    self.end();
+                    return Err(e);
+                }
+            };
+            if !more {
+                self.end();
+            }
+            if !out.is_empty() {
+                self.received += out.len() as u64;
+                return Ok(Some(out));
+            }
+            if !more {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        self.slot = None;
+        if self.ended_at.is_none() {
+            self.ended_at = Some(Instant::now());
+        }
+    }
+
+    /// Reads the rest of the body into one buffer.
+    pub async fn read_to_end(&mut self) -> Result<Vec<u8>, HttpError> {
+        let mut all = Vec::new();
+        while let Some(c) = self.chunk().await? {
+            all.extend_from_slice(&c);
+        }
+        Ok(all)
+    }
+
+    /// Decoded body bytes returned so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// Where the time went so far (`total` runs to now, or to the end of the body).
+    pub fn time_info(&self) -> TimeInfo {
+        let mut t = *self.ctx.timing.borrow();
+        t.first_byte = self
+            .reader
+            .first_byte_at()
+            .map(|f| f.saturating_duration_since(self.ctx.start))
+            .unwrap_or_default();
+        t.total = self.ended_at.unwrap_or_else(Instant::now) - self.ctx.start;
+        t
+    }
+
+    /// From `fetch_streaming()` to now.
+    pub fn request_time(&self) -> Duration {
+        self.ctx.start.elapsed()
+    }
+}
