@@ -27,7 +27,9 @@ impl Default for HttpClient {
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClient").field("closed", &self.closed).finish_non_exhaustive()
+        f.debug_struct("HttpClient")
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
     }
 }
 

@@ -68,7 +68,12 @@ impl BodyWriter {
             closed: false,
             waker: None,
         }));
-        (BodyWriter { shared: shared.clone() }, shared)
+        (
+            BodyWriter {
+                shared: shared.clone(),
+            },
+            shared,
+        )
     }
 
     /// Sends `data` as part of the body; waits while the socket cannot keep up. Fails when
@@ -77,7 +82,10 @@ impl BodyWriter {
         {
             let mut s = self.shared.borrow_mut();
             if s.closed {
-                return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the request is over"));
+                return Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "the request is over",
+                ));
             }
             if data.is_empty() {
                 return Ok(());

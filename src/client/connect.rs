@@ -11,13 +11,13 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use super::Inner;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
 use super::fetch::{Ctx, Phase};
 use super::pool::{Conn, Permit};
 use super::request::Prepared;
-use super::Inner;
-use crate::net::connect::{connect, ConnectOptions};
 use crate::net::Stream;
+use crate::net::connect::{ConnectOptions, connect};
 
 /// RFC 8305's recommended delay before the next connection attempt.
 pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -30,7 +30,9 @@ pub(crate) async fn until<F: Future>(
 ) -> Result<F::Output, HttpError> {
     match deadline {
         None => Ok(fut.await),
-        Some(at) => crate::ioloop::timeout_at(at, fut).await.map_err(|_| on_timeout()),
+        Some(at) => crate::ioloop::timeout_at(at, fut)
+            .await
+            .map_err(|_| on_timeout()),
     }
 }
 
@@ -43,7 +45,12 @@ pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant
 }
 
 /// Opens a connection for the current hop of `req`.
-pub(crate) async fn open(inner: &Inner, req: &Prepared, ctx: &Ctx, permit: Permit) -> Result<Conn, HttpError> {
+pub(crate) async fn open(
+    inner: &Inner,
+    req: &Prepared,
+    ctx: &Ctx,
+    permit: Permit,
+) -> Result<Conn, HttpError> {
     let host = req.url.host();
     let port = req.url.port();
     let t0 = Instant::now();
@@ -56,13 +63,19 @@ pub(crate) async fn open(inner: &Inner, req: &Prepared, ctx: &Ctx, permit: Permi
             ctx.set_phase(Phase::Resolve(host.to_string()));
             let lookup = inner.resolver.resolve(&target, target_port);
             let res = until(deadline, lookup, || {
-                HttpError::timeout(TimeoutPhase::Resolve, format!("Timeout while resolving {host}"))
+                HttpError::timeout(
+                    TimeoutPhase::Resolve,
+                    format!("Timeout while resolving {host}"),
+                )
             })
             .await?;
             let t1 = Instant::now();
             ctx.timing.borrow_mut().dns += t1 - t0;
             res.map_err(|e| {
-                HttpError::new(ErrorKind::Dns, format!("Could not resolve host {host}: {e}"))
+                HttpError::new(
+                    ErrorKind::Dns,
+                    format!("Could not resolve host {host}: {e}"),
+                )
             })?
         }
     };
@@ -70,9 +83,20 @@ pub(crate) async fn open(inner: &Inner, req: &Prepared, ctx: &Ctx, permit: Permi
         addrs.retain(|a| a.is_ipv4());
     }
     if addrs.is_empty() {
-        let why = if req.allow_ipv6 { "no addresses" } else { "no IPv4 address (allow_ipv6 is off)" };
-        let kind = if target.parse::<IpAddr>().is_ok() { ErrorKind::Connect } else { ErrorKind::Dns };
-        return Err(HttpError::new(kind, format!("Could not resolve host {host}: {why}")));
+        let why = if req.allow_ipv6 {
+            "no addresses"
+        } else {
+            "no IPv4 address (allow_ipv6 is off)"
+        };
+        let kind = if target.parse::<IpAddr>().is_ok() {
+            ErrorKind::Connect
+        } else {
+            ErrorKind::Dns
+        };
+        return Err(HttpError::new(
+            kind,
+            format!("Could not resolve host {host}: {why}"),
+        ));
     }
 
     let t1 = Instant::now();

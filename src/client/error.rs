@@ -149,7 +149,10 @@ impl HttpError {
     }
 
     pub(crate) fn closed() -> HttpError {
-        HttpError::new(ErrorKind::ClientClosed, "AsyncHttpClient was closed during fetch()")
+        HttpError::new(
+            ErrorKind::ClientClosed,
+            "AsyncHttpClient was closed during fetch()",
+        )
     }
 
     pub(crate) fn timeout(phase: TimeoutPhase, message: impl Into<String>) -> HttpError {
@@ -212,7 +215,10 @@ mod tests {
         let a: SocketAddr = "[::1]:80".parse().unwrap();
         let b: SocketAddr = "10.0.0.1:80".parse().unwrap();
         let e = HttpError::connect_timeout(&[a, b]);
-        assert_eq!(e.to_string(), "Timeout while connecting to 10.0.0.1:80, [::1]:80");
+        assert_eq!(
+            e.to_string(),
+            "Timeout while connecting to 10.0.0.1:80, [::1]:80"
+        );
         assert_eq!(
             HttpError::connect_timeout(&[]).to_string(),
             "Timeout while connecting"

@@ -25,7 +25,9 @@ use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
 use super::pool::Conn;
 use super::request::ProducerFn;
-use crate::http::response::{Event, Limits, ProtoError, ProtoErrorKind, ResponseHead, ResponseParser};
+use crate::http::response::{
+    Event, Limits, ProtoError, ProtoErrorKind, ResponseHead, ResponseParser,
+};
 
 /// Bodies up to this size are copied behind the head and sent with it in one write.
 pub(crate) const COALESCE_BODY: usize = 64 * 1024;
@@ -51,7 +53,10 @@ pub(crate) struct Failure {
 
 impl From<HttpError> for Failure {
     fn from(error: HttpError) -> Failure {
-        Failure { error, before_response: false }
+        Failure {
+            error,
+            before_response: false,
+        }
     }
 }
 
@@ -70,7 +75,12 @@ pub(crate) struct Exchange {
 }
 
 impl Exchange {
-    pub fn new(conn: Conn, method: &str, limits: Limits, idle_timeout: Option<Duration>) -> Exchange {
+    pub fn new(
+        conn: Conn,
+        method: &str,
+        limits: Limits,
+        idle_timeout: Option<Duration>,
+    ) -> Exchange {
         let max_buffer = limits.max_head_bytes.saturating_mul(2).max(conn.rbuf.len());
         Exchange {
             conn,
@@ -95,19 +105,25 @@ impl Exchange {
             io::ErrorKind::UnexpectedEof if before => {
                 HttpError::new(ErrorKind::ClosedBeforeResponse, "Stream closed")
             }
-            io::ErrorKind::UnexpectedEof => HttpError::new(
-                ErrorKind::ClosedMidBody,
-                format!("Connection closed: {e}"),
-            ),
+            io::ErrorKind::UnexpectedEof => {
+                HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {e}"))
+            }
             _ => {
-                let what = if writing { "sending the request" } else { "receiving the response" };
+                let what = if writing {
+                    "sending the request"
+                } else {
+                    "receiving the response"
+                };
                 HttpError::new(
                     ErrorKind::Reset,
                     format!("{e} while {what} (peer {})", self.conn.peer),
                 )
             }
         };
-        Failure { error, before_response: before }
+        Failure {
+            error,
+            before_response: before,
+        }
     }
 
     fn proto_failure(&self, e: ProtoError) -> Failure {
@@ -118,7 +134,10 @@ impl Exchange {
             }
             kind => HttpError::new(ErrorKind::Protocol(kind), e.to_string()),
         };
-        Failure { error, before_response: false }
+        Failure {
+            error,
+            before_response: false,
+        }
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` is EOF.
@@ -147,18 +166,23 @@ impl Exchange {
         }
         let result = match self.idle_timeout {
             None => c.stream.read(&mut c.rbuf[c.rend..]).await,
-            Some(d) => match crate::ioloop::timeout(d, c.stream.read(&mut c.rbuf[c.rend..])).await {
-                Ok(r) => r,
-                Err(_) => {
-                    return Err(Failure {
-                        error: HttpError::timeout(
-                            TimeoutPhase::Idle,
-                            format!("Idle timeout: no data received for {d:?} (peer {})", c.peer),
-                        ),
-                        before_response: false,
-                    });
+            Some(d) => {
+                match crate::ioloop::timeout(d, c.stream.read(&mut c.rbuf[c.rend..])).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        return Err(Failure {
+                            error: HttpError::timeout(
+                                TimeoutPhase::Idle,
+                                format!(
+                                    "Idle timeout: no data received for {d:?} (peer {})",
+                                    c.peer
+                                ),
+                            ),
+                            before_response: false,
+                        });
+                    }
                 }
-            },
+            }
         };
         match result {
             Ok(n) => {
@@ -258,7 +282,11 @@ impl Exchange {
     }
 
     /// Runs a body producer to its end, flushing its output as the socket allows.
-    pub async fn produce(&mut self, producer: &ProducerFn, declared: Option<u64>) -> Result<(), Failure> {
+    pub async fn produce(
+        &mut self,
+        producer: &ProducerFn,
+        declared: Option<u64>,
+    ) -> Result<(), Failure> {
         let (writer, shared) = BodyWriter::new(declared);
         let mut fut = producer(writer);
         let mut finished = false;

@@ -24,17 +24,17 @@ use std::net::SocketAddr;
 use std::ops::Range;
 use std::time::{Instant, SystemTime};
 
+use super::Inner;
 use super::connect::{self, earliest, until};
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
-use super::exchange::{Ev, Exchange, Failure, COALESCE_BODY, CONTINUE_WAIT};
+use super::exchange::{COALESCE_BODY, CONTINUE_WAIT, Ev, Exchange, Failure};
 use super::pool::{Grant, PoolKey};
 use super::queue::Slot;
 use super::redirect::{self, Decision, RedirectError};
 use super::request::{Body, HttpRequest, Prepared};
 use super::response::{HttpResponse, TimeInfo};
-use super::Inner;
 use crate::http::decode::{Coding, ContentDecoder};
-use crate::http::request::{write_head, BodyFraming};
+use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{Limits, ResponseHead, Version};
 
 /// Where a fetch is, for the message of a timeout.
@@ -77,9 +77,10 @@ impl Ctx {
     pub fn timeout_error(&self) -> HttpError {
         match &*self.phase.borrow() {
             Phase::Queue => HttpError::timeout(TimeoutPhase::Queue, "Timeout in request queue"),
-            Phase::Resolve(host) => {
-                HttpError::timeout(TimeoutPhase::Resolve, format!("Timeout while resolving {host}"))
-            }
+            Phase::Resolve(host) => HttpError::timeout(
+                TimeoutPhase::Resolve,
+                format!("Timeout while resolving {host}"),
+            ),
             Phase::Connect(addrs) => HttpError::connect_timeout(addrs),
             Phase::Tls(addr) => HttpError::timeout(
                 TimeoutPhase::TlsHandshake,
@@ -93,7 +94,9 @@ impl Ctx {
         let now = Instant::now();
         let mut t = *self.timing.borrow();
         t.total = now - self.start;
-        t.first_byte = first_byte_at.map(|f| f.saturating_duration_since(self.start)).unwrap_or_default();
+        t.first_byte = first_byte_at
+            .map(|f| f.saturating_duration_since(self.start))
+            .unwrap_or_default();
         t
     }
 }
@@ -125,7 +128,10 @@ fn pool_key(req: &Prepared) -> PoolKey {
 }
 
 fn idempotent(method: &str) -> bool {
-    matches!(method, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE")
+    matches!(
+        method,
+        "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
+    )
 }
 
 pub(crate) fn limits(inner: &Inner, req: &Prepared) -> Limits {
@@ -164,7 +170,12 @@ async fn run_hop(
             Ok(head) => return Ok((ex, head, interim)),
             Err(f) => {
                 let replayable = !matches!(req.body, Body::Producer(_));
-                if reused && allow_idle && f.before_response && replayable && idempotent(&req.method) {
+                if reused
+                    && allow_idle
+                    && f.before_response
+                    && replayable
+                    && idempotent(&req.method)
+                {
                     allow_idle = false;
                     continue;
                 }
@@ -199,8 +210,15 @@ async fn send_and_read_head(
         c.wbuf.clear();
         let target = req.url.path_and_query();
         let host = req.url.host_header();
-        write_head(&req.method, &target, &host, &req.headers, framing, &mut c.wbuf)
-            .map_err(|e| HttpError::invalid(e.to_string()))?;
+        write_head(
+            &req.method,
+            &target,
+            &host,
+            &req.headers,
+            framing,
+            &mut c.wbuf,
+        )
+        .map_err(|e| HttpError::invalid(e.to_string()))?;
         if let Some(cb) = &req.request_head_callback {
             call_data_cb(cb, &c.wbuf)?;
         }
@@ -243,7 +261,10 @@ async fn send_and_read_head(
     }
 }
 
-async fn wait_continue(ex: &mut Exchange, interim: &mut Vec<ResponseHead>) -> Result<Continue, Failure> {
+async fn wait_continue(
+    ex: &mut Exchange,
+    interim: &mut Vec<ResponseHead>,
+) -> Result<Continue, Failure> {
     let give_up = Instant::now() + CONTINUE_WAIT;
     loop {
         match crate::ioloop::timeout_at(give_up, ex.next()).await {
@@ -269,13 +290,21 @@ async fn wait_continue(ex: &mut Exchange, interim: &mut Vec<ResponseHead>) -> Re
 
 fn call_data_cb(cb: &super::request::DataCallback, data: &[u8]) -> Result<(), HttpError> {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (cb.borrow_mut())(data)));
-    r.map_err(|p| HttpError::new(ErrorKind::Callback, format!("callback panicked: {}", panic_text(&p))))
+    r.map_err(|p| {
+        HttpError::new(
+            ErrorKind::Callback,
+            format!("callback panicked: {}", panic_text(&p)),
+        )
+    })
 }
 
 fn call_line_cb(cb: &super::request::LineCallback, line: &str) -> Result<(), HttpError> {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (cb.borrow_mut())(line)));
     r.map_err(|p| {
-        HttpError::new(ErrorKind::Callback, format!("header_callback panicked: {}", panic_text(&p)))
+        HttpError::new(
+            ErrorKind::Callback,
+            format!("header_callback panicked: {}", panic_text(&p)),
+        )
     })
 }
 
@@ -321,7 +350,12 @@ pub(crate) struct BodyReader {
 }
 
 impl BodyReader {
-    pub fn new(ex: Exchange, coding: Coding, max_decoded: Option<u64>, conn_close: bool) -> BodyReader {
+    pub fn new(
+        ex: Exchange,
+        coding: Coding,
+        max_decoded: Option<u64>,
+        conn_close: bool,
+    ) -> BodyReader {
         let first_byte_at = ex.first_byte_at;
         BodyReader {
             ex: Some(ex),
@@ -375,7 +409,9 @@ impl BodyReader {
     }
 
     async fn step(&mut self, out: &mut Vec<u8>) -> Result<bool, HttpError> {
-        let Some(ex) = self.ex.as_mut() else { return Ok(false) };
+        let Some(ex) = self.ex.as_mut() else {
+            return Ok(false);
+        };
         loop {
             if let Some(dec) = &mut self.decoder {
                 if !self.pending.is_empty() {
@@ -492,14 +528,30 @@ pub(crate) async fn run_to_answer(
                 }
                 let reader = BodyReader::new(ex, coding, prep.max_body_size, prep.conn_close);
                 let url = prep.url.to_string();
-                return Ok((Answer { head, reader, history, url, prep }, slot));
+                return Ok((
+                    Answer {
+                        head,
+                        reader,
+                        history,
+                        url,
+                        prep,
+                    },
+                    slot,
+                ));
             }
             Err(RedirectError::Target(e)) => return Err(e),
             Err(RedirectError::TooMany) => {
                 let max = prep.max_redirects;
-                let reader = BodyReader::new(ex, Coding::Identity, prep.max_body_size, prep.conn_close);
+                let reader =
+                    BodyReader::new(ex, Coding::Identity, prep.max_body_size, prep.conn_close);
                 let url = prep.url.to_string();
-                let answer = Answer { head, reader, history, url, prep };
+                let answer = Answer {
+                    head,
+                    reader,
+                    history,
+                    url,
+                    prep,
+                };
                 let resp = read_whole(inner, answer, ctx, original, None).await?;
                 let err = HttpError::new(
                     ErrorKind::TooManyRedirects,
@@ -521,7 +573,12 @@ async fn read_whole(
 ) -> Result<HttpResponse, HttpError> {
     let mut body = Vec::new();
     if streaming.is_none() {
-        if let Some(n) = a.head.headers.get("Content-Length").and_then(|v| v.trim().parse::<u64>().ok()) {
+        if let Some(n) = a
+            .head
+            .headers
+            .get("Content-Length")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
             let cap = a.prep.max_body_size.map_or(n, |m| n.min(m)).min(64 << 20);
             body.reserve(cap as usize);
         }

@@ -121,7 +121,10 @@ impl Inner {
 fn split_host_port(t: &str, default_port: u16) -> (String, u16) {
     if let Some(rest) = t.strip_prefix('[') {
         if let Some((h, tail)) = rest.split_once(']') {
-            let port = tail.strip_prefix(':').and_then(|p| p.parse().ok()).unwrap_or(default_port);
+            let port = tail
+                .strip_prefix(':')
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(default_port);
             return (h.to_string(), port);
         }
     }
@@ -227,7 +230,8 @@ impl ClientBuilder {
     /// Connect to `to` whenever a URL names `host` (`"host"` or `"host:port"`; `to` is
     /// `"addr"` or `"addr:port"`). `Host` and TLS keep the original name.
     pub fn hostname_mapping(mut self, host: &str, to: &str) -> Self {
-        self.hostname_mapping.insert(host.to_ascii_lowercase(), to.to_string());
+        self.hostname_mapping
+            .insert(host.to_ascii_lowercase(), to.to_string());
         self
     }
 
@@ -254,7 +258,9 @@ impl ClientBuilder {
                     hostname_mapping: self.hostname_mapping,
                     defaults: self.defaults,
                 },
-                resolver: self.resolver.unwrap_or_else(|| Rc::new(ThreadedResolver::new())),
+                resolver: self
+                    .resolver
+                    .unwrap_or_else(|| Rc::new(ThreadedResolver::new())),
                 slots: queue::Slots::new(self.max_clients),
                 pool: pool::Pool::new(self.max_per_host, self.pool_idle_timeout, read),
                 closed: Cell::new(false),
@@ -287,7 +293,10 @@ impl AsyncHttpClient {
         let inner = &*self.inner;
         let work = fetch::fetch_buffered(inner, prep, &ctx, &original);
         let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
-        Guarded::new(&self.inner, timed).await.and_then(|r| r).and_then(|r| r)
+        Guarded::new(&self.inner, timed)
+            .await
+            .and_then(|r| r)
+            .and_then(|r| r)
     }
 
     /// Fetches `req` and returns once the final response head is in: the body is then pulled
@@ -295,7 +304,10 @@ impl AsyncHttpClient {
     /// asked for (backpressure). The fetch keeps its slot and connection until the body is
     /// read to its end or the response is dropped. A non-2xx status under `raise_error` is an
     /// error carrying the response, with its body read whole.
-    pub async fn fetch_streaming(&self, req: impl Into<HttpRequest>) -> Result<StreamingResponse, HttpError> {
+    pub async fn fetch_streaming(
+        &self,
+        req: impl Into<HttpRequest>,
+    ) -> Result<StreamingResponse, HttpError> {
         let original: HttpRequest = req.into();
         let mut ctx = Ctx::new();
         let prep = self.prepare(&original)?;
@@ -314,8 +326,16 @@ impl AsyncHttpClient {
             let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
             Guarded::new(&self.inner, timed).await
         };
-        let (answer, slot) = result.and_then(|r| r).and_then(|r| r)?.expect("a 2xx answer");
-        Ok(StreamingResponse::new(self.inner.clone(), answer, slot, ctx))
+        let (answer, slot) = result
+            .and_then(|r| r)
+            .and_then(|r| r)?
+            .expect("a 2xx answer");
+        Ok(StreamingResponse::new(
+            self.inner.clone(),
+            answer,
+            slot,
+            ctx,
+        ))
     }
 
     /// Closes the client: idle connections are closed, fetches in flight fail with
@@ -326,7 +346,12 @@ impl AsyncHttpClient {
             return;
         }
         inner.pool.close();
-        let wakers: Vec<Waker> = inner.inflight.borrow_mut().iter_mut().filter_map(Option::take).collect();
+        let wakers: Vec<Waker> = inner
+            .inflight
+            .borrow_mut()
+            .iter_mut()
+            .filter_map(Option::take)
+            .collect();
         for w in wakers {
             w.wake();
         }
@@ -371,7 +396,11 @@ struct Guarded<'a, F> {
 
 impl<'a, F: Future> Guarded<'a, F> {
     fn new(inner: &'a Rc<Inner>, fut: Pin<&'a mut F>) -> Self {
-        Guarded { inner, fut, index: None }
+        Guarded {
+            inner,
+            fut,
+            index: None,
+        }
     }
 }
 
@@ -428,10 +457,19 @@ mod tests {
 
     #[test]
     fn q11_mapping_targets() {
-        assert_eq!(split_host_port("127.0.0.1", 80), ("127.0.0.1".to_string(), 80));
-        assert_eq!(split_host_port("127.0.0.1:8080", 80), ("127.0.0.1".to_string(), 8080));
+        assert_eq!(
+            split_host_port("127.0.0.1", 80),
+            ("127.0.0.1".to_string(), 80)
+        );
+        assert_eq!(
+            split_host_port("127.0.0.1:8080", 80),
+            ("127.0.0.1".to_string(), 8080)
+        );
         assert_eq!(split_host_port("[::1]:81", 80), ("::1".to_string(), 81));
         assert_eq!(split_host_port("::1", 80), ("::1".to_string(), 80));
-        assert_eq!(split_host_port("other.example", 443), ("other.example".to_string(), 443));
+        assert_eq!(
+            split_host_port("other.example", 443),
+            ("other.example".to_string(), 443)
+        );
     }
 }

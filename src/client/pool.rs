@@ -26,9 +26,9 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use super::request::TlsKey;
 use crate::ioloop::IoLoop;
 use crate::net::Stream;
+use crate::net::tls::TlsSettings;
 
 /// What a pooled connection can be reused for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -36,7 +36,7 @@ pub(crate) struct PoolKey {
     pub https: bool,
     pub host: String,
     pub port: u16,
-    pub tls: Option<TlsKey>,
+    pub tls: Option<TlsSettings>,
     pub bind: Option<IpAddr>,
 }
 
@@ -225,7 +225,8 @@ impl Pool {
             }
             if let Some(c) = found {
                 Ok(Grant::Conn(c))
-            } else if host.open < st.max_per_host && host.waiters.iter().all(|t| t.abandoned.get()) {
+            } else if host.open < st.max_per_host && host.waiters.iter().all(|t| t.abandoned.get())
+            {
                 host.open += 1;
                 Ok(Grant::Open(Permit {
                     pool: Rc::downgrade(&self.state),
@@ -385,7 +386,11 @@ impl Future for Checkout {
                     waker: RefCell::new(Some(cx.waker().clone())),
                 });
                 let mut st = this.pool.state.borrow_mut();
-                st.hosts.entry(rc_key).or_default().waiters.push_back(t.clone());
+                st.hosts
+                    .entry(rc_key)
+                    .or_default()
+                    .waiters
+                    .push_back(t.clone());
                 this.ticket = Some(t);
                 Poll::Pending
             }

@@ -53,7 +53,9 @@ impl Slots {
         let mut s = self.state.borrow_mut();
         if s.active < s.max && s.queue.is_empty() {
             s.active += 1;
-            Some(Slot { state: self.state.clone() })
+            Some(Slot {
+                state: self.state.clone(),
+            })
         } else {
             None
         }
@@ -71,7 +73,10 @@ impl Slots {
     #[allow(dead_code)]
     pub fn counts(&self) -> (usize, usize) {
         let s = self.state.borrow();
-        (s.active, s.queue.iter().filter(|t| !t.abandoned.get()).count())
+        (
+            s.active,
+            s.queue.iter().filter(|t| !t.abandoned.get()).count(),
+        )
     }
 }
 
@@ -118,7 +123,9 @@ impl Future for Acquire {
                 let mut s = this.state.borrow_mut();
                 if s.active < s.max && s.queue.is_empty() {
                     s.active += 1;
-                    return Poll::Ready(Slot { state: this.state.clone() });
+                    return Poll::Ready(Slot {
+                        state: this.state.clone(),
+                    });
                 }
                 let t = Rc::new(Ticket {
                     granted: Cell::new(false),
@@ -132,7 +139,9 @@ impl Future for Acquire {
             Some(t) => {
                 if t.granted.get() {
                     this.ticket = None;
-                    Poll::Ready(Slot { state: this.state.clone() })
+                    Poll::Ready(Slot {
+                        state: this.state.clone(),
+                    })
                 } else {
                     *t.waker.borrow_mut() = Some(cx.waker().clone());
                     Poll::Pending

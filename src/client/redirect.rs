@@ -15,7 +15,7 @@
 //! - `Host` is recomputed for each hop (D-12); a caller's `Host` does not follow a redirect.
 
 use super::error::HttpError;
-use super::request::{check_scheme, Body, Prepared};
+use super::request::{Body, Prepared, check_scheme};
 use crate::http::url::Url;
 
 /// Whether this status is one squall follows.
@@ -89,7 +89,12 @@ pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) {
         req.method = m.to_string();
         req.body = Body::None;
         req.producer_length = None;
-        for name in ["Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding"] {
+        for name in [
+            "Content-Length",
+            "Content-Type",
+            "Content-Encoding",
+            "Transfer-Encoding",
+        ] {
             req.headers.remove(name);
         }
     }
@@ -102,7 +107,11 @@ pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) {
             req.headers.remove(name);
         }
     }
-    req.url = if req.left_origin { target.without_userinfo() } else { target };
+    req.url = if req.left_origin {
+        target.without_userinfo()
+    } else {
+        target
+    };
 }
 
 #[cfg(test)]
@@ -133,5 +142,118 @@ mod tests {
         assert_eq!(redirected_method(307, "POST"), None);
         assert_eq!(redirected_method(308, "PUT"), None);
         assert_eq!(redirected_method(301, "HEAD"), None);
+    }
+
+    use crate::client::request::{HttpRequest, prepare};
+
+    fn prep(r: HttpRequest) -> Prepared {
+        prepare(&r, None).unwrap()
+    }
+
+    fn follow(p: &Prepared, code: u16, loc: &str, hops: u32) -> Url {
+        match decide(p, code, Some(loc), hops) {
+            Ok(Decision::Follow(u)) => u,
+            other => panic!("expected a follow, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn d06_relative_location_resolved() {
+        let p = prep(HttpRequest::new("http://h/a/b?q"));
+        assert_eq!(follow(&p, 302, "c", 0).to_string(), "http://h/a/c");
+        assert_eq!(follow(&p, 302, "/x?y", 0).to_string(), "http://h/x?y");
+        assert_eq!(
+            follow(&p, 302, "//other:81/z", 0).to_string(),
+            "http://other:81/z"
+        );
+    }
+
+    #[test]
+    fn d03_d05_d19_decisions() {
+        let p = prep(HttpRequest::new("http://h/"));
+        assert!(matches!(decide(&p, 302, None, 0), Ok(Decision::Answer)));
+        assert!(matches!(
+            decide(&p, 302, Some("  "), 0),
+            Ok(Decision::Answer)
+        ));
+        assert!(matches!(
+            decide(&p, 300, Some("/x"), 0),
+            Ok(Decision::Answer)
+        ));
+        assert!(matches!(
+            decide(&p, 302, Some("/x"), 5),
+            Err(RedirectError::TooMany)
+        ));
+        match decide(&p, 302, Some("ftp://h/x"), 0) {
+            Err(RedirectError::Target(e)) => {
+                assert_eq!(e.kind(), &crate::client::ErrorKind::UnsupportedScheme);
+                assert_eq!(e.to_string(), "Unsupported url scheme: ftp://h/x");
+            }
+            other => panic!("{other:?}"),
+        }
+        let p = prep(HttpRequest::new("http://h/").follow_redirects(false));
+        assert!(matches!(
+            decide(&p, 302, Some("/x"), 0),
+            Ok(Decision::Answer)
+        ));
+        let p = prep(HttpRequest::new("http://h/").max_redirects(0));
+        assert!(matches!(
+            decide(&p, 302, Some("/x"), 0),
+            Err(RedirectError::TooMany)
+        ));
+    }
+
+    #[test]
+    fn d13_d14_d15_credentials_stripped_once_origin_left() {
+        let base = || {
+            HttpRequest::new("https://u:p@h/")
+                .header("Cookie", "c")
+                .header("Proxy-Authorization", "x")
+                .header("X-Other", "kept")
+        };
+        // Same origin, spelled with the default port: kept (D-14).
+        let mut p = prep(base());
+        let t = follow(&p, 302, "https://H:443/next", 0);
+        apply(&mut p, 302, t);
+        assert!(p.headers.contains("Authorization"));
+        assert!(p.headers.contains("Cookie"));
+        // https -> http on the same host leaves the origin (D-15).
+        let t = follow(&p, 302, "http://h/plain", 1);
+        apply(&mut p, 302, t);
+        for h in ["Authorization", "Cookie", "Proxy-Authorization"] {
+            assert!(!p.headers.contains(h), "{h} survived");
+        }
+        assert_eq!(p.headers.get("X-Other"), Some("kept"));
+        assert!(p.url.username().is_none());
+        // Coming back does not bring them back.
+        let t = follow(&p, 302, "https://h/back", 2);
+        apply(&mut p, 302, t);
+        assert!(!p.headers.contains("Authorization"));
+    }
+
+    #[test]
+    fn d07_d20_method_change_drops_body_and_producer() {
+        let mut p = prep(
+            HttpRequest::new("http://h/")
+                .method("POST")
+                .header("Content-Type", "text/plain")
+                .body_producer(|_w| async { Ok(()) }),
+        );
+        // 307 with a producer: the 3xx is the answer.
+        assert!(matches!(
+            decide(&p, 307, Some("/x"), 0),
+            Ok(Decision::Answer)
+        ));
+        let t = follow(&p, 303, "/x", 0);
+        apply(&mut p, 303, t);
+        assert_eq!(p.method, "GET");
+        assert!(matches!(p.body, Body::None));
+        assert!(!p.headers.contains("Content-Type"));
+        assert!(p.headers.contains("User-Agent"));
+        // D-12: a caller's Host does not follow.
+        let mut p = prep(HttpRequest::new("http://h/").header("Host", "custom"));
+        let t = follow(&p, 301, "/y", 0);
+        apply(&mut p, 301, t);
+        assert!(!p.headers.contains("Host"));
     }
 }

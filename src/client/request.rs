@@ -26,6 +26,7 @@ use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError};
 use crate::http::headers::HttpHeaders;
 use crate::http::url::Url;
+use crate::net::tls::TlsSettings;
 
 /// Tornado's default `connect_timeout` and `request_timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -35,7 +36,8 @@ pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
 /// The `User-Agent` sent when neither the option nor a header sets one.
 pub const DEFAULT_USER_AGENT: &str = concat!("squall/", env!("CARGO_PKG_VERSION"));
 
-pub(crate) type ProducerFn = Rc<dyn Fn(BodyWriter) -> Pin<Box<dyn Future<Output = io::Result<()>>>>>;
+pub(crate) type ProducerFn =
+    Rc<dyn Fn(BodyWriter) -> Pin<Box<dyn Future<Output = io::Result<()>>>>>;
 pub(crate) type DataCallback = Rc<RefCell<dyn FnMut(&[u8])>>;
 pub(crate) type LineCallback = Rc<RefCell<dyn FnMut(&str)>>;
 
@@ -141,7 +143,9 @@ impl HttpRequest {
 
     /// Adds a header (a repeated name gets one line per value).
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.get_or_insert_with(HttpHeaders::new).add(name, value);
+        self.headers
+            .get_or_insert_with(HttpHeaders::new)
+            .add(name, value);
         self
     }
 
@@ -403,18 +407,6 @@ pub(crate) enum Body {
     Producer(ProducerFn),
 }
 
-/// TLS options of a request, part of the pool key (a connection made with other roots or
-/// another client certificate is never reused).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct TlsKey {
-    pub validate_cert: bool,
-    pub ca_certs: Option<PathBuf>,
-    pub client_cert: Option<PathBuf>,
-    pub client_key: Option<PathBuf>,
-    /// Address of a user-supplied rustls config (identity, not contents).
-    pub config_id: usize,
-}
-
 /// A request with defaults applied and every rule checked: what the engine works from.
 /// `url`, `method`, `headers` and `body` change from hop to hop as redirects are followed.
 pub(crate) struct Prepared {
@@ -438,8 +430,8 @@ pub(crate) struct Prepared {
     pub expect_continue: bool,
     pub raise_error: bool,
     pub max_body_size: Option<u64>,
-    pub tls: TlsKey,
-    pub tls_config: Option<Arc<rustls::ClientConfig>>,
+    /// TLS options (part of the pool key: `Hash + Eq`, a user config compared by pointer).
+    pub tls: TlsSettings,
     pub streaming_callback: Option<DataCallback>,
     pub header_callback: Option<LineCallback>,
     pub request_head_callback: Option<DataCallback>,
@@ -456,14 +448,22 @@ fn nonzero(d: Duration) -> Option<Duration> {
 }
 
 /// Checks every rule of `req` and resolves its options (defaults already merged in).
-pub(crate) fn prepare(req: &HttpRequest, client_max_body: Option<u64>) -> Result<Prepared, HttpError> {
-    let url = Url::parse(&req.url)
-        .map_err(|e| HttpError::new(ErrorKind::MalformedUrl, format!("Malformed URL {:?}: {e}", req.url)))?;
+pub(crate) fn prepare(
+    req: &HttpRequest,
+    client_max_body: Option<u64>,
+) -> Result<Prepared, HttpError> {
+    let url = Url::parse(&req.url).map_err(|e| {
+        HttpError::new(
+            ErrorKind::MalformedUrl,
+            format!("Malformed URL {:?}: {e}", req.url),
+        )
+    })?;
     check_scheme(&url, &req.url)?;
 
     let allow_nonstandard = req.allow_nonstandard_methods.unwrap_or(false);
     let method = req.get_method().to_string();
-    crate::http::request::validate_method(&method).map_err(|e| HttpError::invalid(e.to_string()))?;
+    crate::http::request::validate_method(&method)
+        .map_err(|e| HttpError::invalid(e.to_string()))?;
     if !allow_nonstandard && !KNOWN_METHODS.contains(&method.as_str()) {
         return Err(HttpError::invalid(format!("unknown method {method}")));
     }
@@ -489,7 +489,8 @@ pub(crate) fn prepare(req: &HttpRequest, client_max_body: Option<u64>) -> Result
 
     let mut headers = req.headers.clone().unwrap_or_default();
     for (name, value) in headers.iter() {
-        crate::http::request::validate_header(name, value).map_err(|e| HttpError::invalid(e.to_string()))?;
+        crate::http::request::validate_header(name, value)
+            .map_err(|e| HttpError::invalid(e.to_string()))?;
     }
 
     // Framing is the engine's job: a body's length replaces any caller value (R-06); a
@@ -512,7 +513,8 @@ pub(crate) fn prepare(req: &HttpRequest, client_max_body: Option<u64>) -> Result
 
     // R-11: the option, then the caller's header, then squall's default.
     if let Some(ua) = &req.user_agent {
-        crate::http::request::validate_header("User-Agent", ua).map_err(|e| HttpError::invalid(e.to_string()))?;
+        crate::http::request::validate_header("User-Agent", ua)
+            .map_err(|e| HttpError::invalid(e.to_string()))?;
         headers.set("User-Agent", ua);
     } else if !headers.contains("User-Agent") {
         headers.add("User-Agent", DEFAULT_USER_AGENT);
@@ -545,7 +547,10 @@ pub(crate) fn prepare(req: &HttpRequest, client_max_body: Option<u64>) -> Result
             Some(m) => return Err(HttpError::invalid(format!("unsupported auth_mode {m}"))),
         }
         let creds = format!("{user}:{}", pass.unwrap_or_default());
-        headers.set("Authorization", &format!("Basic {}", base64(creds.as_bytes())));
+        headers.set(
+            "Authorization",
+            &format!("Basic {}", base64(creds.as_bytes())),
+        );
     }
 
     let bind = match &req.network_interface {
@@ -568,12 +573,12 @@ pub(crate) fn prepare(req: &HttpRequest, client_max_body: Option<u64>) -> Result
         (None, None) => Body::None,
     };
 
-    let tls = TlsKey {
+    let tls = TlsSettings {
         validate_cert: req.validate_cert.unwrap_or(true),
         ca_certs: req.ca_certs.clone(),
         client_cert: req.client_cert.clone(),
         client_key: req.client_key.clone(),
-        config_id: req.tls_config.as_ref().map(|c| Arc::as_ptr(c) as usize).unwrap_or(0),
+        config: req.tls_config.clone(),
     };
 
     Ok(Prepared {
@@ -595,7 +600,6 @@ pub(crate) fn prepare(req: &HttpRequest, client_max_body: Option<u64>) -> Result
         raise_error: req.raise_error.unwrap_or(true),
         max_body_size: req.max_body_size.or(client_max_body),
         tls,
-        tls_config: req.tls_config.clone(),
         streaming_callback: req.streaming_callback.clone(),
         header_callback: req.header_callback.clone(),
         request_head_callback: req.request_head_callback.clone(),
@@ -620,12 +624,24 @@ pub fn base64(input: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         out.push(T[(n >> 18) as usize & 63] as char);
         out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -633,7 +649,10 @@ pub fn base64(input: &[u8]) -> String {
 /// An IMF-fixdate (RFC 9110 §5.6.7), e.g. `Sun, 27 Jan 2013 18:43:20 GMT`. Times before the
 /// epoch are clamped to it.
 pub fn http_date(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
@@ -665,7 +684,10 @@ mod tests {
 
     #[test]
     fn r12_basic_auth_encoding() {
-        assert_eq!(base64(b"Aladdin:open sesame"), "QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(
+            base64(b"Aladdin:open sesame"),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
         // R-13 (squall: UTF-8 as given, no NFC).
         assert_eq!(base64("test:123£".as_bytes()), "dGVzdDoxMjPCow==");
         assert_eq!(base64(b""), "");
@@ -689,5 +711,103 @@ mod tests {
     #[test]
     fn r11_default_user_agent_names_squall() {
         assert!(DEFAULT_USER_AGENT.starts_with("squall/"));
+    }
+
+    fn prep(r: HttpRequest) -> Result<Prepared, HttpError> {
+        prepare(&r, None)
+    }
+
+    #[test]
+    fn r37_defaults_fill_unset_fields_only() {
+        let d = HttpRequest::defaults()
+            .user_agent("d")
+            .request_timeout(Duration::from_secs(3))
+            .header("X-A", "d")
+            .header("X-B", "d");
+        let r = HttpRequest::new("http://h/")
+            .header("X-A", "r")
+            .follow_redirects(false)
+            .with_defaults(&d);
+        assert_eq!(r.user_agent.as_deref(), Some("d"));
+        assert_eq!(r.request_timeout, Some(Duration::from_secs(3)));
+        assert_eq!(r.follow_redirects, Some(false));
+        let h = r.headers.unwrap();
+        assert_eq!(h.get_all("X-A").collect::<Vec<_>>(), vec!["r"]);
+        assert_eq!(h.get("X-B"), Some("d"));
+    }
+
+    #[test]
+    fn section1_defaults() {
+        let p = prep(HttpRequest::new("http://h/")).unwrap();
+        assert_eq!(p.method, "GET");
+        assert_eq!(p.connect_timeout, Some(Duration::from_secs(20)));
+        assert_eq!(p.request_timeout, Some(Duration::from_secs(20)));
+        assert_eq!(p.idle_timeout, None);
+        assert!(p.follow_redirects);
+        assert_eq!(p.max_redirects, 5);
+        assert!(p.decompress);
+        assert!(p.allow_ipv6);
+        assert!(p.raise_error);
+        assert!(!p.expect_continue);
+        assert!(p.tls.validate_cert);
+        assert_eq!(p.headers.get("Accept-Encoding"), Some("gzip"));
+        assert_eq!(p.headers.get("User-Agent"), Some(DEFAULT_USER_AGENT));
+        assert_eq!(p.headers.get("Connection"), None);
+        let p = prep(HttpRequest::new("http://h/").connect_timeout(Duration::ZERO)).unwrap();
+        assert_eq!(p.connect_timeout, None);
+    }
+
+    #[test]
+    fn validation_errors_are_invalid_request() {
+        let kind = |r: HttpRequest| prep(r).err().map(|e| e.kind().clone());
+        assert_eq!(
+            kind(HttpRequest::new("http://h/").method("POST")),
+            Some(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(HttpRequest::new("http://h/").method("get")),
+            Some(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(HttpRequest::new("http://h/").header("A", "b\r\nc")),
+            Some(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(HttpRequest::new("http://h/").user_agent("x\ny")),
+            Some(ErrorKind::InvalidRequest)
+        );
+        assert_eq!(
+            kind(HttpRequest::new("ftp://h/")),
+            Some(ErrorKind::UnsupportedScheme)
+        );
+        assert_eq!(
+            kind(HttpRequest::new("http://h:99999/")),
+            Some(ErrorKind::MalformedUrl)
+        );
+        assert_eq!(
+            kind(
+                HttpRequest::new("http://h/")
+                    .method("POST")
+                    .header("Content-Length", "x")
+                    .body_producer(|_w| async { Ok(()) })
+            ),
+            Some(ErrorKind::InvalidRequest)
+        );
+        // auth_mode is only checked when there are credentials (as Tornado).
+        assert!(prep(HttpRequest::new("http://h/").auth_mode("digest")).is_ok());
+    }
+
+    #[test]
+    fn r14_userinfo_beats_auth_options() {
+        let p = prep(HttpRequest::new("http://a%3Ab:c@h/").auth("x", "y")).unwrap();
+        assert_eq!(
+            p.headers.get("Authorization"),
+            Some(format!("Basic {}", base64(b"a:b:c")).as_str())
+        );
+        let p = prep(HttpRequest::new("http://h/").auth("x", "")).unwrap();
+        assert_eq!(
+            p.headers.get("Authorization"),
+            Some(format!("Basic {}", base64(b"x:")).as_str())
+        );
     }
 }

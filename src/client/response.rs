@@ -98,7 +98,9 @@ impl HttpResponse {
 /// The `charset` parameter of a `Content-Type` value, lower-cased, without quotes.
 pub(crate) fn charset_of(content_type: &str) -> Option<String> {
     for param in content_type.split(';').skip(1) {
-        let Some((name, value)) = param.split_once('=') else { continue };
+        let Some((name, value)) = param.split_once('=') else {
+            continue;
+        };
         if name.trim().eq_ignore_ascii_case("charset") {
             let v = value.trim().trim_matches('"').trim();
             return Some(v.to_ascii_lowercase());
@@ -120,7 +122,10 @@ pub(crate) fn decode_text(body: &[u8], content_type: Option<&str>) -> Result<Str
         },
         Some("us-ascii") | Some("ascii") => match body.iter().position(|b| !b.is_ascii()) {
             None => Ok(body.iter().map(|&b| b as char).collect()),
-            Some(at) => Err(bad(&format!("body is not valid US-ASCII (byte 0x{:02x} at offset {at})", body[at]))),
+            Some(at) => Err(bad(&format!(
+                "body is not valid US-ASCII (byte 0x{:02x} at offset {at})",
+                body[at]
+            ))),
         },
         Some("iso-8859-1") | Some("latin1") | Some("latin-1") | Some("l1") | Some("iso_8859-1") => {
             Ok(body.iter().map(|&b| b as char).collect())
@@ -135,18 +140,36 @@ mod tests {
 
     #[test]
     fn charset_parsing() {
-        assert_eq!(charset_of("text/html; charset=UTF-8").as_deref(), Some("utf-8"));
-        assert_eq!(charset_of("text/html;charset=\"ISO-8859-1\"").as_deref(), Some("iso-8859-1"));
+        assert_eq!(
+            charset_of("text/html; charset=UTF-8").as_deref(),
+            Some("utf-8")
+        );
+        assert_eq!(
+            charset_of("text/html;charset=\"ISO-8859-1\"").as_deref(),
+            Some("iso-8859-1")
+        );
         assert_eq!(charset_of("text/html"), None);
-        assert_eq!(charset_of("text/html; q=1; Charset = us-ascii ").as_deref(), Some("us-ascii"));
+        assert_eq!(
+            charset_of("text/html; q=1; Charset = us-ascii ").as_deref(),
+            Some("us-ascii")
+        );
     }
 
     #[test]
     fn text_defaults_to_utf8_and_refuses_bad_bytes() {
         assert_eq!(decode_text("é".as_bytes(), None).unwrap(), "é");
-        assert_eq!(decode_text(b"\xe9", None).unwrap_err().kind(), &ErrorKind::Decode);
-        assert_eq!(decode_text(b"\xe9", Some("text/plain; charset=latin1")).unwrap(), "é");
-        assert_eq!(decode_text(b"abc", Some("text/plain; charset=us-ascii")).unwrap(), "abc");
+        assert_eq!(
+            decode_text(b"\xe9", None).unwrap_err().kind(),
+            &ErrorKind::Decode
+        );
+        assert_eq!(
+            decode_text(b"\xe9", Some("text/plain; charset=latin1")).unwrap(),
+            "é"
+        );
+        assert_eq!(
+            decode_text(b"abc", Some("text/plain; charset=us-ascii")).unwrap(),
+            "abc"
+        );
         assert!(decode_text(b"\xe9", Some("text/plain; charset=us-ascii")).is_err());
         let e = decode_text(b"abc", Some("text/plain; charset=shift_jis")).unwrap_err();
         assert!(e.message().contains("shift_jis"), "{e}");

@@ -10,12 +10,12 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use super::Inner;
 use super::connect::until;
 use super::error::HttpError;
 use super::fetch::{Answer, BodyReader, Ctx};
 use super::queue::Slot;
 use super::response::TimeInfo;
-use super::Inner;
 use crate::http::headers::HttpHeaders;
 use crate::http::response::{ResponseHead, Version};
 
@@ -86,7 +86,10 @@ impl StreamingResponse {
             }
             let ctx = &self.ctx;
             let step = self.reader.read_into(&self.inner, &mut out);
-            let more = match until(ctx.deadline, step, || ctx.timeout_error()).await.and_then(|r| r) {
+            let more = match until(ctx.deadline, step, || ctx.timeout_error())
+                .await
+                .and_then(|r| r)
+            {
                 Ok(more) => more,
                 Err(e) => {
                     self.reader.abort();

@@ -12,8 +12,8 @@ use super::connect::until;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
 use super::request::Prepared;
 use crate::ioloop::TcpStream;
-use crate::net::tls::{client_config, TlsSettings, TlsStream};
 use crate::net::Stream;
+use crate::net::tls::{TlsStream, client_config};
 
 pub(crate) async fn handshake(
     tcp: TcpStream,
@@ -22,18 +22,8 @@ pub(crate) async fn handshake(
     req: &Prepared,
     deadline: Option<Instant>,
 ) -> Result<Stream, HttpError> {
-    let config = match &req.tls_config {
-        Some(c) => c.clone(),
-        None => {
-            let settings = TlsSettings {
-                validate_cert: req.tls.validate_cert,
-                ca_certs: req.tls.ca_certs.clone(),
-                client_cert: req.tls.client_cert.clone(),
-                client_key: req.tls.client_key.clone(),
-            };
-            client_config(&settings).map_err(|e| HttpError::new(ErrorKind::Tls(e.kind.clone()), e.to_string()))?
-        }
-    };
+    let config = client_config(&req.tls)
+        .map_err(|e| HttpError::new(ErrorKind::Tls(e.kind.clone()), e.to_string()))?;
     let hs = TlsStream::connect(tcp, host, config);
     let tls = until(deadline, hs, || {
         HttpError::timeout(
@@ -42,6 +32,11 @@ pub(crate) async fn handshake(
         )
     })
     .await?
-    .map_err(|e| HttpError::new(ErrorKind::Tls(e.kind.clone()), format!("{e} ({host}, {peer})")))?;
+    .map_err(|e| {
+        HttpError::new(
+            ErrorKind::Tls(e.kind.clone()),
+            format!("{e} ({host}, {peer})"),
+        )
+    })?;
     Ok(Stream::Tls(Box::new(tls)))
 }
