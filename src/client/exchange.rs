@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
 use super::pool::Conn;
+use crate::net::tls::{TlsError, TlsErrorKind};
 use super::request::ProducerFn;
 use crate::http::response::{
     Event, Limits, ProtoError, ProtoErrorKind, ResponseHead, ResponseParser,
@@ -101,6 +102,18 @@ impl Exchange {
 
     fn io_failure(&self, e: io::Error, writing: bool) -> Failure {
         let before = !self.got_bytes;
+        if let Some(t) = TlsError::from_io_error(&e) {
+            let error = match t.kind() {
+                TlsErrorKind::Truncated if before => {
+                    HttpError::new(ErrorKind::ClosedBeforeResponse, format!("Stream closed: {t}"))
+                }
+                TlsErrorKind::Truncated => {
+                    HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {t}"))
+                }
+                k => HttpError::new(ErrorKind::Tls(k.clone()), t.to_string()),
+            };
+            return Failure { error, before_response: before };
+        }
         let error = match e.kind() {
             io::ErrorKind::UnexpectedEof if before => {
                 HttpError::new(ErrorKind::ClosedBeforeResponse, "Stream closed")

@@ -102,6 +102,8 @@ pub(crate) enum Grant {
 }
 
 struct Ticket {
+    /// The waiter takes an idle connection too (not only the right to open one).
+    allow_idle: bool,
     grant: RefCell<Option<Grant>>,
     abandoned: Cell<bool>,
     waker: RefCell<Option<Waker>>,
@@ -261,13 +263,11 @@ impl Pool {
                 let host = st.hosts.entry(key).or_default();
                 let mut wake = None;
                 let mut conn = Some(conn);
-                while let Some(t) = host.waiters.pop_front() {
-                    if t.abandoned.get() {
-                        continue;
-                    }
+                host.waiters.retain(|t| !t.abandoned.get());
+                if let Some(i) = host.waiters.iter().position(|t| t.allow_idle) {
+                    let t = host.waiters.remove(i).expect("present");
                     *t.grant.borrow_mut() = Some(Grant::Conn(conn.take().expect("conn")));
                     wake = t.waker.borrow_mut().take();
-                    break;
                 }
                 if let Some(mut c) = conn {
                     c.idle_since = Instant::now();
@@ -381,6 +381,7 @@ impl Future for Checkout {
             Ok(g) => Poll::Ready(g),
             Err(rc_key) => {
                 let t = Rc::new(Ticket {
+                    allow_idle: this.allow_idle,
                     grant: RefCell::new(None),
                     abandoned: Cell::new(false),
                     waker: RefCell::new(Some(cx.waker().clone())),

@@ -562,6 +562,12 @@ pub(crate) fn prepare(
         })?),
     };
 
+    // the body waits for the server's 100 (or about a second).
+    let expect_continue = req.expect_100_continue.unwrap_or(false) && body_present;
+    if expect_continue {
+        headers.set("Expect", "100-continue");
+    }
+
     let conn_close = headers
         .get_list("Connection")
         .iter()
@@ -596,7 +602,7 @@ pub(crate) fn prepare(
         decompress,
         bind,
         allow_ipv6: req.allow_ipv6.unwrap_or(true),
-        expect_continue: req.expect_100_continue.unwrap_or(false),
+        expect_continue,
         raise_error: req.raise_error.unwrap_or(true),
         max_body_size: req.max_body_size.or(client_max_body),
         tls,
