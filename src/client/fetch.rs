@@ -343,6 +343,8 @@ pub(crate) struct BodyReader {
     decoder: Option<ContentDecoder>,
     max_decoded: Option<u64>,
     pending: Range<usize>,
+    /// The decoder has consumed `pending` and holds no output back.
+    drained: bool,
     done: bool,
     keep_alive: bool,
     conn_close: bool,
@@ -363,6 +365,7 @@ impl BodyReader {
             decoder: None,
             max_decoded,
             pending: 0..0,
+            drained: true,
             done: false,
             keep_alive: false,
             conn_close,
@@ -414,7 +417,9 @@ impl BodyReader {
         };
         loop {
             if let Some(dec) = &mut self.decoder {
-                if !self.pending.is_empty() {
+                if !self.drained {
+                    // Decode what is pending; an empty input still hands out output the
+                    // decoder holds back (it appends at most 64 KiB per call).
                     let before = out.len();
                     let input = &ex.conn.rbuf[self.pending.clone()];
                     let n = dec.decode(input, out).map_err(decode_error)?;
@@ -422,7 +427,9 @@ impl BodyReader {
                     if out.len() > before {
                         return Ok(true);
                     }
-                    if n == 0 {
+                    if self.pending.is_empty() {
+                        self.drained = true;
+                    } else if n == 0 {
                         return Err(HttpError::new(
                             ErrorKind::Decompression,
                             "encountered unconsumed gzip data without making progress",
@@ -444,6 +451,7 @@ impl BodyReader {
                         self.decoder = Some(ContentDecoder::new(self.coding, self.max_decoded));
                     }
                     self.pending = r;
+                    self.drained = false;
                 }
                 Ev::Trailers => {}
                 Ev::End { keep_alive } => {
