@@ -129,7 +129,7 @@ fn rss_flat_while_streaming_256_mib() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "child failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let mut checked = 0;
-    for line in stdout.lines().filter(|l| l.starts_with("RSS ")) {
+    for line in stdout.lines().filter_map(|l| l.find("RSS ").map(|i| &l[i..])) {
         let nums: Vec<u64> = line
             .split_whitespace()
             .filter_map(|w| w.split_once('=').map(|(_, v)| v.parse().unwrap()))
