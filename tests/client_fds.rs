@@ -29,12 +29,24 @@ fn fds_back_to_baseline_after_10k_requests_with_faults() {
         match x % 100 {
             0..=59 => ok(b"fine"),
             60..=64 => vec![Step::Close],
-            65..=69 => vec![write(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort".to_vec()), Step::Close],
+            65..=69 => vec![
+                write(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort".to_vec()),
+                Step::Close,
+            ],
             70..=74 => vec![write(b"HTTP/1.1 200 OK\r\nCont".to_vec()), Step::Reset],
             75..=79 => vec![write(b"garbage garbage\r\n\r\n".to_vec())],
-            80..=84 => vec![write(resp(200, &[("Connection", "close")], b"bye")), Step::Close],
-            85..=89 => vec![write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab".to_vec()), Step::Close],
-            90 => vec![Step::Sleep(Duration::from_millis(300)), write(resp(200, &[], b"late"))],
+            80..=84 => vec![
+                write(resp(200, &[("Connection", "close")], b"bye")),
+                Step::Close,
+            ],
+            85..=89 => vec![
+                write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab".to_vec()),
+                Step::Close,
+            ],
+            90 => vec![
+                Step::Sleep(Duration::from_millis(300)),
+                write(resp(200, &[], b"late")),
+            ],
             _ => vec![write(resp(404, &[], b"nope"))],
         }
     });
@@ -43,7 +55,10 @@ fn fds_back_to_baseline_after_10k_requests_with_faults() {
     let baseline = open_fds();
 
     let (ok_count, err_count) = run(async {
-        let c = AsyncHttpClient::builder().max_clients(16).max_per_host(16).build();
+        let c = AsyncHttpClient::builder()
+            .max_clients(16)
+            .max_per_host(16)
+            .build();
         let mut handles = Vec::new();
         for w in 0..16 {
             let c = c.clone();
@@ -51,7 +66,10 @@ fn fds_back_to_baseline_after_10k_requests_with_faults() {
             handles.push(spawn(async move {
                 let (mut ok, mut err) = (0, 0);
                 for _ in 0..(10_000 / 16 + usize::from(w < 10_000 % 16)) {
-                    match c.fetch(HttpRequest::new(&url).request_timeout(Duration::from_millis(150))).await {
+                    match c
+                        .fetch(HttpRequest::new(&url).request_timeout(Duration::from_millis(150)))
+                        .await
+                    {
                         Ok(_) => ok += 1,
                         Err(_) => err += 1,
                     }
@@ -69,7 +87,10 @@ fn fds_back_to_baseline_after_10k_requests_with_faults() {
         totals
     });
     assert_eq!(ok_count + err_count, 10_000);
-    assert!(ok_count > 5_000 && err_count > 1_000, "{ok_count} ok, {err_count} failed");
+    assert!(
+        ok_count > 5_000 && err_count > 1_000,
+        "{ok_count} ok, {err_count} failed"
+    );
 
     // The server's side closes once the client's did.
     let t0 = Instant::now();

@@ -65,7 +65,10 @@ fn stale_idle_connection_is_noticed_before_reuse() {
         sleep(Duration::from_millis(100)).await;
         // A POST is never retried: it succeeds only because the dead idle connection was
         // noticed before it was used.
-        let r = c.fetch(HttpRequest::new(&srv.url("/")).method("POST").body("b")).await.unwrap();
+        let r = c
+            .fetch(HttpRequest::new(&srv.url("/")).method("POST").body("b"))
+            .await
+            .unwrap();
         assert_eq!(r.body, b"s");
     });
     assert_eq!(srv.conns(), 2);

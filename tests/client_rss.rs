@@ -62,7 +62,10 @@ fn child() {
     run(async {
         let c = AsyncHttpClient::builder().max_body_size(u64::MAX).build();
         // Pull-style.
-        let mut r = c.fetch_streaming(format!("http://{addr}/pull")).await.unwrap();
+        let mut r = c
+            .fetch_streaming(format!("http://{addr}/pull"))
+            .await
+            .unwrap();
         let (mut got, mut base, mut peak) = (0u64, 0u64, 0u64);
         while let Some(piece) = r.chunk().await.unwrap() {
             got += piece.len() as u64;
@@ -81,18 +84,20 @@ fn child() {
         let samples = Rc::new(Cell::new((0u64, 0u64)));
         let (s2, m2) = (seen.clone(), samples.clone());
         let resp = c
-            .fetch(HttpRequest::new(&format!("http://{addr}/cb")).streaming_callback(move |d| {
-                let before = s2.get();
-                s2.set(before + d.len() as u64);
-                let (mut b, mut p) = m2.get();
-                if b == 0 && s2.get() >= 16 * MIB {
-                    b = rss_bytes();
-                }
-                if s2.get() / (8 * MIB) != before / (8 * MIB) {
-                    p = p.max(rss_bytes());
-                }
-                m2.set((b, p));
-            }))
+            .fetch(
+                HttpRequest::new(&format!("http://{addr}/cb")).streaming_callback(move |d| {
+                    let before = s2.get();
+                    s2.set(before + d.len() as u64);
+                    let (mut b, mut p) = m2.get();
+                    if b == 0 && s2.get() >= 16 * MIB {
+                        b = rss_bytes();
+                    }
+                    if s2.get() / (8 * MIB) != before / (8 * MIB) {
+                        p = p.max(rss_bytes());
+                    }
+                    m2.set((b, p));
+                }),
+            )
             .await
             .unwrap();
         assert!(resp.body.is_empty());
@@ -102,10 +107,17 @@ fn child() {
 
         // C-10: a 64 MiB gzip bomb, decoded in bounded steps.
         let before = rss_bytes();
-        let mut r = c.fetch_streaming(format!("http://{addr}/bomb")).await.unwrap();
+        let mut r = c
+            .fetch_streaming(format!("http://{addr}/bomb"))
+            .await
+            .unwrap();
         let (mut got, mut peak) = (0u64, before);
         while let Some(piece) = r.chunk().await.unwrap() {
-            assert!(piece.len() <= 256 * 1024, "one step gave {} bytes", piece.len());
+            assert!(
+                piece.len() <= 256 * 1024,
+                "one step gave {} bytes",
+                piece.len()
+            );
             got += piece.len() as u64;
             peak = peak.max(rss_bytes());
         }
@@ -122,14 +134,26 @@ fn rss_flat_while_streaming_256_mib() {
     }
     let exe = std::env::current_exe().unwrap();
     let out = Command::new(exe)
-        .args(["rss_flat_while_streaming_256_mib", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "rss_flat_while_streaming_256_mib",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "child failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut checked = 0;
-    for line in stdout.lines().filter_map(|l| l.find("RSS ").map(|i| &l[i..])) {
+    for line in stdout
+        .lines()
+        .filter_map(|l| l.find("RSS ").map(|i| &l[i..]))
+    {
         let nums: Vec<u64> = line
             .split_whitespace()
             .filter_map(|w| w.split_once('=').map(|(_, v)| v.parse().unwrap()))

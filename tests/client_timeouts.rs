@@ -298,7 +298,8 @@ fn r33_final_status_instead_of_100_is_the_answer() {
         }
         s.write_all(&resp(403, &[], b"no")).unwrap();
         // Whatever comes next must not be the body: the client should close instead.
-        s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
         let mut buf = [0u8; 64];
         use std::io::Read;
         let n = s.read(&mut buf).unwrap_or(0);
@@ -325,5 +326,9 @@ fn r33_final_status_instead_of_100_is_the_answer() {
     while extra.lock().unwrap().is_none() && t0.elapsed() < Duration::from_secs(3) {
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert_eq!(extra.lock().unwrap().as_deref(), Some(&b""[..]), "the body was sent after a final response");
+    assert_eq!(
+        extra.lock().unwrap().as_deref(),
+        Some(&b""[..]),
+        "the body was sent after a final response"
+    );
 }

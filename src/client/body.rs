@@ -43,10 +43,10 @@ impl Shared {
             self.buf.drain(..self.sent);
             self.sent = 0;
         }
-        if self.buf.len() - self.sent <= HIGH_WATER {
-            if let Some(w) = self.waker.take() {
-                w.wake();
-            }
+        if self.buf.len() - self.sent <= HIGH_WATER
+            && let Some(w) = self.waker.take()
+        {
+            w.wake();
         }
     }
 }
@@ -90,13 +90,13 @@ impl BodyWriter {
             if data.is_empty() {
                 return Ok(());
             }
-            if let Some(limit) = s.declared {
-                if s.written + data.len() as u64 > limit {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        "Tried to write more data than Content-Length",
-                    ));
-                }
+            if let Some(limit) = s.declared
+                && s.written + data.len() as u64 > limit
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "Tried to write more data than Content-Length",
+                ));
             }
             s.written += data.len() as u64;
             if s.chunked {

@@ -24,11 +24,11 @@ use std::time::{Duration, Instant};
 use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
 use super::pool::Conn;
-use crate::net::tls::{TlsError, TlsErrorKind};
 use super::request::ProducerFn;
 use crate::http::response::{
     Event, Limits, ProtoError, ProtoErrorKind, ResponseHead, ResponseParser,
 };
+use crate::net::tls::{TlsError, TlsErrorKind};
 
 /// Bodies up to this size are copied behind the head and sent with it in one write.
 pub(crate) const COALESCE_BODY: usize = 64 * 1024;
@@ -104,15 +104,19 @@ impl Exchange {
         let before = !self.got_bytes;
         if let Some(t) = TlsError::from_io_error(&e) {
             let error = match t.kind() {
-                TlsErrorKind::Truncated if before => {
-                    HttpError::new(ErrorKind::ClosedBeforeResponse, format!("Stream closed: {t}"))
-                }
+                TlsErrorKind::Truncated if before => HttpError::new(
+                    ErrorKind::ClosedBeforeResponse,
+                    format!("Stream closed: {t}"),
+                ),
                 TlsErrorKind::Truncated => {
                     HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {t}"))
                 }
                 k => HttpError::new(ErrorKind::Tls(k.clone()), t.to_string()),
             };
-            return Failure { error, before_response: before };
+            return Failure {
+                error,
+                before_response: before,
+            };
         }
         let error = match e.kind() {
             io::ErrorKind::UnexpectedEof if before => {
@@ -337,14 +341,14 @@ impl Exchange {
                             finished = true;
                             progressed = true;
                             let mut s = shared.borrow_mut();
-                            if let Some(limit) = s.declared {
-                                if s.written < limit {
-                                    let short = limit - s.written;
-                                    s.closed = true;
-                                    return Poll::Ready(Err(Err(format!(
-                                        "Tried to write {short} bytes less than Content-Length"
-                                    ))));
-                                }
+                            if let Some(limit) = s.declared
+                                && s.written < limit
+                            {
+                                let short = limit - s.written;
+                                s.closed = true;
+                                return Poll::Ready(Err(Err(format!(
+                                    "Tried to write {short} bytes less than Content-Length"
+                                ))));
                             }
                             if s.chunked {
                                 s.buf.extend_from_slice(b"0\r\n\r\n");

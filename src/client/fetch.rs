@@ -222,10 +222,11 @@ async fn send_and_read_head(
         if let Some(cb) = &req.request_head_callback {
             call_data_cb(cb, &c.wbuf)?;
         }
-        if let Body::Bytes(b) = &req.body {
-            if !expect && b.len() <= COALESCE_BODY {
-                c.wbuf.extend_from_slice(b);
-            }
+        if let Body::Bytes(b) = &req.body
+            && !expect
+            && b.len() <= COALESCE_BODY
+        {
+            c.wbuf.extend_from_slice(b);
         }
     }
     ex.write_wbuf().await?;
@@ -416,27 +417,27 @@ impl BodyReader {
             return Ok(false);
         };
         loop {
-            if let Some(dec) = &mut self.decoder {
-                if !self.drained {
-                    // Decode what is pending; an empty input still hands out output the
-                    // decoder holds back (it appends at most 64 KiB per call).
-                    let before = out.len();
-                    let input = &ex.conn.rbuf[self.pending.clone()];
-                    let n = dec.decode(input, out).map_err(decode_error)?;
-                    self.pending.start += n;
-                    if out.len() > before {
-                        return Ok(true);
-                    }
-                    if self.pending.is_empty() {
-                        self.drained = true;
-                    } else if n == 0 {
-                        return Err(HttpError::new(
-                            ErrorKind::Decompression,
-                            "encountered unconsumed gzip data without making progress",
-                        ));
-                    }
-                    continue;
+            if let Some(dec) = &mut self.decoder
+                && !self.drained
+            {
+                // Decode what is pending; an empty input still hands out output the
+                // decoder holds back (it appends at most 64 KiB per call).
+                let before = out.len();
+                let input = &ex.conn.rbuf[self.pending.clone()];
+                let n = dec.decode(input, out).map_err(decode_error)?;
+                self.pending.start += n;
+                if out.len() > before {
+                    return Ok(true);
                 }
+                if self.pending.is_empty() {
+                    self.drained = true;
+                } else if n == 0 {
+                    return Err(HttpError::new(
+                        ErrorKind::Decompression,
+                        "encountered unconsumed gzip data without making progress",
+                    ));
+                }
+                continue;
             }
             match ex.next().await.map_err(|f| f.error)? {
                 Ev::Data(r) => {
@@ -522,11 +523,11 @@ pub(crate) async fn run_to_answer(
                 } else {
                     Coding::Identity
                 };
-                if coding != Coding::Identity {
-                    if let Some(v) = head.headers.get("Content-Encoding").map(str::to_string) {
-                        head.headers.remove("Content-Encoding");
-                        head.headers.add("X-Consumed-Content-Encoding", &v);
-                    }
+                if coding != Coding::Identity
+                    && let Some(v) = head.headers.get("Content-Encoding").map(str::to_string)
+                {
+                    head.headers.remove("Content-Encoding");
+                    head.headers.add("X-Consumed-Content-Encoding", &v);
                 }
                 if let Some(cb) = &prep.header_callback {
                     for h in &interim {
@@ -580,24 +581,23 @@ async fn read_whole(
     streaming: Option<&super::request::DataCallback>,
 ) -> Result<HttpResponse, HttpError> {
     let mut body = Vec::new();
-    if streaming.is_none() {
-        if let Some(n) = a
+    if streaming.is_none()
+        && let Some(n) = a
             .head
             .headers
             .get("Content-Length")
             .and_then(|v| v.trim().parse::<u64>().ok())
-        {
-            let cap = a.prep.max_body_size.map_or(n, |m| n.min(m)).min(64 << 20);
-            body.reserve(cap as usize);
-        }
+    {
+        let cap = a.prep.max_body_size.map_or(n, |m| n.min(m)).min(64 << 20);
+        body.reserve(cap as usize);
     }
     loop {
         let more = a.reader.read_into(inner, &mut body).await?;
-        if let Some(cb) = streaming {
-            if !body.is_empty() {
-                call_data_cb(cb, &body)?;
-                body.clear();
-            }
+        if let Some(cb) = streaming
+            && !body.is_empty()
+        {
+            call_data_cb(cb, &body)?;
+            body.clear();
         }
         if !more {
             break;

@@ -119,21 +119,20 @@ impl Inner {
 
 /// `"addr"`, `"addr:port"`, `"[v6]"`, `"[v6]:port"` or a bare IPv6 literal.
 fn split_host_port(t: &str, default_port: u16) -> (String, u16) {
-    if let Some(rest) = t.strip_prefix('[') {
-        if let Some((h, tail)) = rest.split_once(']') {
-            let port = tail
-                .strip_prefix(':')
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(default_port);
-            return (h.to_string(), port);
-        }
+    if let Some(rest) = t.strip_prefix('[')
+        && let Some((h, tail)) = rest.split_once(']')
+    {
+        let port = tail
+            .strip_prefix(':')
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(default_port);
+        return (h.to_string(), port);
     }
-    if t.matches(':').count() == 1 {
-        if let Some((h, p)) = t.rsplit_once(':') {
-            if let Ok(p) = p.parse() {
-                return (h.to_string(), p);
-            }
-        }
+    if t.matches(':').count() == 1
+        && let Some((h, p)) = t.rsplit_once(':')
+        && let Ok(p) = p.parse()
+    {
+        return (h.to_string(), p);
     }
     (t.to_string(), default_port)
 }

@@ -87,11 +87,11 @@ impl Conn {
         if self.rpos != self.rend {
             return false;
         }
-        let n = self.rbuf.len().min(4096).max(1);
-        match self.stream.try_read(&mut self.rbuf[..n]) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
-            _ => false,
-        }
+        let n = self.rbuf.len().clamp(1, 4096);
+        matches!(
+            self.stream.try_read(&mut self.rbuf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock
+        )
     }
 }
 

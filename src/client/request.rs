@@ -496,17 +496,17 @@ pub(crate) fn prepare(
     // Framing is the engine's job: a body's length replaces any caller value; a
     // producer keeps a caller Content-Length, else it is chunked.
     let mut producer_length = None;
-    if req.body_producer.is_some() {
-        if let Some(cl) = headers.get("Content-Length") {
-            let cl = cl.trim();
-            if cl.is_empty() || !cl.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(HttpError::invalid(format!("invalid Content-Length {cl:?}")));
-            }
-            producer_length = Some(
-                cl.parse::<u64>()
-                    .map_err(|_| HttpError::invalid(format!("invalid Content-Length {cl:?}")))?,
-            );
+    if req.body_producer.is_some()
+        && let Some(cl) = headers.get("Content-Length")
+    {
+        let cl = cl.trim();
+        if cl.is_empty() || !cl.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(HttpError::invalid(format!("invalid Content-Length {cl:?}")));
         }
+        producer_length = Some(
+            cl.parse::<u64>()
+                .map_err(|_| HttpError::invalid(format!("invalid Content-Length {cl:?}")))?,
+        );
     }
     headers.remove("Content-Length");
     headers.remove("Transfer-Encoding");
