@@ -287,6 +287,18 @@ impl Exchange {
         }
     }
 
+    /// Writes `self.conn.wbuf` and then `data`, in one `writev` where the socket takes it.
+    pub async fn write_wbuf_and(&mut self, data: &[u8]) -> Result<(), Failure> {
+        let c = &self.conn;
+        match c.stream.write_all_vectored(&[&c.wbuf, data]).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.must_close = true;
+                Err(self.io_failure(e, true))
+            }
+        }
+    }
+
     /// Writes `data`.
     pub async fn write(&mut self, data: &[u8]) -> Result<(), Failure> {
         match self.conn.stream.write_all(data).await {
@@ -326,7 +338,18 @@ impl Exchange {
                             Poll::Pending => break,
                         }
                     }
-                    if finished && s.pending().is_empty() {
+                    // TLS queues records: push them out whenever the buffer drained, so
+                    // nothing sits in rustls while the producer waits.
+                    let flushed = if s.pending().is_empty() {
+                        match stream.poll_flush(cx) {
+                            Poll::Ready(Ok(())) => true,
+                            Poll::Ready(Err(e)) => return Poll::Ready(Err(Ok(e))),
+                            Poll::Pending => false,
+                        }
+                    } else {
+                        false
+                    };
+                    if finished && flushed {
                         s.closed = true;
                         return Poll::Ready(Ok(()));
                     }

@@ -159,7 +159,13 @@ async fn run_hop(
             Grant::Conn(c) => (c, true),
             Grant::Open(permit) => {
                 ctx.started_io.set(true);
-                (connect::open(inner, req, ctx, permit).await?, false)
+                // Boxed: opening a connection is the rare path with the largest future
+                // (DNS, happy eyeballs, TLS); keeping it out of line keeps every fetch's
+                // state machine small.
+                (
+                    Box::pin(connect::open(inner, req, ctx, permit)).await?,
+                    false,
+                )
             }
         };
         ctx.started_io.set(true);
@@ -229,7 +235,10 @@ async fn send_and_read_head(
             c.wbuf.extend_from_slice(b);
         }
     }
-    ex.write_wbuf().await?;
+    match &req.body {
+        Body::Bytes(b) if !expect && b.len() > COALESCE_BODY => ex.write_wbuf_and(b).await?,
+        _ => ex.write_wbuf().await?,
+    }
     let mut early_final = None;
     if expect {
         match wait_continue(ex, interim).await? {
@@ -244,7 +253,7 @@ async fn send_and_read_head(
         return Ok(head);
     }
     match &req.body {
-        Body::Bytes(b) if expect || b.len() > COALESCE_BODY => ex.write(b).await?,
+        Body::Bytes(b) if expect => ex.write(b).await?,
         Body::Producer(p) => ex.produce(p, req.producer_length).await?,
         _ => {}
     }
@@ -561,7 +570,7 @@ pub(crate) async fn run_to_answer(
                     url,
                     prep,
                 };
-                let resp = read_whole(inner, answer, ctx, original, None).await?;
+                let resp = Box::pin(read_whole(inner, answer, ctx, original, None)).await?;
                 let err = HttpError::new(
                     ErrorKind::TooManyRedirects,
                     format!("Maximum ({max}) redirects followed"),
