@@ -110,10 +110,13 @@ pub(crate) async fn open(
     let (tcp, peer) = until(deadline, attempt, || HttpError::connect_timeout(&addrs))
         .await?
         .map_err(|e| {
-            HttpError::new(
-                ErrorKind::Connect,
-                format!("Could not connect to {host} port {port}: {e}"),
-            )
+            // The error names every address tried; add the host name when there was one.
+            let msg = if req.url.is_ip_host() && target == host {
+                e.to_string()
+            } else {
+                format!("{host}: {e}")
+            };
+            HttpError::new(ErrorKind::Connect, msg)
         })?;
     let _ = tcp.set_nodelay(true);
     let t2 = Instant::now();
