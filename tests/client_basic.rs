@@ -874,3 +874,35 @@ fn q16_blocking_client() {
     let e = run(async { c.fetch(srv.url("/")) }).unwrap_err();
     assert!(e.to_string().contains("running IoLoop"), "{e}");
 }
+
+#[test]
+fn max_body_size_counts_decoded_bytes_not_wire_bytes() {
+    // 1000 bytes that do not compress: the gzip body on the wire is longer than the limit.
+    let mut x: u32 = 12345;
+    let data: Vec<u8> = (0..1000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 16) as u8
+        })
+        .collect();
+    let z = gzip(&data);
+    assert!(z.len() > 1000);
+    let srv = Server::start(move |r| match r.path() {
+        "/gz" => vec![write(resp(200, &[("Content-Encoding", "gzip")], &z))],
+        _ => ok(&[b'a'; 1001]),
+    });
+    run(async {
+        let c = AsyncHttpClient::builder().max_body_size(1000).build();
+        let r = c.fetch(srv.url("/gz")).await.unwrap();
+        assert_eq!(r.body, data);
+        let e = c.fetch(srv.url("/plain")).await.unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::BodyTooLarge);
+        assert!(e.message().starts_with("Content-Length too long"), "{e}");
+        // HEAD with a large Content-Length has no body: fine.
+        let r = c
+            .fetch(HttpRequest::new(&srv.url("/plain")).method("HEAD"))
+            .await
+            .unwrap();
+        assert_eq!(r.code, 200);
+    });
+}

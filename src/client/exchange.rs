@@ -95,6 +95,16 @@ impl Exchange {
         }
     }
 
+    /// The response's Content-Length, when it framed the body with one.
+    pub fn declared_length(&self) -> Option<u64> {
+        self.parser.content_length()
+    }
+
+    /// Whether the response has a body to read (not HEAD, 1xx, 204, 304).
+    pub fn expects_body(&self) -> bool {
+        self.parser.expects_body()
+    }
+
     /// Whether the connection may go back to the pool after `End { keep_alive }`.
     pub fn reusable(&self, keep_alive: bool) -> bool {
         keep_alive && !self.must_close && !self.eof && self.conn.rpos == self.conn.rend

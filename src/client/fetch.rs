@@ -134,12 +134,32 @@ fn idempotent(method: &str) -> bool {
     )
 }
 
+/// The parser's limits. `max_body_size` counts decoded bytes: when the response may come
+/// gzip-coded, the parser (which sees wire bytes) gets no body limit, and [`BodyReader`]
+/// applies it after the head says which coding it is.
 pub(crate) fn limits(inner: &Inner, req: &Prepared) -> Limits {
     Limits {
         max_head_bytes: inner.config.max_header_size,
-        max_body: req.max_body_size,
+        max_body: if req.decompress {
+            None
+        } else {
+            req.max_body_size
+        },
         ..Limits::default()
     }
+}
+
+/// S-18: a declared length over the limit is refused before any body byte is read.
+fn check_declared_length(ex: &Exchange, max: Option<u64>) -> Result<(), HttpError> {
+    if let (Some(max), Some(len)) = (max, ex.declared_length()) {
+        if len > max && ex.expects_body() {
+            return Err(HttpError::new(
+                ErrorKind::BodyTooLarge,
+                format!("Content-Length too long ({len} bytes; max_body_size is {max})"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One hop up to the final response head: a connection, the request, the head.
@@ -355,6 +375,8 @@ pub(crate) struct BodyReader {
     pending: Range<usize>,
     /// The decoder has consumed `pending` and holds no output back.
     drained: bool,
+    /// Body bytes seen (identity coding), against `max_decoded`.
+    raw: u64,
     done: bool,
     keep_alive: bool,
     conn_close: bool,
@@ -376,6 +398,7 @@ impl BodyReader {
             max_decoded,
             pending: 0..0,
             drained: true,
+            raw: 0,
             done: false,
             keep_alive: false,
             conn_close,
@@ -454,6 +477,13 @@ impl BodyReader {
                         self.first_byte_at = ex.first_byte_at;
                     }
                     if self.coding == Coding::Identity {
+                        self.raw += r.len() as u64;
+                        if let Some(max) = self.max_decoded.filter(|&m| self.raw > m) {
+                            return Err(HttpError::new(
+                                ErrorKind::BodyTooLarge,
+                                format!("Body too long (more than max_body_size, {max} bytes)"),
+                            ));
+                        }
                         out.extend_from_slice(&ex.conn.rbuf[r]);
                         return Ok(true);
                     }
@@ -517,7 +547,9 @@ pub(crate) async fn run_to_answer(
             Ok(Decision::Follow(target)) => {
                 // D-16: the redirect's body is drained (within max_body_size) so the
                 // connection can be reused; it is never decoded or streamed.
-                let mut reader = BodyReader::new(ex, Coding::Identity, None, prep.conn_close);
+                check_declared_length(&ex, prep.max_body_size)?;
+                let mut reader =
+                    BodyReader::new(ex, Coding::Identity, prep.max_body_size, prep.conn_close);
                 let mut sink = Vec::new();
                 while reader.read_into(inner, &mut sink).await? {
                     sink.clear();
@@ -543,6 +575,9 @@ pub(crate) async fn run_to_answer(
                         send_head_lines(cb, h)?;
                     }
                     send_head_lines(cb, &head)?;
+                }
+                if coding == Coding::Identity {
+                    check_declared_length(&ex, prep.max_body_size)?;
                 }
                 let reader = BodyReader::new(ex, coding, prep.max_body_size, prep.conn_close);
                 let url = prep.url.to_string();
