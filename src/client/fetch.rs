@@ -171,8 +171,10 @@ async fn run_hop(
 ) -> Result<(Exchange, ResponseHead, Vec<ResponseHead>), HttpError> {
     let key = pool_key(req);
     let mut allow_idle = true;
+    let replayable = !matches!(req.body, Body::Producer(_));
+    let retry_safe = replayable && idempotent(&req.method);
     loop {
-        let checkout = inner.pool.checkout(key.clone(), allow_idle);
+        let checkout = inner.pool.checkout(key.clone(), allow_idle, !retry_safe);
         ctx.set_phase(Phase::Queue);
         let grant = checkout.await;
         let (conn, reused) = match grant {
@@ -195,13 +197,7 @@ async fn run_hop(
         match send_and_read_head(&mut ex, req, &mut interim).await {
             Ok(head) => return Ok((ex, head, interim)),
             Err(f) => {
-                let replayable = !matches!(req.body, Body::Producer(_));
-                if reused
-                    && allow_idle
-                    && f.before_response
-                    && replayable
-                    && idempotent(&req.method)
-                {
+                if reused && allow_idle && f.before_response && retry_safe {
                     allow_idle = false;
                     continue;
                 }
@@ -526,24 +522,23 @@ pub(crate) struct Answer {
     pub reader: BodyReader,
     pub history: Vec<ResponseHead>,
     pub url: String,
-    pub prep: Prepared,
 }
 
 /// Steps 2 to 4 of the module docs: slot, hops, redirects. The slot comes back with the
 /// answer so a streaming response keeps it until its body is read.
 pub(crate) async fn run_to_answer(
     inner: &Inner,
-    mut prep: Prepared,
+    prep: &mut Prepared,
     ctx: &Ctx,
     original: &HttpRequest,
 ) -> Result<(Answer, Slot), HttpError> {
-    let slot = take_slot(inner, &prep, ctx).await?;
+    let slot = take_slot(inner, prep, ctx).await?;
     let mut history: Vec<ResponseHead> = Vec::new();
     let mut hops = 0u32;
     loop {
-        let (ex, mut head, interim) = run_hop(inner, &prep, ctx).await?;
+        let (ex, mut head, interim) = run_hop(inner, prep, ctx).await?;
         let location = head.headers.get("Location");
-        match redirect::decide(&prep, head.code, location, hops) {
+        match redirect::decide(prep, head.code, location, hops) {
             Ok(Decision::Follow(target)) => {
                 // D-16: the redirect's body is drained (within max_body_size) so the
                 // connection can be reused; it is never decoded or streamed.
@@ -554,7 +549,7 @@ pub(crate) async fn run_to_answer(
                 while reader.read_into(inner, &mut sink).await? {
                     sink.clear();
                 }
-                redirect::apply(&mut prep, head.code, target);
+                redirect::apply(prep, head.code, target);
                 history.push(head);
                 hops += 1;
             }
@@ -587,7 +582,6 @@ pub(crate) async fn run_to_answer(
                         reader,
                         history,
                         url,
-                        prep,
                     },
                     slot,
                 ));
@@ -603,9 +597,8 @@ pub(crate) async fn run_to_answer(
                     reader,
                     history,
                     url,
-                    prep,
                 };
-                let resp = Box::pin(read_whole(inner, answer, ctx, original, None)).await?;
+                let resp = Box::pin(read_whole(inner, answer, ctx, original, None, None)).await?;
                 let err = HttpError::new(
                     ErrorKind::TooManyRedirects,
                     format!("Maximum ({max}) redirects followed"),
@@ -623,6 +616,7 @@ async fn read_whole(
     ctx: &Ctx,
     original: &HttpRequest,
     streaming: Option<&super::request::DataCallback>,
+    max_body: Option<u64>,
 ) -> Result<HttpResponse, HttpError> {
     let mut body = Vec::new();
     if streaming.is_none()
@@ -632,7 +626,7 @@ async fn read_whole(
             .get("Content-Length")
             .and_then(|v| v.trim().parse::<u64>().ok())
     {
-        let cap = a.prep.max_body_size.map_or(n, |m| n.min(m)).min(64 << 20);
+        let cap = max_body.map_or(n, |m| n.min(m)).min(64 << 20);
         body.reserve(cap as usize);
     }
     loop {
@@ -681,15 +675,14 @@ pub(crate) fn judge(mut resp: HttpResponse, raise_error: bool) -> Result<HttpRes
 /// The whole buffered fetch (inside the deadline and close guards).
 pub(crate) async fn fetch_buffered(
     inner: &Inner,
-    prep: Prepared,
+    prep: &mut Prepared,
     ctx: &Ctx,
     original: &HttpRequest,
 ) -> Result<HttpResponse, HttpError> {
-    let raise = prep.raise_error;
     let (answer, _slot) = run_to_answer(inner, prep, ctx, original).await?;
-    let cb = answer.prep.streaming_callback.clone();
-    let resp = read_whole(inner, answer, ctx, original, cb.as_ref()).await?;
-    judge(resp, raise)
+    let cb = prep.streaming_callback.as_ref();
+    let resp = read_whole(inner, answer, ctx, original, cb, prep.max_body_size).await?;
+    judge(resp, prep.raise_error)
 }
 
 /// Reads the rest of a streaming answer into a response (for status errors).
@@ -699,5 +692,5 @@ pub(crate) async fn finish_buffered(
     ctx: &Ctx,
     original: &HttpRequest,
 ) -> Result<HttpResponse, HttpError> {
-    read_whole(inner, answer, ctx, original, None).await
+    read_whole(inner, answer, ctx, original, None, None).await
 }

@@ -287,10 +287,16 @@ impl AsyncHttpClient {
     pub async fn fetch(&self, req: impl Into<HttpRequest>) -> Result<HttpResponse, HttpError> {
         let original: HttpRequest = req.into();
         let mut ctx = Ctx::new();
-        let prep = self.prepare(&original)?;
+        let mut prep = self.prepare(&original)?;
         ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
-        let inner = &*self.inner;
-        let work = fetch::fetch_buffered(inner, prep, &ctx, &original);
+        // The work is pinned here, once; the wrappers hold only a pinned pointer to it, so
+        // no large future is moved around per fetch.
+        let work = std::pin::pin!(fetch::fetch_buffered(
+            &self.inner,
+            &mut prep,
+            &ctx,
+            &original
+        ));
         let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
         Guarded::new(&self.inner, timed)
             .await
@@ -309,10 +315,11 @@ impl AsyncHttpClient {
     ) -> Result<StreamingResponse, HttpError> {
         let original: HttpRequest = req.into();
         let mut ctx = Ctx::new();
-        let prep = self.prepare(&original)?;
+        let mut prep = self.prepare(&original)?;
         ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
         let inner = &*self.inner;
         let raise = prep.raise_error;
+        let prep = &mut prep;
         let work = async {
             let (answer, slot) = fetch::run_to_answer(inner, prep, &ctx, &original).await?;
             if raise && !(200..300).contains(&answer.head.code) {
@@ -322,6 +329,7 @@ impl AsyncHttpClient {
             Ok(Some((answer, slot)))
         };
         let result = {
+            let work = std::pin::pin!(work);
             let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
             Guarded::new(&self.inner, timed).await
         };

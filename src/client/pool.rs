@@ -83,9 +83,25 @@ pub(crate) struct Conn {
 
 impl Conn {
     /// Non-blocking check of an idle connection: `true` when it is still open and silent.
-    fn still_usable(&mut self) -> bool {
+    ///
+    /// With `probe`, the kernel is asked (a `recv` that must say "would block"). Without
+    /// it, a plain connection is judged by the reactor's readiness flag alone — no syscall:
+    /// after the last response was read the flag was cleared, and a close or stray byte since
+    /// then has raised it again if the loop has polled since. The flag can lag behind a close
+    /// that happened a moment ago, so `probe` is off only for requests that are safe to send
+    /// again: if such a connection turns out dead before any response byte, the request is
+    /// retried once on a new one.
+    fn still_usable(&mut self, probe: bool) -> bool {
         if self.rpos != self.rend {
             return false;
+        }
+        if !probe {
+            if let Stream::Plain(tcp) = &self.stream {
+                let mut cx = Context::from_waker(Waker::noop());
+                if tcp.poll_read_ready(&mut cx).is_pending() {
+                    return true;
+                }
+            }
         }
         let n = self.rbuf.len().clamp(1, 4096);
         matches!(
@@ -187,16 +203,23 @@ impl Pool {
 
     /// A connection for `key`: an idle one (when `allow_idle`), or the right to open one, or
     /// a wait in line for either.
-    pub fn checkout(&self, key: PoolKey, allow_idle: bool) -> Checkout {
+    /// `probe`: check an idle connection with a syscall (see `Conn::still_usable`).
+    pub fn checkout(&self, key: PoolKey, allow_idle: bool, probe: bool) -> Checkout {
         Checkout {
             pool: self.clone(),
             key: Some(key),
             allow_idle,
+            probe,
             ticket: None,
         }
     }
 
-    fn try_checkout(&self, key: &PoolKey, allow_idle: bool) -> Result<Grant, Rc<PoolKey>> {
+    fn try_checkout(
+        &self,
+        key: &PoolKey,
+        allow_idle: bool,
+        probe: bool,
+    ) -> Result<Grant, Rc<PoolKey>> {
         let mut dead = Vec::new();
         let result = {
             let mut st = self.state.borrow_mut();
@@ -216,7 +239,7 @@ impl Pool {
             if allow_idle {
                 let now = Instant::now();
                 while let Some(mut c) = host.idle.pop() {
-                    if now.duration_since(c.idle_since) < st.idle_timeout && c.still_usable() {
+                    if now.duration_since(c.idle_since) < st.idle_timeout && c.still_usable(probe) {
                         found = Some(c);
                         break;
                     }
@@ -360,6 +383,7 @@ pub(crate) struct Checkout {
     pool: Pool,
     key: Option<PoolKey>,
     allow_idle: bool,
+    probe: bool,
     ticket: Option<Rc<Ticket>>,
 }
 
@@ -377,7 +401,7 @@ impl Future for Checkout {
             return Poll::Pending;
         }
         let key = this.key.take().expect("Checkout polled after completion");
-        match this.pool.try_checkout(&key, this.allow_idle) {
+        match this.pool.try_checkout(&key, this.allow_idle, this.probe) {
             Ok(g) => Poll::Ready(g),
             Err(rc_key) => {
                 let t = Rc::new(Ticket {
