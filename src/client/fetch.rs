@@ -151,13 +151,14 @@ pub(crate) fn limits(inner: &Inner, req: &Prepared) -> Limits {
 
 /// S-18: a declared length over the limit is refused before any body byte is read.
 fn check_declared_length(ex: &Exchange, max: Option<u64>) -> Result<(), HttpError> {
-    if let (Some(max), Some(len)) = (max, ex.declared_length()) {
-        if len > max && ex.expects_body() {
-            return Err(HttpError::new(
-                ErrorKind::BodyTooLarge,
-                format!("Content-Length too long ({len} bytes; max_body_size is {max})"),
-            ));
-        }
+    if let (Some(max), Some(len)) = (max, ex.declared_length())
+        && len > max
+        && ex.expects_body()
+    {
+        return Err(HttpError::new(
+            ErrorKind::BodyTooLarge,
+            format!("Content-Length too long ({len} bytes; max_body_size is {max})"),
+        ));
     }
     Ok(())
 }

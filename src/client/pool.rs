@@ -95,12 +95,10 @@ impl Conn {
         if self.rpos != self.rend {
             return false;
         }
-        if !probe {
-            if let Stream::Plain(tcp) = &self.stream {
-                let mut cx = Context::from_waker(Waker::noop());
-                if tcp.poll_read_ready(&mut cx).is_pending() {
-                    return true;
-                }
+        if !probe && let Stream::Plain(tcp) = &self.stream {
+            let mut cx = Context::from_waker(Waker::noop());
+            if tcp.poll_read_ready(&mut cx).is_pending() {
+                return true;
             }
         }
         let n = self.rbuf.len().clamp(1, 4096);
