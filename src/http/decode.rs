@@ -286,7 +286,11 @@ impl ContentDecoder {
                     if room == 0 {
                         return Ok(i);
                     }
-                    let (used, made, end) = self.inflate_some(rest, out, room)?;
+                    // Output space is zeroed before inflating into it; size it to what this
+                    // input may plausibly give, and loop for more, rather than zeroing 64 KiB
+                    // for a few bytes of input.
+                    let step = room.min(rest.len().saturating_mul(8).max(8192));
+                    let (used, made, end) = self.inflate_some(rest, out, step)?;
                     i += used;
                     if end {
                         self.members += 1;
