@@ -906,3 +906,163 @@ fn max_body_size_counts_decoded_bytes_not_wire_bytes() {
         assert_eq!(r.code, 200);
     });
 }
+
+#[test]
+fn r22_header_values_go_out_as_latin1() {
+    let srv = Server::start(|_| ok(b""));
+    run(async {
+        client()
+            .fetch(HttpRequest::new(&srv.url("/")).header("X-Bar", "b\u{e4}r"))
+            .await
+            .unwrap();
+        let raw = srv.last().raw_head;
+        let needle = b"X-Bar: b\xe4r\r\n";
+        assert!(
+            raw.windows(needle.len()).any(|w| w == needle),
+            "{:?}",
+            String::from_utf8_lossy(&raw)
+        );
+    });
+}
+
+#[test]
+fn r09_ipv6_literal_brackets() {
+    let Ok(listener) = std::net::TcpListener::bind("[::1]:0") else {
+        eprintln!("skipped: ::1 cannot be bound here");
+        return;
+    };
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let head = read_head(&mut s).unwrap();
+        let host = String::from_utf8_lossy(&head)
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("host:"))
+            .unwrap()
+            .to_string();
+        use std::io::Write;
+        s.write_all(&resp(200, &[], host.as_bytes())).unwrap();
+    });
+    run(async {
+        let r = client()
+            .fetch(format!("http://[::1]:{port}/"))
+            .await
+            .unwrap();
+        assert_eq!(r.text().unwrap(), format!("Host: [::1]:{port}"));
+    });
+}
+
+#[test]
+fn s20_max_buffer_size_caps_a_read_not_the_body() {
+    let body = vec![b'b'; 100 * 1024];
+    let b2 = body.clone();
+    let srv = Server::start(move |_| ok(&b2));
+    run(async {
+        let c = AsyncHttpClient::builder()
+            .max_buffer_size(64 * 1024)
+            .max_body_size(1 << 20)
+            .build();
+        assert_eq!(c.fetch(srv.url("/")).await.unwrap().body, body);
+    });
+}
+
+#[test]
+fn s22_s05_header_callback_sees_1xx_and_the_version() {
+    let srv = Server::start(|_| {
+        vec![write(
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        )]
+    });
+    run(async {
+        let lines = Rc::new(RefCell::new(Vec::<String>::new()));
+        let l2 = lines.clone();
+        let r = client()
+            .fetch(
+                HttpRequest::new(&srv.url("/"))
+                    .header_callback(move |l| l2.borrow_mut().push(l.to_string())),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"ok");
+        assert_eq!(r.version, squall::http::response::Version::Http10);
+        let lines = lines.borrow();
+        assert_eq!(
+            *lines,
+            vec![
+                "HTTP/1.1 103 Early Hints\r\n",
+                "Link: </a>\r\n",
+                "\r\n",
+                "HTTP/1.0 200 OK\r\n",
+                "Content-Length: 2\r\n",
+                "\r\n"
+            ]
+        );
+    });
+}
+
+#[test]
+fn s24_304_reports_its_content_length_without_a_body() {
+    let srv = Server::start(|r| match r.path() {
+        "/304" => vec![write(
+            b"HTTP/1.1 304 Not Modified\r\nContent-Length: 42\r\n\r\n".to_vec(),
+        )],
+        _ => ok(b"after"),
+    });
+    run(async {
+        let c = client();
+        let r = c
+            .fetch(HttpRequest::new(&srv.url("/304")).raise_error(false))
+            .await
+            .unwrap();
+        assert_eq!(r.code, 304);
+        assert_eq!(r.headers.get("Content-Length"), Some("42"));
+        assert!(r.body.is_empty());
+        // Nothing was left unread: the connection is reused cleanly.
+        assert_eq!(c.fetch(srv.url("/")).await.unwrap().body, b"after");
+    });
+    assert_eq!(srv.conns(), 1);
+}
+
+#[test]
+fn s31_head_over_max_header_size() {
+    let big = "x".repeat(2000);
+    let srv = Server::start(move |_| vec![write(resp(200, &[("X-Big", &big)], b""))]);
+    run(async {
+        let c = AsyncHttpClient::builder().max_header_size(1024).build();
+        let e = c.fetch(srv.url("/")).await.unwrap_err();
+        assert_eq!(e.code(), 599);
+        assert!(
+            matches!(
+                e.kind(),
+                ErrorKind::Protocol(squall::http::response::ProtoErrorKind::HeadTooLarge)
+            ),
+            "{e:?}"
+        );
+        // The default (64 KiB) takes it.
+        assert_eq!(client().fetch(srv.url("/")).await.unwrap().code, 200);
+    });
+}
+
+#[test]
+fn s45_server_sent_599_is_a_status_not_a_transport_error() {
+    let srv = Server::start(|_| {
+        vec![write(
+            b"HTTP/1.1 599 \r\nContent-Length: 0\r\n\r\n".to_vec(),
+        )]
+    });
+    run(async {
+        let e = client().fetch(srv.url("/")).await.unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Http);
+        assert_eq!(e.code(), 599);
+        assert!(e.response().is_some());
+        assert_eq!(e.to_string(), "HTTP 599: Unknown");
+    });
+}
+
+#[test]
+fn q01_client_defaults() {
+    assert_eq!(squall::client::DEFAULT_MAX_CLIENTS, 10);
+    assert_eq!(squall::client::DEFAULT_MAX_BUFFER_SIZE, 104_857_600);
+    assert_eq!(squall::client::DEFAULT_MAX_HEADER_SIZE, 65_536);
+    assert_eq!(squall::client::DEFAULT_MAX_PER_HOST, 6);
+}

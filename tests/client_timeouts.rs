@@ -332,3 +332,38 @@ fn r33_final_status_instead_of_100_is_the_answer() {
         "the body was sent after a final response"
     );
 }
+
+#[test]
+fn q15_happy_eyeballs_falls_back_from_a_black_hole() {
+    // The first address never completes the handshake; the second answers. The fetch must
+    // succeed well before the connect timeout, after the ~250 ms attempt delay.
+    let (_l, _f, hole) = black_hole();
+    let srv = Server::start(|_| ok(b"second address"));
+    struct Two(SocketAddr, SocketAddr);
+    impl squall::net::dns::Resolver for Two {
+        fn resolve(
+            &self,
+            _h: &str,
+            _p: u16,
+        ) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>>>> {
+            let v = vec![self.0, self.1];
+            Box::pin(async move { Ok(v) })
+        }
+    }
+    run(async {
+        let c = AsyncHttpClient::builder()
+            .resolver(Two(hole, srv.addr))
+            .build();
+        let t0 = Instant::now();
+        let r = c
+            .fetch(HttpRequest::new("http://two.invalid/").connect_timeout(Duration::from_secs(10)))
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"second address");
+        let took = t0.elapsed();
+        assert!(
+            took >= Duration::from_millis(200) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
+    });
+}

@@ -95,11 +95,11 @@ impl Conn {
         if self.rpos != self.rend {
             return false;
         }
-        if !probe && let Stream::Plain(tcp) = &self.stream {
-            let mut cx = Context::from_waker(Waker::noop());
-            if tcp.poll_read_ready(&mut cx).is_pending() {
-                return true;
-            }
+        if !probe
+            && let Stream::Plain(tcp) = &self.stream
+            && !tcp.is_read_ready()
+        {
+            return true;
         }
         let n = self.rbuf.len().clamp(1, 4096);
         matches!(
