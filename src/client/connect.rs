@@ -50,7 +50,7 @@ pub(crate) async fn open(
     req: &Prepared,
     ctx: &Ctx,
     permit: Permit,
-) -> Result<Conn, HttpError> {
+) -> Result<Box<Conn>, HttpError> {
     let host = req.url.host();
     let port = req.url.port();
     let t0 = Instant::now();

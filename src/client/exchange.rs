@@ -62,7 +62,7 @@ impl From<HttpError> for Failure {
 }
 
 pub(crate) struct Exchange {
-    pub conn: Conn,
+    pub conn: Box<Conn>,
     parser: ResponseParser,
     /// Some response byte arrived.
     pub got_bytes: bool,
@@ -77,7 +77,7 @@ pub(crate) struct Exchange {
 
 impl Exchange {
     pub fn new(
-        conn: Conn,
+        conn: Box<Conn>,
         method: &str,
         limits: Limits,
         idle_timeout: Option<Duration>,
