@@ -299,3 +299,34 @@ fn s33_pull_streaming_applies_backpressure() {
         assert_eq!(got, total);
     });
 }
+
+#[test]
+fn early_answer_to_an_unwanted_upload_is_the_response() {
+    // The server refuses the body at once and closes without reading it; the client's writes
+    // then fail, but the 413 it sent is what the caller should see.
+    let (addr, _) = raw_server(|mut s, _| {
+        if read_head(&mut s).is_none() {
+            return;
+        }
+        use std::io::Write;
+        let _ = s.write_all(&resp(413, &[("Connection", "close")], b"too big"));
+        std::thread::sleep(Duration::from_millis(50));
+    });
+    run(async {
+        let r = AsyncHttpClient::new()
+            .fetch(
+                HttpRequest::new(&format!("http://{addr}/upload"))
+                    .method("POST")
+                    .body(vec![b'u'; 32 << 20])
+                    .raise_error(false),
+            )
+            .await;
+        match r {
+            Ok(r) => {
+                assert_eq!(r.code, 413);
+                assert_eq!(r.body, b"too big");
+            }
+            Err(e) => panic!("expected the 413, got {e:?}"),
+        }
+    });
+}

@@ -208,6 +208,34 @@ async fn run_hop(
     }
 }
 
+/// The request could not be sent whole. A server that refuses a body often answers at once
+/// (413, 401...) and closes without reading the rest, and our writes then fail; its answer may
+/// still be waiting in the socket, and it says more than "connection reset". Take it if it is
+/// there (the connection is not reused); otherwise report the write failure.
+async fn answered_early(
+    ex: &mut Exchange,
+    interim: &mut Vec<ResponseHead>,
+    failure: Failure,
+) -> Result<ResponseHead, Failure> {
+    if failure.error.kind() != &ErrorKind::Reset || ex.got_bytes {
+        return Err(failure);
+    }
+    ex.must_close = true;
+    let read_head = async {
+        loop {
+            match ex.next().await {
+                Ok(Ev::Interim(h)) => interim.push(h),
+                Ok(Ev::Head(h)) => return Some(h),
+                _ => return None,
+            }
+        }
+    };
+    match crate::ioloop::timeout(CONTINUE_WAIT, read_head).await {
+        Ok(Some(head)) => Ok(head),
+        _ => Err(failure),
+    }
+}
+
 enum Continue {
     Send,
     Final(ResponseHead),
@@ -252,9 +280,12 @@ async fn send_and_read_head(
             c.wbuf.extend_from_slice(b);
         }
     }
-    match &req.body {
-        Body::Bytes(b) if !expect && b.len() > COALESCE_BODY => ex.write_wbuf_and(b).await?,
-        _ => ex.write_wbuf().await?,
+    let sent = match &req.body {
+        Body::Bytes(b) if !expect && b.len() > COALESCE_BODY => ex.write_wbuf_and(b).await,
+        _ => ex.write_wbuf().await,
+    };
+    if let Err(f) = sent {
+        return answered_early(ex, interim, f).await;
     }
     let mut early_final = None;
     if expect {
@@ -269,10 +300,13 @@ async fn send_and_read_head(
         ex.must_close = true;
         return Ok(head);
     }
-    match &req.body {
-        Body::Bytes(b) if expect => ex.write(b).await?,
-        Body::Producer(p) => ex.produce(p, req.producer_length).await?,
-        _ => {}
+    let sent = match &req.body {
+        Body::Bytes(b) if expect => ex.write(b).await,
+        Body::Producer(p) => ex.produce(p, req.producer_length).await,
+        _ => Ok(()),
+    };
+    if let Err(f) = sent {
+        return answered_early(ex, interim, f).await;
     }
     loop {
         match ex.next().await? {
