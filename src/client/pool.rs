@@ -126,6 +126,8 @@ struct Ticket {
 #[derive(Default)]
 struct Host {
     open: usize,
+    // Boxed on purpose: a connection is moved out to a request and back on every reuse.
+    #[allow(clippy::vec_box)]
     idle: Vec<Box<Conn>>,
     waiters: VecDeque<Rc<Ticket>>,
 }
