@@ -144,6 +144,10 @@ impl HttpError {
         self
     }
 
+    pub(crate) fn response_mut(&mut self) -> Option<&mut HttpResponse> {
+        self.response.as_deref_mut()
+    }
+
     pub(crate) fn invalid(message: impl Into<String>) -> HttpError {
         HttpError::new(ErrorKind::InvalidRequest, message)
     }

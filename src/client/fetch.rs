@@ -610,7 +610,7 @@ pub(crate) async fn run_to_answer(
                     check_declared_length(&ex, prep.max_body_size)?;
                 }
                 let reader = BodyReader::new(ex, coding, prep.max_body_size, prep.conn_close);
-                let url = prep.url.to_string();
+                let url = effective_url(original, prep, &history);
                 return Ok((
                     Answer {
                         head,
@@ -626,14 +626,14 @@ pub(crate) async fn run_to_answer(
                 let max = prep.max_redirects;
                 let reader =
                     BodyReader::new(ex, Coding::Identity, prep.max_body_size, prep.conn_close);
-                let url = prep.url.to_string();
+                let url = effective_url(original, prep, &history);
                 let answer = Answer {
                     head,
                     reader,
                     history,
                     url,
                 };
-                let resp = Box::pin(read_whole(inner, answer, ctx, original, None, None)).await?;
+                let resp = Box::pin(read_whole(inner, answer, ctx, None, None)).await?;
                 let err = HttpError::new(
                     ErrorKind::TooManyRedirects,
                     format!("Maximum ({max}) redirects followed"),
@@ -644,12 +644,20 @@ pub(crate) async fn run_to_answer(
     }
 }
 
+/// S-42: the request's URL as given when nothing was followed, else the last hop's.
+fn effective_url(original: &HttpRequest, prep: &Prepared, history: &[ResponseHead]) -> String {
+    if history.is_empty() {
+        original.url.clone()
+    } else {
+        prep.url.to_string()
+    }
+}
+
 /// Reads the whole body of `a` and builds the response (status not judged here).
 async fn read_whole(
     inner: &Inner,
     mut a: Answer,
     ctx: &Ctx,
-    original: &HttpRequest,
     streaming: Option<&super::request::DataCallback>,
     max_body: Option<u64>,
 ) -> Result<HttpResponse, HttpError> {
@@ -683,7 +691,9 @@ async fn read_whole(
         headers: a.head.headers,
         body,
         effective_url: a.url,
-        request: original.clone(),
+        // Filled in by `fetch` once the work is done: the caller's request is moved in,
+        // not cloned.
+        request: HttpRequest::default(),
         request_time: time_info.total,
         start_time: ctx.start_time,
         time_info,
@@ -716,7 +726,7 @@ pub(crate) async fn fetch_buffered(
 ) -> Result<HttpResponse, HttpError> {
     let (answer, _slot) = run_to_answer(inner, prep, ctx, original).await?;
     let cb = prep.streaming_callback.as_ref();
-    let resp = read_whole(inner, answer, ctx, original, cb, prep.max_body_size).await?;
+    let resp = read_whole(inner, answer, ctx, cb, prep.max_body_size).await?;
     judge(resp, prep.raise_error)
 }
 
@@ -725,7 +735,6 @@ pub(crate) async fn finish_buffered(
     inner: &Inner,
     answer: Answer,
     ctx: &Ctx,
-    original: &HttpRequest,
 ) -> Result<HttpResponse, HttpError> {
-    read_whole(inner, answer, ctx, original, None, None).await
+    read_whole(inner, answer, ctx, None, None).await
 }

@@ -289,19 +289,22 @@ impl AsyncHttpClient {
         let mut ctx = Ctx::new();
         let mut prep = self.prepare(&original)?;
         ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
-        // The work is pinned here, once; the wrappers hold only a pinned pointer to it, so
-        // no large future is moved around per fetch.
-        let work = std::pin::pin!(fetch::fetch_buffered(
-            &self.inner,
-            &mut prep,
-            &ctx,
-            &original
-        ));
-        let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
-        Guarded::new(&self.inner, timed)
-            .await
-            .and_then(|r| r)
-            .and_then(|r| r)
+        let result = {
+            // The work is pinned here, once; the wrappers hold only a pinned pointer to it,
+            // so no large future is moved around per fetch.
+            let work = std::pin::pin!(fetch::fetch_buffered(
+                &self.inner,
+                &mut prep,
+                &ctx,
+                &original
+            ));
+            let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
+            Guarded::new(&self.inner, timed)
+                .await
+                .and_then(|r| r)
+                .and_then(|r| r)
+        };
+        with_request(result, original)
     }
 
     /// Fetches `req` and returns once the final response head is in: the body is then pulled
@@ -323,7 +326,7 @@ impl AsyncHttpClient {
         let work = async {
             let (answer, slot) = fetch::run_to_answer(inner, prep, &ctx, &original).await?;
             if raise && !(200..300).contains(&answer.head.code) {
-                let resp = fetch::finish_buffered(inner, answer, &ctx, &original).await?;
+                let resp = fetch::finish_buffered(inner, answer, &ctx).await?;
                 return fetch::judge(resp, true).map(|_| None);
             }
             Ok(Some((answer, slot)))
@@ -333,10 +336,8 @@ impl AsyncHttpClient {
             let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
             Guarded::new(&self.inner, timed).await
         };
-        let (answer, slot) = result
-            .and_then(|r| r)
-            .and_then(|r| r)?
-            .expect("a 2xx answer");
+        let (answer, slot) =
+            with_request(result.and_then(|r| r).and_then(|r| r), original)?.expect("a 2xx answer");
         Ok(StreamingResponse::new(
             self.inner.clone(),
             answer,
@@ -391,6 +392,40 @@ impl AsyncHttpClient {
         };
         request::prepare(effective, self.inner.config.max_body_size)
     }
+}
+
+/// Puts the caller's request into the response, or into the response an error carries.
+fn with_request<T: RequestSlot>(
+    r: Result<T, HttpError>,
+    original: HttpRequest,
+) -> Result<T, HttpError> {
+    match r {
+        Ok(mut v) => {
+            v.put(original);
+            Ok(v)
+        }
+        Err(mut e) => {
+            if let Some(resp) = e.response_mut() {
+                resp.request = original;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Where `with_request` puts the request.
+trait RequestSlot {
+    fn put(&mut self, req: HttpRequest);
+}
+
+impl RequestSlot for HttpResponse {
+    fn put(&mut self, req: HttpRequest) {
+        self.request = req;
+    }
+}
+
+impl<T> RequestSlot for Option<T> {
+    fn put(&mut self, _req: HttpRequest) {}
 }
 
 /// Runs a fetch's future unless the client is closed: `close()` wakes it, and it then ends
