@@ -89,6 +89,12 @@ impl Wake for TaskWaker {
         let local = RUNNING
             .try_with(|r| match r.try_borrow() {
                 Ok(r) => match r.as_ref() {
+                    // `run_sync`'s own future is polled by the loop after every turn in
+                    // which this flag was set: no queue needed, no extra turn.
+                    Some(inner) if inner.id == id && key == MAIN_KEY => {
+                        inner.main_woken.set(true);
+                        true
+                    }
                     Some(inner) if inner.id == id => match inner.exec.ready.try_borrow_mut() {
                         Ok(mut q) => {
                             q.push_back(Job::Task(key));
