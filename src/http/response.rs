@@ -941,7 +941,7 @@ impl ResponseParser {
             State::Length(rem) if *rem > 0 => Err(ProtoError::new(
                 ProtoErrorKind::Incomplete,
                 format!(
-                    "body incomplete: the connection closed after {} of {} bytes",
+                    "body incomplete: {} of {} bytes received",
                     self.body_bytes,
                     self.content_length.unwrap_or(0)
                 ),
@@ -949,7 +949,7 @@ impl ResponseParser {
             State::Chunked(_) => Err(ProtoError::new(
                 ProtoErrorKind::Incomplete,
                 format!(
-                    "chunked body incomplete: the connection closed after {} bytes",
+                    "chunked body incomplete: {} bytes received, no last chunk",
                     self.body_bytes
                 ),
             )),
@@ -1124,10 +1124,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel",
             true,
         );
-        assert_eq!(
-            e,
-            "Incomplete: body incomplete: the connection closed after 3 of 5 bytes"
-        );
+        assert_eq!(e, "Incomplete: body incomplete: 3 of 5 bytes received");
     }
 
     #[test]
