@@ -814,3 +814,22 @@ fn current_replaces_a_closed_thread_loop() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn wakes_sent_while_the_loop_is_not_running_are_kept_for_the_next_run() {
+    let lp = IoLoop::new();
+    let (tx, rx) = oneshot::<u32>();
+    let h = lp.spawn(async move { rx.await.unwrap() + 1 });
+    // The task runs once and waits on the channel.
+    lp.run_sync(sleep(ms(1)));
+    assert!(!h.is_finished());
+    // Sent from a thread while the loop is idle (not running): the wake is queued.
+    std::thread::spawn(move || tx.send(41).unwrap())
+        .join()
+        .unwrap();
+    let handle = lp.handle();
+    std::thread::spawn(move || handle.add_callback(|| {}))
+        .join()
+        .unwrap();
+    assert_eq!(lp.run_sync(h), Ok(42));
+}

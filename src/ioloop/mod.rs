@@ -19,7 +19,7 @@
 //!    readiness flag ("readable", "writable") that the event sets and that an operation
 //!    ending in `WouldBlock` clears (see `reactor.rs` for the one safe refinement). An event
 //!    that arrives while nobody waits is not lost: the flag remembers it. If a task was
-//!    waiting, its [`Waker`](std::task::Waker) is woken.
+//!    waiting, its [`Waker`] is woken.
 //! 3. **Cross-thread queue.** Other threads cannot touch the loop's state (it is `Rc`/`RefCell`,
 //!    on purpose: no locks on the hot path). They push to one `Mutex`-protected queue and
 //!    wake the poll with a [`mio::Waker`] (an `eventfd`). We drain that queue now.
