@@ -330,3 +330,77 @@ fn early_answer_to_an_unwanted_upload_is_the_response() {
         }
     });
 }
+
+#[test]
+fn s33_async_streaming_callback_holds_the_next_read_back() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let s2 = sent.clone();
+    let total: usize = 48 << 20;
+    let (addr, _) = raw_server(move |mut s, _| {
+        if read_head(&mut s).is_none() {
+            return;
+        }
+        use std::io::Write;
+        s.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\n\r\n").as_bytes())
+            .unwrap();
+        let block = vec![3u8; 64 * 1024];
+        let mut n = 0;
+        while n < total {
+            if s.write_all(&block).is_err() {
+                return;
+            }
+            n += block.len();
+            s2.store(n, Ordering::SeqCst);
+        }
+    });
+    run(async {
+        let got = Rc::new(Cell::new(0usize));
+        let stalled_at = Rc::new(Cell::new(usize::MAX));
+        let (g2, st2, sent2) = (got.clone(), stalled_at.clone(), sent.clone());
+        let r = AsyncHttpClient::new()
+            .fetch(
+                HttpRequest::new(&format!("http://{addr}/"))
+                    .max_body_size(u64::MAX)
+                    .streaming_callback_async(move |piece| {
+                        let (g, st, sent) = (g2.clone(), st2.clone(), sent2.clone());
+                        async move {
+                            let first = g.get() == 0;
+                            g.set(g.get() + piece.len());
+                            if first {
+                                squall::ioloop::sleep(Duration::from_millis(500)).await;
+                                st.set(sent.load(Ordering::SeqCst));
+                            }
+                            Ok(())
+                        }
+                    }),
+            )
+            .await
+            .unwrap();
+        assert!(r.body.is_empty());
+        assert_eq!(got.get(), total);
+        assert!(
+            stalled_at.get() < 32 << 20,
+            "server sent {} bytes while the callback slept",
+            stalled_at.get()
+        );
+    });
+}
+
+#[test]
+fn s34_async_streaming_callback_error_fails_the_fetch() {
+    let srv = Server::start(|_| ok(&[b'e'; 10_000]));
+    run(async {
+        let c = AsyncHttpClient::new();
+        let e = c
+            .fetch(
+                HttpRequest::new(&srv.url("/")).streaming_callback_async(|_piece| async {
+                    Err(std::io::Error::other("consumer gave up"))
+                }),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Callback);
+        assert!(e.message().contains("consumer gave up"), "{e}");
+        assert_eq!(e.code(), 599);
+    });
+}

@@ -367,3 +367,63 @@ fn q15_happy_eyeballs_falls_back_from_a_black_hole() {
         );
     });
 }
+
+#[test]
+fn q15_happy_eyeballs_ipv6_black_hole_then_ipv4() {
+    use socket2::{Domain, Socket, Type};
+    let Ok(l) = Socket::new(Domain::IPV6, Type::STREAM, None) else {
+        return;
+    };
+    if l.bind(&"[::1]:0".parse::<SocketAddr>().unwrap().into())
+        .is_err()
+    {
+        eprintln!("skipped: ::1 cannot be bound here");
+        return;
+    }
+    l.listen(0).unwrap();
+    let hole = l.local_addr().unwrap().as_socket().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        let s = Socket::new(Domain::IPV6, Type::STREAM, None).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let _ = s.connect(&hole.into());
+        fillers.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let srv = Server::start(|_| ok(b"v4"));
+    struct Two(SocketAddr, SocketAddr);
+    impl squall::net::dns::Resolver for Two {
+        fn resolve(
+            &self,
+            _h: &str,
+            _p: u16,
+        ) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>>>> {
+            let v = vec![self.0, self.1];
+            Box::pin(async move { Ok(v) })
+        }
+    }
+    run(async {
+        // No keep-alive: each fetch connects anew.
+        let c = AsyncHttpClient::builder()
+            .resolver(Two(hole, srv.addr))
+            .pool_idle_timeout(Duration::ZERO)
+            .build();
+        let t0 = Instant::now();
+        let r = c.fetch("http://dual.invalid/").await.unwrap();
+        assert_eq!(r.body, b"v4");
+        assert!(t0.elapsed() < Duration::from_secs(5));
+        // allow_ipv6(false): the IPv6 address is not even tried.
+        let t0 = Instant::now();
+        let r = c
+            .fetch(HttpRequest::new("http://dual.invalid/").allow_ipv6(false))
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"v4");
+        assert!(
+            t0.elapsed() < Duration::from_millis(200),
+            "{:?}",
+            t0.elapsed()
+        );
+    });
+    drop(fillers);
+}

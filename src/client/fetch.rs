@@ -31,7 +31,7 @@ use super::exchange::{COALESCE_BODY, CONTINUE_WAIT, Ev, Exchange, Failure};
 use super::pool::{Grant, PoolKey};
 use super::queue::Slot;
 use super::redirect::{self, Decision, RedirectError};
-use super::request::{Body, HttpRequest, Prepared};
+use super::request::{Body, HttpRequest, Prepared, StreamSink};
 use super::response::{HttpResponse, TimeInfo};
 use crate::http::decode::{Coding, ContentDecoder};
 use crate::http::request::{BodyFraming, write_head};
@@ -658,7 +658,7 @@ async fn read_whole(
     inner: &Inner,
     mut a: Answer,
     ctx: &Ctx,
-    streaming: Option<&super::request::DataCallback>,
+    streaming: Option<&StreamSink>,
     max_body: Option<u64>,
 ) -> Result<HttpResponse, HttpError> {
     let mut body = Vec::new();
@@ -674,11 +674,25 @@ async fn read_whole(
     }
     loop {
         let more = a.reader.read_into(inner, &mut body).await?;
-        if let Some(cb) = streaming
-            && !body.is_empty()
-        {
-            call_data_cb(cb, &body)?;
-            body.clear();
+        if !body.is_empty() {
+            match streaming {
+                None => {}
+                Some(StreamSink::Sync(cb)) => {
+                    call_data_cb(cb, &body)?;
+                    body.clear();
+                }
+                Some(StreamSink::Async(cb)) => {
+                    let piece = std::mem::take(&mut body);
+                    let done = (cb.borrow_mut())(piece);
+                    if let Err(e) = done.await {
+                        a.reader.abort();
+                        return Err(HttpError::new(
+                            ErrorKind::Callback,
+                            format!("streaming_callback failed: {e}"),
+                        ));
+                    }
+                }
+            }
         }
         if !more {
             break;

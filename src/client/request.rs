@@ -40,6 +40,16 @@ pub(crate) type ProducerFn =
     Rc<dyn Fn(BodyWriter) -> Pin<Box<dyn Future<Output = io::Result<()>>>>>;
 pub(crate) type DataCallback = Rc<RefCell<dyn FnMut(&[u8])>>;
 pub(crate) type LineCallback = Rc<RefCell<dyn FnMut(&str)>>;
+pub(crate) type AsyncDataCallback =
+    Rc<RefCell<dyn FnMut(Vec<u8>) -> Pin<Box<dyn Future<Output = io::Result<()>>>>>>;
+
+/// Where a streamed body goes: a plain closure, or an async one that holds the next read back
+/// until it is done (backpressure, S-33).
+#[derive(Clone)]
+pub(crate) enum StreamSink {
+    Sync(DataCallback),
+    Async(AsyncDataCallback),
+}
 
 /// An HTTP request and its options (Tornado's `HTTPRequest`). Cheap to clone: the body and
 /// the callbacks are shared, not copied.
@@ -72,7 +82,7 @@ pub struct HttpRequest {
     pub(crate) user_agent: Option<String>,
     pub(crate) decompress_response: Option<bool>,
     pub(crate) network_interface: Option<String>,
-    pub(crate) streaming_callback: Option<DataCallback>,
+    pub(crate) streaming_callback: Option<StreamSink>,
     pub(crate) header_callback: Option<LineCallback>,
     pub(crate) request_head_callback: Option<DataCallback>,
     pub(crate) allow_nonstandard_methods: Option<bool>,
@@ -245,7 +255,22 @@ impl HttpRequest {
     /// Called with each piece of the (decoded) body as it arrives; the body is then not
     /// buffered and `response.body` stays empty.
     pub fn streaming_callback(mut self, f: impl FnMut(&[u8]) + 'static) -> Self {
-        self.streaming_callback = Some(Rc::new(RefCell::new(f)));
+        self.streaming_callback = Some(StreamSink::Sync(Rc::new(RefCell::new(f))));
+        self
+    }
+
+    /// Like [`streaming_callback`](HttpRequest::streaming_callback), but async: each piece is
+    /// handed over and nothing more is read from the socket until the returned future is done,
+    /// so a slow consumer slows the transfer down (S-33). An `Err` fails the fetch.
+    pub fn streaming_callback_async<F, Fut>(mut self, mut f: F) -> Self
+    where
+        F: FnMut(Vec<u8>) -> Fut + 'static,
+        Fut: Future<Output = io::Result<()>> + 'static,
+    {
+        let cb: AsyncDataCallback = Rc::new(RefCell::new(move |d: Vec<u8>| {
+            Box::pin(f(d)) as Pin<Box<dyn Future<Output = io::Result<()>>>>
+        }));
+        self.streaming_callback = Some(StreamSink::Async(cb));
         self
     }
 
@@ -432,7 +457,7 @@ pub(crate) struct Prepared {
     pub max_body_size: Option<u64>,
     /// TLS options (part of the pool key: `Hash + Eq`, a user config compared by pointer).
     pub tls: TlsSettings,
-    pub streaming_callback: Option<DataCallback>,
+    pub streaming_callback: Option<StreamSink>,
     pub header_callback: Option<LineCallback>,
     pub request_head_callback: Option<DataCallback>,
     /// The caller asked for `Connection: close`: never pool the connection.
