@@ -62,6 +62,11 @@ impl Progress {
         }
     }
 
+    /// Change the text shown before the figures.
+    pub fn set_label(&mut self, label: String) {
+        self.label = label;
+    }
+
     /// Record progress; returns the line to draw when a redraw is due.
     pub fn update(&mut self, now: Instant, bytes: u64, total: Option<u64>) -> Option<String> {
         self.sample(now, bytes);

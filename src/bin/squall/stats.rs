@@ -83,11 +83,6 @@ impl Histogram {
         self.total
     }
 
-    /// Whether nothing was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.total == 0
-    }
-
     /// The largest latency (exact).
     pub fn max(&self) -> Duration {
         Duration::from_nanos(self.max)
@@ -178,7 +173,7 @@ mod tests {
     #[test]
     fn exact_for_small_values_and_empty_is_zero() {
         let h = Histogram::new();
-        assert!(h.is_empty());
+        assert_eq!(h.len(), 0);
         assert_eq!(h.percentile(50.0), Duration::ZERO);
         let mut h = Histogram::new();
         h.record(Duration::from_nanos(42));

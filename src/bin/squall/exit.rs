@@ -1,0 +1,173 @@
+//! curl's exit-code numbering, as `cli.md` fixes it.
+//!
+//! Every [`ErrorKind`] the client can return is mapped here in one exhaustive `match` (and the
+//! TLS and protocol sub-kinds in exhaustive matches of their own): a new kind in the library
+//! does not compile until someone decides its number.
+
+use squall::ErrorKind;
+use squall::http::response::ProtoErrorKind;
+use squall::net::tls::TlsErrorKind;
+
+/// Complete response, any status (unless `-f`).
+pub const OK: u8 = 0;
+/// Unsupported scheme (also the catch-all for failures curl has no number for).
+pub const UNSUPPORTED: u8 = 1;
+/// Usage error.
+pub const USAGE: u8 = 2;
+/// Malformed URL.
+pub const MALFORMED_URL: u8 = 3;
+/// Could not resolve host.
+pub const RESOLVE: u8 = 6;
+/// Could not connect.
+pub const CONNECT: u8 = 7;
+/// Malformed or unsupported server reply.
+pub const WEIRD_REPLY: u8 = 8;
+/// Body incomplete.
+pub const PARTIAL: u8 = 18;
+/// `-f` and status >= 400.
+pub const HTTP_FAIL: u8 = 22;
+/// Could not write output.
+pub const WRITE: u8 = 23;
+/// Could not read the `-d @FILE`.
+pub const READ: u8 = 26;
+/// Timeout.
+pub const TIMEOUT: u8 = 28;
+/// TLS handshake failure.
+pub const TLS_HANDSHAKE: u8 = 35;
+/// Too many redirects.
+pub const TOO_MANY_REDIRECTS: u8 = 47;
+/// Closed before any response byte.
+pub const EMPTY_REPLY: u8 = 52;
+/// Connection reset / receive failure.
+pub const RECV: u8 = 56;
+/// Bad client certificate or key.
+pub const CLIENT_CERT: u8 = 58;
+/// Certificate verification failed.
+pub const PEER_CERT: u8 = 60;
+/// Bad content encoding.
+pub const BAD_ENCODING: u8 = 61;
+/// Body larger than `--max-body-size`.
+pub const TOO_LARGE: u8 = 63;
+/// Could not read the CA file.
+pub const CA_FILE: u8 = 77;
+
+/// The exit code for a status: 22 with `-f` at >= 400, else 0.
+pub fn for_status(code: u16, fail: bool) -> u8 {
+    if fail && code >= 400 { HTTP_FAIL } else { OK }
+}
+
+/// The exit code for a failed fetch.
+pub fn for_error(kind: &ErrorKind, fail: bool, code: u16) -> u8 {
+    match kind {
+        ErrorKind::Http => for_status(code, fail),
+        ErrorKind::InvalidRequest => USAGE,
+        ErrorKind::MalformedUrl => MALFORMED_URL,
+        ErrorKind::UnsupportedScheme => UNSUPPORTED,
+        ErrorKind::Timeout(_) => TIMEOUT,
+        ErrorKind::Dns => RESOLVE,
+        ErrorKind::Connect => CONNECT,
+        ErrorKind::Tls(t) => for_tls(t),
+        ErrorKind::Protocol(p) => for_proto(p),
+        ErrorKind::ClosedBeforeResponse => EMPTY_REPLY,
+        ErrorKind::ClosedMidBody => PARTIAL,
+        ErrorKind::Reset => RECV,
+        ErrorKind::BodyTooLarge => TOO_LARGE,
+        ErrorKind::Decompression => BAD_ENCODING,
+        ErrorKind::TooManyRedirects => TOO_MANY_REDIRECTS,
+        // The CLI installs no callbacks that can fail and sends bodies from memory; if one
+        // ever fails it is writing output that failed.
+        ErrorKind::Callback => WRITE,
+        ErrorKind::ClientClosed => UNSUPPORTED,
+        // text()/json(): the CLI never decodes bodies.
+        ErrorKind::Decode => BAD_ENCODING,
+    }
+}
+
+/// TLS failures: 35 handshake, 60 verification, 58 client certificate, 77 CA file.
+pub fn for_tls(kind: &TlsErrorKind) -> u8 {
+    match kind {
+        TlsErrorKind::Handshake | TlsErrorKind::NotTls | TlsErrorKind::Io => TLS_HANDSHAKE,
+        TlsErrorKind::CertExpired
+        | TlsErrorKind::CertNotYetValid
+        | TlsErrorKind::CertWrongHost
+        | TlsErrorKind::UnknownIssuer
+        | TlsErrorKind::BadCertificate => PEER_CERT,
+        TlsErrorKind::BadCaFile { .. } => CA_FILE,
+        TlsErrorKind::BadClientCert { .. } => CLIENT_CERT,
+        TlsErrorKind::Truncated => PARTIAL,
+        TlsErrorKind::Protocol => RECV,
+    }
+}
+
+/// Protocol errors: 8, except a too-large body (63), a cut body (18), no reply at all (52).
+pub fn for_proto(kind: &ProtoErrorKind) -> u8 {
+    match kind {
+        ProtoErrorKind::Malformed
+        | ProtoErrorKind::HeadTooLarge
+        | ProtoErrorKind::TooManyHeaders
+        | ProtoErrorKind::TooManyInterim
+        | ProtoErrorKind::IncompleteHead => WEIRD_REPLY,
+        ProtoErrorKind::BodyTooLarge => TOO_LARGE,
+        ProtoErrorKind::Incomplete => PARTIAL,
+        ProtoErrorKind::NoResponse => EMPTY_REPLY,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use squall::client::TimeoutPhase;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_contract_table() {
+        let e = |k: ErrorKind| for_error(&k, false, 599);
+        assert_eq!(for_error(&ErrorKind::Http, false, 404), 0);
+        assert_eq!(for_error(&ErrorKind::Http, true, 404), 22);
+        assert_eq!(for_error(&ErrorKind::Http, true, 302), 0);
+        assert_eq!(for_status(500, true), 22);
+        assert_eq!(for_status(399, true), 0);
+        assert_eq!(for_status(500, false), 0);
+        assert_eq!(e(ErrorKind::UnsupportedScheme), 1);
+        assert_eq!(e(ErrorKind::InvalidRequest), 2);
+        assert_eq!(e(ErrorKind::MalformedUrl), 3);
+        assert_eq!(e(ErrorKind::Dns), 6);
+        assert_eq!(e(ErrorKind::Connect), 7);
+        assert_eq!(e(ErrorKind::Protocol(ProtoErrorKind::Malformed)), 8);
+        assert_eq!(e(ErrorKind::Protocol(ProtoErrorKind::IncompleteHead)), 8);
+        assert_eq!(e(ErrorKind::Protocol(ProtoErrorKind::TooManyInterim)), 8);
+        assert_eq!(e(ErrorKind::Protocol(ProtoErrorKind::Incomplete)), 18);
+        assert_eq!(e(ErrorKind::Protocol(ProtoErrorKind::BodyTooLarge)), 63);
+        assert_eq!(e(ErrorKind::Protocol(ProtoErrorKind::NoResponse)), 52);
+        assert_eq!(e(ErrorKind::ClosedMidBody), 18);
+        for p in [
+            TimeoutPhase::Queue,
+            TimeoutPhase::Resolve,
+            TimeoutPhase::Connect,
+            TimeoutPhase::TlsHandshake,
+            TimeoutPhase::Request,
+            TimeoutPhase::Idle,
+        ] {
+            assert_eq!(e(ErrorKind::Timeout(p)), 28);
+        }
+        assert_eq!(e(ErrorKind::Tls(TlsErrorKind::Handshake)), 35);
+        assert_eq!(e(ErrorKind::Tls(TlsErrorKind::NotTls)), 35);
+        assert_eq!(e(ErrorKind::TooManyRedirects), 47);
+        assert_eq!(e(ErrorKind::ClosedBeforeResponse), 52);
+        assert_eq!(e(ErrorKind::Reset), 56);
+        let path = PathBuf::from("x.pem");
+        assert_eq!(
+            e(ErrorKind::Tls(TlsErrorKind::BadClientCert {
+                path: path.clone()
+            })),
+            58
+        );
+        assert_eq!(e(ErrorKind::Tls(TlsErrorKind::UnknownIssuer)), 60);
+        assert_eq!(e(ErrorKind::Tls(TlsErrorKind::CertExpired)), 60);
+        assert_eq!(e(ErrorKind::Tls(TlsErrorKind::CertWrongHost)), 60);
+        assert_eq!(e(ErrorKind::Tls(TlsErrorKind::Truncated)), 18);
+        assert_eq!(e(ErrorKind::Decompression), 61);
+        assert_eq!(e(ErrorKind::BodyTooLarge), 63);
+        assert_eq!(e(ErrorKind::Tls(TlsErrorKind::BadCaFile { path })), 77);
+    }
+}

@@ -1,0 +1,730 @@
+//! `squall [OPTIONS] URL...`: the transfers, on one IoLoop and one AsyncHttpClient.
+//!
+//! Every URL is fetched with `fetch_streaming`, so a body is never held whole: each decoded
+//! piece goes straight to stdout or to its `-o` file as it arrives. With `-P N`, N URLs are in
+//! flight at once on the shared client (keep-alive connections are reused across URLs of the
+//! same host), yet stdout shows them in command-line order: the URL at the head of the line
+//! streams to stdout, later ones buffer until their turn ([`Output`]). The exit code is that
+//! of the first failing URL in command-line order.
+
+use std::cell::{Cell, RefCell};
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use squall::client::{StreamingResponse, TimeInfo};
+use squall::http::headers::HttpHeaders;
+use squall::http::response::{ResponseHead, Version};
+use squall::{AsyncHttpClient, HttpError, HttpRequest, IoLoop};
+
+use crate::args::{DataSource, FetchArgs};
+use crate::exit;
+use crate::progress::{Progress, REDRAW_EVERY};
+use crate::writeout::Info;
+
+/// Run the transfers; returns the process exit code.
+pub fn run(args: FetchArgs) -> u8 {
+    let body = match read_body(&args) {
+        Ok(b) => b,
+        Err(msg) => {
+            eprintln!("squall: {msg}");
+            return exit::READ;
+        }
+    };
+    if let Some(w) = &args.write_out {
+        for name in w.unknown() {
+            eprintln!("squall: warning: unknown --write-out variable: '{name}'");
+        }
+    }
+    let to_stdout = (0..args.urls.len()).any(|i| args.output_for(i).is_none());
+    let bar =
+        !args.silent && io::stderr().is_terminal() && !(to_stdout && io::stdout().is_terminal());
+    let n = args.urls.len();
+    let ctx = Rc::new(Ctx {
+        out: RefCell::new(Output::new(n)),
+        ui: Ui::new(bar, n),
+        body: body.map(Rc::new),
+        args,
+    });
+    IoLoop::current().run_sync(fetch_all(ctx))
+}
+
+/// The `-d` / `--json` body: the parts joined (`&` between `-d` parts), files and stdin read
+/// now, before anything is sent. An unreadable file is exit 26.
+fn read_body(args: &FetchArgs) -> Result<Option<Vec<u8>>, String> {
+    if args.data.is_empty() {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    let mut stdin_read = false;
+    for (k, part) in args.data.iter().enumerate() {
+        if k > 0 {
+            body.extend_from_slice(args.data_separator());
+        }
+        match part {
+            DataSource::Literal(b) => body.extend_from_slice(b),
+            DataSource::File(p) => {
+                let mut f = File::open(p)
+                    .map_err(|e| format!("could not read data file '{}': {e}", p.display()))?;
+                f.read_to_end(&mut body)
+                    .map_err(|e| format!("could not read data file '{}': {e}", p.display()))?;
+            }
+            DataSource::Stdin => {
+                if !stdin_read {
+                    io::stdin()
+                        .lock()
+                        .read_to_end(&mut body)
+                        .map_err(|e| format!("could not read the body from stdin: {e}"))?;
+                    stdin_read = true;
+                }
+            }
+        }
+    }
+    Ok(Some(body))
+}
+
+struct Ctx {
+    args: FetchArgs,
+    body: Option<Rc<Vec<u8>>>,
+    out: RefCell<Output>,
+    ui: Ui,
+}
+
+async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
+    let args = &ctx.args;
+    let n = args.urls.len();
+    let p = args.parallel.min(n).max(1);
+    let mut builder = AsyncHttpClient::builder()
+        .max_clients(p)
+        .max_per_host(p.max(6));
+    for r in &args.resolve {
+        let (from, to) = r.mapping();
+        builder = builder.hostname_mapping(&from, &to);
+    }
+    let client = builder.build();
+    let ticker = ctx.ui.enabled().then(|| {
+        let ctx = ctx.clone();
+        squall::ioloop::spawn(async move {
+            loop {
+                squall::ioloop::sleep(REDRAW_EVERY).await;
+                ctx.ui.tick();
+            }
+        })
+    });
+    let codes: Rc<RefCell<Vec<u8>>> = Rc::new(RefCell::new(vec![0; n]));
+    if p == 1 {
+        for i in 0..n {
+            let c = transfer(&ctx, &client, i).await;
+            codes.borrow_mut()[i] = c;
+        }
+    } else {
+        let next = Rc::new(Cell::new(0usize));
+        let workers: Vec<_> = (0..p)
+            .map(|_| {
+                let (ctx, client, next, codes) =
+                    (ctx.clone(), client.clone(), next.clone(), codes.clone());
+                squall::ioloop::spawn(async move {
+                    loop {
+                        let i = next.get();
+                        if i >= n {
+                            break;
+                        }
+                        next.set(i + 1);
+                        let c = transfer(&ctx, &client, i).await;
+                        codes.borrow_mut()[i] = c;
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            if w.await.is_err() {
+                // A panicking transfer: its URL keeps code 0 unless marked below.
+                eprintln!("squall: internal error: a transfer task failed");
+            }
+        }
+    }
+    if let Some(t) = ticker {
+        t.cancel();
+    }
+    ctx.ui.finish();
+    client.close();
+    let flushed = ctx.out.borrow_mut().flush();
+    let codes = codes.borrow();
+    let out = ctx.out.borrow();
+    let mut first = exit::OK;
+    for (i, &c) in codes.iter().enumerate() {
+        let c = if c == exit::OK && out.write_failed(i) {
+            exit::WRITE
+        } else {
+            c
+        };
+        if c != exit::OK {
+            first = c;
+            break;
+        }
+    }
+    if first == exit::OK && flushed.is_err() {
+        first = exit::WRITE;
+    }
+    first
+}
+
+fn build_request(ctx: &Ctx, i: usize) -> HttpRequest {
+    let a = &ctx.args;
+    let mut req = HttpRequest::new(&a.urls[i])
+        .method(a.effective_method())
+        .allow_nonstandard_methods(true)
+        .raise_error(false)
+        .follow_redirects(a.follow)
+        .max_redirects(a.max_redirects)
+        .connect_timeout(a.connect_timeout)
+        .request_timeout(a.max_time.unwrap_or(Duration::ZERO))
+        .decompress_response(!a.raw)
+        .max_body_size(a.body_limit_for(i).unwrap_or(u64::MAX));
+    let mut headers = HttpHeaders::new();
+    for (name, value) in &a.headers {
+        headers.add(name, value);
+    }
+    if ctx.body.is_some() {
+        if !a.has_header("content-type") {
+            let ct = if a.json {
+                "application/json"
+            } else {
+                "application/x-www-form-urlencoded"
+            };
+            headers.add("Content-Type", ct);
+        }
+        if a.json && !a.has_header("accept") {
+            headers.add("Accept", "application/json");
+        }
+    }
+    req = req.headers(headers);
+    if !a.has_header("user-agent") {
+        let ua = a
+            .user_agent
+            .clone()
+            .unwrap_or_else(|| format!("squall/{}", env!("CARGO_PKG_VERSION")));
+        req = req.user_agent(&ua);
+    }
+    if let Some(b) = &ctx.body {
+        req = req.body(b.as_slice());
+    }
+    if let Some((user, pass)) = &a.user {
+        req = req.auth(user, pass);
+    }
+    if a.insecure {
+        req = req.validate_cert(false);
+    }
+    if let Some(p) = &a.cacert {
+        req = req.ca_certs(p);
+    }
+    if let Some(p) = &a.cert {
+        req = req.client_cert(p);
+    }
+    if let Some(p) = &a.key {
+        req = req.client_key(p);
+    }
+    if a.verbose {
+        let ui = Rc::downgrade(&ctx.ui.state);
+        req = req.request_head_callback(move |head: &[u8]| {
+            let text = prefixed_lines("> ", head);
+            match ui.upgrade() {
+                Some(s) => Ui::message_on(&s, &text),
+                None => eprint!("{text}"),
+            }
+        });
+    }
+    req
+}
+
+/// `> ` / `< ` before every line of a head (CRLF dropped), as curl -v prints them.
+fn prefixed_lines(prefix: &str, head: &[u8]) -> String {
+    let text = String::from_utf8_lossy(head);
+    let mut s = String::new();
+    for line in text.split("\r\n") {
+        s.push_str(prefix);
+        s.push_str(line);
+        s.push('\n');
+    }
+    // A head ends with an empty line: split gives one more empty piece after it.
+    if text.ends_with("\r\n") {
+        s.truncate(s.len() - prefix.len() - 1);
+    }
+    s
+}
+
+fn version_text(v: &Version) -> &'static str {
+    match v {
+        Version::Http10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+fn version_number(v: &Version) -> &'static str {
+    match v {
+        Version::Http10 => "1.0",
+        _ => "1.1",
+    }
+}
+
+/// A head as `-i` prints it: status line, fields, empty line, CRLF endings.
+fn head_bytes(version: &Version, code: u16, reason: &str, headers: &HttpHeaders) -> Vec<u8> {
+    let mut s = format!("{} {code} {reason}\r\n", version_text(version));
+    for (name, value) in headers.iter() {
+        s.push_str(name);
+        s.push_str(": ");
+        s.push_str(value);
+        s.push_str("\r\n");
+    }
+    s.push_str("\r\n");
+    // Received values are latin-1 decoded into chars; write them back as bytes.
+    s.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect()
+}
+
+fn history_bytes(history: &[ResponseHead]) -> Vec<u8> {
+    let mut all = Vec::new();
+    for h in history {
+        all.extend(head_bytes(&h.version, h.code, &h.reason, &h.headers));
+    }
+    all
+}
+
+fn fill_times(info: &mut Info, t: &TimeInfo) {
+    info.time_namelookup = t.queue + t.dns;
+    info.time_connect = t.queue + t.dns + t.connect;
+    info.time_appconnect = if t.tls.is_zero() {
+        Duration::ZERO
+    } else {
+        info.time_connect + t.tls
+    };
+    info.time_starttransfer = t.first_byte;
+}
+
+/// Where one URL's body goes.
+enum Sink {
+    Stdout,
+    File(BufWriter<File>),
+}
+
+/// A failure of one transfer: exit code and message.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn from_http(e: &HttpError, fail: bool) -> Failure {
+        Failure {
+            code: exit::for_error(e.kind(), fail, e.code()),
+            message: e.to_string(),
+        }
+    }
+
+    fn write(what: &str, e: &io::Error) -> Failure {
+        Failure {
+            code: exit::WRITE,
+            message: format!("could not write {what}: {e}"),
+        }
+    }
+}
+
+/// One URL, start to end: returns its exit code. Its output (heads, body, -w) goes through
+/// `ctx.out` in the URL's slot; its error line goes to stderr at once.
+async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
+    let a = &ctx.args;
+    let started = Instant::now();
+    let mut info = Info {
+        url: a.urls[i].clone(),
+        url_effective: a.urls[i].clone(),
+        method: a.effective_method().to_string(),
+        ..Info::default()
+    };
+    let result = match client.fetch_streaming(build_request(ctx, i)).await {
+        Ok(mut resp) => receive(ctx, i, &mut resp, &mut info).await,
+        Err(e) => {
+            if let Some(r) = e.response() {
+                info.http_code = r.code;
+                info.http_version = Some(version_number(&r.version));
+                info.url_effective = r.effective_url.clone();
+                info.num_redirects = r.history.len();
+                info.headers = r
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect();
+                fill_times(&mut info, &r.time_info);
+            }
+            Err(Failure::from_http(&e, a.fail))
+        }
+    };
+    info.time_total = started.elapsed();
+    let code = match result {
+        Ok(()) => exit::OK,
+        Err(f) => {
+            info.error = f.message.clone();
+            if f.code != exit::OK {
+                ctx.ui
+                    .message(&format!("squall: {}: {}\n", a.urls[i], f.message));
+            }
+            f.code
+        }
+    };
+    info.exit_code = i32::from(code);
+    let mut out = ctx.out.borrow_mut();
+    if let Some(w) = &a.write_out {
+        out.write_stdout(i, &w.render(&info));
+    }
+    out.finish(i);
+    ctx.ui.done(i);
+    code
+}
+
+async fn receive(
+    ctx: &Ctx,
+    i: usize,
+    resp: &mut StreamingResponse,
+    info: &mut Info,
+) -> Result<(), Failure> {
+    let a = &ctx.args;
+    info.http_code = resp.code;
+    info.http_version = Some(version_number(&resp.version));
+    info.url_effective = resp.effective_url.clone();
+    info.num_redirects = resp.history.len();
+    info.headers = resp
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    fill_times(info, &resp.time_info());
+    let mut heads = history_bytes(&resp.history);
+    heads.extend(head_bytes(
+        &resp.version,
+        resp.code,
+        &resp.reason,
+        &resp.headers,
+    ));
+    info.size_header = heads.len() as u64;
+    if a.verbose {
+        ctx.ui.message(&prefixed_lines("< ", &heads));
+    }
+    if a.fail && resp.code >= 400 {
+        return Err(Failure {
+            code: exit::HTTP_FAIL,
+            message: format!("HTTP {}: {}", resp.code, resp.reason),
+        });
+    }
+    let mut sink = match a.output_for(i) {
+        None => Sink::Stdout,
+        Some(path) => match open_output(path) {
+            Ok(f) => Sink::File(f),
+            Err(e) => {
+                return Err(Failure::write(
+                    &format!("output file '{}'", path.display()),
+                    &e,
+                ));
+            }
+        },
+    };
+    let file_name = a.output_for(i).map(|p| p.display().to_string());
+    let write = |sink: &mut Sink, data: &[u8]| -> Result<(), Failure> {
+        match sink {
+            Sink::Stdout => ctx.out.borrow_mut().write_stdout(i, data),
+            Sink::File(f) => f.write_all(data).map_err(|e| {
+                Failure::write(
+                    &format!("output file '{}'", file_name.as_deref().unwrap_or("")),
+                    &e,
+                )
+            })?,
+        }
+        if matches!(sink, Sink::Stdout) && ctx.out.borrow().write_failed(i) {
+            return Err(Failure {
+                code: exit::WRITE,
+                message: "could not write to stdout".to_string(),
+            });
+        }
+        Ok(())
+    };
+    if a.include || a.head {
+        write(&mut sink, &heads)?;
+    }
+    ctx.ui.started(i, expected_size(resp, a.effective_method()));
+    loop {
+        match resp.chunk().await {
+            Ok(Some(data)) => {
+                info.size_download += data.len() as u64;
+                ctx.ui.bytes(data.len() as u64);
+                write(&mut sink, &data)?;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                fill_times(info, &resp.time_info());
+                if let Sink::File(f) = &mut sink {
+                    let _ = f.flush();
+                }
+                return Err(Failure::from_http(&e, a.fail));
+            }
+        }
+    }
+    fill_times(info, &resp.time_info());
+    if let Sink::File(mut f) = sink {
+        f.flush().map_err(|e| {
+            Failure::write(
+                &format!("output file '{}'", file_name.as_deref().unwrap_or("")),
+                &e,
+            )
+        })?;
+        f.into_inner()
+            .map_err(|e| Failure::write("output file", e.error()))?
+            .sync_data()
+            .or_else(|e| {
+                // /dev/null and pipes cannot sync; only a real failure to store data counts.
+                if e.kind() == io::ErrorKind::InvalidInput {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
+            .map_err(|e| Failure::write("output file", &e))?;
+    }
+    Ok(())
+}
+
+fn open_output(path: &Path) -> io::Result<BufWriter<File>> {
+    Ok(BufWriter::with_capacity(128 * 1024, File::create(path)?))
+}
+
+/// The body size to expect, for the progress bar: Content-Length when the body is not decoded.
+fn expected_size(resp: &StreamingResponse, method: &str) -> Option<u64> {
+    if method.eq_ignore_ascii_case("HEAD")
+        || matches!(resp.code, 204 | 304)
+        || resp.headers.contains("X-Consumed-Content-Encoding")
+    {
+        return None;
+    }
+    resp.headers.get("Content-Length")?.trim().parse().ok()
+}
+
+/// stdout in command-line order. The URL at the head of the line writes straight through;
+/// the others buffer until every URL before them has finished.
+struct Output {
+    stdout: io::Stdout,
+    head: usize,
+    slots: Vec<Slot>,
+    broken: bool,
+}
+
+#[derive(Default)]
+struct Slot {
+    buf: Vec<u8>,
+    done: bool,
+    write_failed: bool,
+}
+
+impl Output {
+    fn new(n: usize) -> Output {
+        Output {
+            stdout: io::stdout(),
+            head: 0,
+            slots: (0..n).map(|_| Slot::default()).collect(),
+            broken: false,
+        }
+    }
+
+    fn put(&mut self, i: usize, data: &[u8]) {
+        if self.broken {
+            self.slots[i].write_failed = true;
+            return;
+        }
+        if self.stdout.write_all(data).is_err() {
+            self.broken = true;
+            self.slots[i].write_failed = true;
+        }
+    }
+
+    /// URL `i` writes `data` to stdout (now, or when its turn comes).
+    fn write_stdout(&mut self, i: usize, data: &[u8]) {
+        if i == self.head {
+            self.put(i, data);
+        } else {
+            self.slots[i].buf.extend_from_slice(data);
+        }
+    }
+
+    fn write_failed(&self, i: usize) -> bool {
+        self.slots[i].write_failed
+    }
+
+    /// URL `i` is complete: when it is the head, pass the turn on, flushing what later URLs
+    /// buffered meanwhile.
+    fn finish(&mut self, i: usize) {
+        self.slots[i].done = true;
+        if i != self.head {
+            return;
+        }
+        let _ = self.stdout.flush();
+        while self.head < self.slots.len() && self.slots[self.head].done {
+            self.head += 1;
+            if self.head < self.slots.len() {
+                let buf = std::mem::take(&mut self.slots[self.head].buf);
+                let h = self.head;
+                self.put(h, &buf);
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.broken {
+            return Err(io::Error::other("stdout is closed"));
+        }
+        self.stdout.flush()
+    }
+}
+
+/// The progress bar and every stderr line written while it may be on screen.
+struct Ui {
+    state: Rc<RefCell<UiState>>,
+}
+
+struct UiState {
+    enabled: bool,
+    bar: Progress,
+    drawn: bool,
+    bytes: u64,
+    totals: Vec<Option<u64>>,
+    started: Vec<bool>,
+    done: usize,
+}
+
+impl Ui {
+    fn new(enabled: bool, n: usize) -> Ui {
+        Ui {
+            state: Rc::new(RefCell::new(UiState {
+                enabled,
+                bar: Progress::new(Instant::now(), ""),
+                drawn: false,
+                bytes: 0,
+                totals: vec![None; n],
+                started: vec![false; n],
+                done: 0,
+            })),
+        }
+    }
+
+    fn enabled(&self) -> bool {
+        self.state.borrow().enabled
+    }
+
+    fn message(&self, text: &str) {
+        Ui::message_on(&self.state, text);
+    }
+
+    /// A line (or lines) on stderr: the bar is wiped first and redrawn at the next tick.
+    fn message_on(state: &RefCell<UiState>, text: &str) {
+        let mut s = state.borrow_mut();
+        let mut err = io::stderr().lock();
+        if s.drawn {
+            let _ = err.write_all(b"\r\x1b[K");
+            s.drawn = false;
+        }
+        let _ = err.write_all(text.as_bytes());
+    }
+
+    fn started(&self, i: usize, total: Option<u64>) {
+        let mut s = self.state.borrow_mut();
+        s.started[i] = true;
+        s.totals[i] = total;
+        drop(s);
+        self.tick();
+    }
+
+    fn bytes(&self, n: u64) {
+        let mut s = self.state.borrow_mut();
+        s.bytes += n;
+        if s.enabled {
+            drop(s);
+            self.tick();
+        }
+    }
+
+    fn done(&self, i: usize) {
+        let mut s = self.state.borrow_mut();
+        s.done += 1;
+        if !s.started[i] {
+            s.started[i] = true;
+            s.totals[i] = Some(0);
+        }
+    }
+
+    fn total(s: &UiState) -> Option<u64> {
+        if s.started.iter().all(|&b| b) {
+            s.totals.iter().try_fold(0u64, |acc, t| t.map(|t| acc + t))
+        } else {
+            None
+        }
+    }
+
+    fn label(s: &UiState) -> String {
+        if s.totals.len() > 1 {
+            format!("[{}/{}]", s.done, s.totals.len())
+        } else {
+            String::new()
+        }
+    }
+
+    fn tick(&self) {
+        let mut s = self.state.borrow_mut();
+        if !s.enabled {
+            return;
+        }
+        let (bytes, total, label) = (s.bytes, Ui::total(&s), Ui::label(&s));
+        s.bar.set_label(label);
+        if let Some(line) = s.bar.update(Instant::now(), bytes, total) {
+            s.drawn = true;
+            let _ = io::stderr().lock().write_all(line.as_bytes());
+        }
+    }
+
+    fn finish(&self) {
+        let mut s = self.state.borrow_mut();
+        if !s.enabled || (s.bytes == 0 && !s.drawn) {
+            return;
+        }
+        let (bytes, total, label) = (s.bytes, Ui::total(&s), Ui::label(&s));
+        s.bar.set_label(label);
+        let line = s.bar.finish(Instant::now(), bytes, total);
+        s.drawn = false;
+        let _ = io::stderr().lock().write_all(line.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbose_prefixes() {
+        assert_eq!(
+            prefixed_lines("> ", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "> GET / HTTP/1.1\n> Host: x\n> \n"
+        );
+    }
+
+    #[test]
+    fn heads_print_as_on_the_wire() {
+        let mut h = HttpHeaders::new();
+        h.add("Content-Type", "text/plain");
+        h.add("X-Latin", "caf\u{e9}");
+        assert_eq!(
+            head_bytes(&Version::Http11, 200, "OK", &h),
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Latin: caf\xe9\r\n\r\n"
+        );
+        assert_eq!(
+            head_bytes(&Version::Http10, 404, "Not Found", &HttpHeaders::new()),
+            b"HTTP/1.0 404 Not Found\r\n\r\n"
+        );
+    }
+}
