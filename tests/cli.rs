@@ -578,6 +578,29 @@ fn stdout_streams_256_mib_in_flat_memory() {
     );
 }
 
+#[test]
+fn stdout_body_is_capped_at_100_mib_by_default() {
+    // One byte over the default cap: refused with 63 (with -o there is no default cap).
+    let s = server(|_, s| {
+        let n = (100 << 20) + 1;
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n");
+        let _ = s.write_all(head.as_bytes());
+        let block = vec![b'z'; 1 << 20];
+        for _ in 0..100 {
+            if s.write_all(&block).is_err() {
+                return false;
+            }
+        }
+        let _ = s.write_all(b"z");
+        true
+    });
+    let o = squall(&[&s.url("/")]);
+    assert_fails(&o, 63);
+    assert!(o.stdout.len() <= 100 << 20);
+    let o = squall(&["-o", "/dev/null", &s.url("/")]);
+    assert_code(&o, 0);
+}
+
 // ------------------------------------------------------------------------------------------
 // Several URLs
 // ------------------------------------------------------------------------------------------
@@ -844,6 +867,31 @@ fn gzip_is_decoded_unless_raw_and_broken_gzip_is_61() {
     assert_fails(&o, 61);
 }
 
+#[test]
+fn unknown_content_encoding_passes_through() {
+    let s = server(|_, s| {
+        respond(
+            s,
+            "200 OK",
+            &[("Content-Encoding", "br")],
+            b"\x0bnot-really-br",
+        );
+        true
+    });
+    let o = squall(&[&s.url("/")]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, b"\x0bnot-really-br");
+}
+
+#[test]
+fn a_url_without_scheme_is_http() {
+    let s = ok_server(b"bare");
+    let o = squall(&[&format!("127.0.0.1:{}/x", s.port())]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "bare");
+    assert_eq!(s.requests()[0].target, "/x");
+}
+
 // ------------------------------------------------------------------------------------------
 // Heads: -i, -I, -v, -w
 // ------------------------------------------------------------------------------------------
@@ -903,6 +951,19 @@ fn head_sends_head_and_prints_the_head() {
         stdout(&o),
         "HTTP/1.1 200 OK\r\nX-Method: HEAD\r\nContent-Length: 1000\r\n\r\n"
     );
+}
+
+#[test]
+fn folded_header_lines_are_unfolded_with_a_space() {
+    let s = raw_server(b"HTTP/1.1 200 OK\r\nX-Fold: one\r\n  two\r\nContent-Length: 2\r\n\r\nok");
+    let o = squall(&["-i", &s.url("/")]);
+    assert_code(&o, 0);
+    assert!(
+        stdout(&o).contains("X-Fold: one two\r\n"),
+        "{:?}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).ends_with("\r\n\r\nok"));
 }
 
 #[test]

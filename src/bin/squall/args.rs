@@ -360,6 +360,15 @@ pub fn parse_resolve(v: &str) -> Result<Resolve, Usage> {
     Ok(Resolve { host, port, addr })
 }
 
+/// A URL without `scheme://` is taken as http, as curl does (`squall localhost:8080/x`).
+pub fn with_scheme(url: String) -> String {
+    if url.contains("://") {
+        url
+    } else {
+        format!("http://{url}")
+    }
+}
+
 fn data_source(v: OsString) -> DataSource {
     let bytes = os_bytes(v);
     match bytes.strip_prefix(b"@") {
@@ -391,6 +400,18 @@ fn bytes_os(v: Vec<u8>) -> OsString {
     OsString::from(String::from_utf8_lossy(&v).into_owned())
 }
 
+#[inline(never)]
+fn path(p: &mut lexopt::Parser) -> Result<PathBuf, Usage> {
+    Ok(PathBuf::from(p.value()?))
+}
+
+/// The next value, as UTF-8 (one shared copy of this code for every option).
+#[inline(never)]
+fn text(p: &mut lexopt::Parser, opt: &str) -> Result<String, Usage> {
+    string(opt, p.value()?)
+}
+
+#[inline(never)]
 fn string(opt: &str, v: OsString) -> Result<String, Usage> {
     v.into_string()
         .or_else(|_| usage(format!("the value of {opt} is not valid UTF-8")))
@@ -413,12 +434,12 @@ where
             Short('h') | Long("help") => return Ok(Command::Help),
             Short('V') | Long("version") => return Ok(Command::Version),
             Short('X') | Long("request") => {
-                let m = string("-X", p.value()?)?;
+                let m = text(&mut p, "-X")?;
                 check_method(&m)?;
                 a.method = Some(m);
             }
             Short('H') | Long("header") => {
-                let h = string("-H", p.value()?)?;
+                let h = text(&mut p, "-H")?;
                 a.headers.push(parse_header(&h)?);
             }
             Short('d') | Long("data") | Long("data-binary") | Long("data-raw") => {
@@ -429,16 +450,16 @@ where
                 a.json = true;
             }
             Short('u') | Long("user") => {
-                let u = string("-u", p.value()?)?;
+                let u = text(&mut p, "-u")?;
                 let (user, pass) = u.split_once(':').unwrap_or((&u, ""));
                 a.user = Some((user.to_string(), pass.to_string()));
             }
             Short('A') | Long("user-agent") => {
-                let ua = string("-A", p.value()?)?;
+                let ua = text(&mut p, "-A")?;
                 parse_header(&format!("User-Agent: {ua}"))?;
                 a.user_agent = Some(ua);
             }
-            Short('o') | Long("output") => a.outputs.push(PathBuf::from(p.value()?)),
+            Short('o') | Long("output") => a.outputs.push(path(&mut p)?),
             Short('i') | Long("include") => a.include = true,
             Short('I') | Long("head") => a.head = true,
             Short('f') | Long("fail") => a.fail = true,
@@ -446,7 +467,7 @@ where
             Long("no-follow") => a.follow = false,
             Long("compressed") => {}
             Long("max-redirects") | Long("max-redirs") => {
-                let v = string("--max-redirects", p.value()?)?;
+                let v = text(&mut p, "--max-redirects")?;
                 a.max_redirects = v.trim().parse().or_else(|_| {
                     usage(format!(
                         "invalid value {v:?} for --max-redirects: expected a whole number"
@@ -454,24 +475,24 @@ where
                 })?;
             }
             Long("connect-timeout") => {
-                let v = string("--connect-timeout", p.value()?)?;
+                let v = text(&mut p, "--connect-timeout")?;
                 a.connect_timeout = parse_secs("--connect-timeout", &v)?;
             }
             Short('m') | Long("max-time") => {
-                let v = string("-m", p.value()?)?;
+                let v = text(&mut p, "-m")?;
                 a.max_time = Some(parse_secs("--max-time", &v)?);
             }
-            Long("cacert") => a.cacert = Some(PathBuf::from(p.value()?)),
-            Long("cert") => a.cert = Some(PathBuf::from(p.value()?)),
-            Long("key") => a.key = Some(PathBuf::from(p.value()?)),
+            Long("cacert") => a.cacert = Some(path(&mut p)?),
+            Long("cert") => a.cert = Some(path(&mut p)?),
+            Long("key") => a.key = Some(path(&mut p)?),
             Short('k') | Long("insecure") => a.insecure = true,
             Long("raw") => a.raw = true,
             Long("max-body-size") | Long("max-filesize") => {
-                let v = string("--max-body-size", p.value()?)?;
+                let v = text(&mut p, "--max-body-size")?;
                 a.max_body_size = Some(parse_size("--max-body-size", &v)?);
             }
             Long("resolve") => {
-                let v = string("--resolve", p.value()?)?;
+                let v = text(&mut p, "--resolve")?;
                 a.resolve.push(parse_resolve(&v)?);
             }
             Short('w') | Long("write-out") => {
@@ -481,10 +502,10 @@ where
             Short('v') | Long("verbose") => a.verbose = true,
             Short('s') | Long("silent") => a.silent = true,
             Short('P') | Long("parallel") | Long("parallel-max") => {
-                let v = string("-P", p.value()?)?;
+                let v = text(&mut p, "-P")?;
                 a.parallel = parse_count("--parallel", &v)?;
             }
-            Value(v) => a.urls.push(string("URL", v)?),
+            Value(v) => a.urls.push(with_scheme(string("URL", v)?)),
             _ => return Err(arg.unexpected().into()),
         }
     }
@@ -516,18 +537,18 @@ fn parse_bench(args: impl Iterator<Item = OsString>) -> Result<Command, Usage> {
         match arg {
             Short('h') | Long("help") => return Ok(Command::BenchHelp),
             Short('n') | Long("requests") => {
-                let v = string("-n", p.value()?)?;
+                let v = text(&mut p, "-n")?;
                 requests = Some(parse_count::<u64>("-n", &v)?);
             }
             Short('c') | Long("concurrency") => {
-                let v = string("-c", p.value()?)?;
+                let v = text(&mut p, "-c")?;
                 concurrency = parse_count::<usize>("-c", &v)?;
                 if concurrency > 100_000 {
                     return usage("-c is limited to 100000");
                 }
             }
             Short('d') | Long("duration") => {
-                let v = string("-d", p.value()?)?;
+                let v = text(&mut p, "-d")?;
                 let d = parse_secs("bench -d", &v)?;
                 if d.is_zero() {
                     return usage("bench -d must be more than 0 seconds");
@@ -535,7 +556,7 @@ fn parse_bench(args: impl Iterator<Item = OsString>) -> Result<Command, Usage> {
                 duration = Some(d);
             }
             Short('k') | Long("insecure") => insecure = true,
-            Long("cacert") => cacert = Some(PathBuf::from(p.value()?)),
+            Long("cacert") => cacert = Some(path(&mut p)?),
             Long("no-keepalive") => no_keepalive = true,
             Value(v) if url.is_none() => url = Some(string("URL", v)?),
             Value(v) => {
@@ -648,6 +669,7 @@ mod tests {
     fn defaults() {
         let a = fetch(&["http://x/"]);
         assert_eq!(a.urls, ["http://x/"]);
+        assert_eq!(fetch(&["u"]).urls, ["http://u"]);
         assert_eq!(a.effective_method(), "GET");
         assert!(a.follow);
         assert_eq!(a.max_redirects, 5);
@@ -912,7 +934,9 @@ mod tests {
         assert!(a.raw && a.verbose && a.silent && a.fail);
         assert_eq!(a.user_agent.as_deref(), Some("me/1"));
         let a = fetch(&["--", "-weird-url"]);
-        assert_eq!(a.urls, ["-weird-url"]);
+        assert_eq!(a.urls, ["http://-weird-url"]);
+        let a = fetch(&["localhost:8080/x", "https://h/"]);
+        assert_eq!(a.urls, ["http://localhost:8080/x", "https://h/"]);
         let a = fetch(&["-w", "%{http_code}\\n", "u"]);
         assert!(a.write_out.is_some());
     }

@@ -45,7 +45,6 @@ async fn bench(b: BenchArgs) -> u8 {
     let client = builder.build();
     let mut req = HttpRequest::new(&b.url)
         .raise_error(false)
-        .request_timeout(Duration::ZERO)
         .user_agent(concat!("squall/", env!("CARGO_PKG_VERSION")));
     if b.no_keepalive {
         req = req.header("Connection", "close");

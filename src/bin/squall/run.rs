@@ -113,7 +113,8 @@ async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
             }
         })
     });
-    let codes: Rc<RefCell<Vec<u8>>> = Rc::new(RefCell::new(vec![0; n]));
+    // A URL that never completes (its task died) keeps code 1.
+    let codes: Rc<RefCell<Vec<u8>>> = Rc::new(RefCell::new(vec![exit::UNSUPPORTED; n]));
     if p == 1 {
         for i in 0..n {
             let c = transfer(&ctx, &client, i).await;
@@ -140,7 +141,6 @@ async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
             .collect();
         for w in workers {
             if w.await.is_err() {
-                // A panicking transfer: its URL keeps code 0 unless marked below.
                 eprintln!("squall: internal error: a transfer task failed");
             }
         }
@@ -477,18 +477,6 @@ async fn receive(
                 &e,
             )
         })?;
-        f.into_inner()
-            .map_err(|e| Failure::write("output file", e.error()))?
-            .sync_data()
-            .or_else(|e| {
-                // /dev/null and pipes cannot sync; only a real failure to store data counts.
-                if e.kind() == io::ErrorKind::InvalidInput {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })
-            .map_err(|e| Failure::write("output file", &e))?;
     }
     Ok(())
 }
