@@ -1,8 +1,8 @@
 //! End-to-end tests of the `squall` binary, with `shared/cli.md` as the contract: each option,
 //! each exit code that loopback can produce, streaming, output order, against std-thread
 //! servers the tests start on 127.0.0.1 ephemeral ports (canned replies, raw bytes, resets).
-//! Exit 6 (DNS) is left to the unit table: a name that fails to resolve would need a query off
-//! the machine.
+//! Exit 6 (DNS) uses a name with a 64-octet label: RFC 1035 caps labels at 63, so the system
+//! resolver refuses it without sending a query off the machine.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -1061,6 +1061,14 @@ fn unsupported_scheme_is_1_and_malformed_url_is_3() {
     assert_fails(&squall(&["ftp://127.0.0.1/file"]), 1);
     assert_fails(&squall(&["http://[::1/"]), 3);
     assert_fails(&squall(&["http://127.0.0.1:99999/"]), 3);
+}
+
+#[test]
+fn unresolvable_host_is_6() {
+    let name = format!("{}.invalid", "a".repeat(64));
+    let o = squall(&[&format!("http://{name}/")]);
+    assert_fails(&o, 6);
+    assert!(stderr(&o).contains(&name), "names the host: {}", stderr(&o));
 }
 
 #[test]
