@@ -1027,6 +1027,22 @@ fn write_out_variables() {
 }
 
 #[test]
+fn write_out_from_a_file_and_dash_output_is_stdout() {
+    let s = ok_server(b"body");
+    let fmt = temp_path("fmt.txt");
+    std::fs::write(&fmt, "[%{http_code} %{method}]").unwrap();
+    let arg = format!("@{}", fmt.display());
+    let o = squall(&["-o", "-", "-w", &arg, &s.url("/")]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "body[200 GET]");
+    // An unknown variable is a warning, not a failure; it prints nothing.
+    let o = squall(&["-w", "<%{no_such_thing}>", &s.url("/")]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "body<>");
+    assert!(stderr(&o).contains("no_such_thing"));
+}
+
+#[test]
 fn verbose_shows_both_heads_on_stderr() {
     let s = ok_server(b"body");
     let o = squall(&["-v", "-H", "X-Probe: 1", &s.url("/v")]);
