@@ -2,16 +2,22 @@
 //!
 //! It is a thin layer over the library's public API, and `shared/cli.md` is its contract:
 //! options, what goes to stdout and stderr, and curl's exit-code numbering. The pieces:
-//! [`args`] parses the command line, [`writeout`] is the `-w` engine, [`progress`] draws the
-//! bar, [`stats`] holds bench latencies.
+//! [`args`] parses the command line, [`run`] does the transfers (one IoLoop, one shared
+//! AsyncHttpClient, output in command-line order), [`writeout`] is the `-w` engine,
+//! [`progress`] draws the bar, [`exit`] maps every client error to curl's number, and
+//! [`bench`] with [`stats`] is `squall bench`.
 #![forbid(unsafe_code)]
-// Until the client lands on main, parts of the CLI are built and tested but not yet called.
-#![allow(dead_code)]
 
 #[path = "squall/args.rs"]
 mod args;
+#[path = "squall/bench.rs"]
+mod bench;
+#[path = "squall/exit.rs"]
+mod exit;
 #[path = "squall/progress.rs"]
 mod progress;
+#[path = "squall/run.rs"]
+mod run;
 #[path = "squall/stats.rs"]
 mod stats;
 #[path = "squall/writeout.rs"]
@@ -27,26 +33,23 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("squall: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(exit::USAGE);
         }
     };
+    let code = match cmd {
+        Command::Help => print(args::HELP),
+        Command::BenchHelp => print(args::BENCH_HELP),
+        Command::Version => print(&format!("squall {}\n", env!("CARGO_PKG_VERSION"))),
+        Command::Fetch(a) => run::run(*a),
+        Command::Bench(b) => bench::run(b),
+    };
+    ExitCode::from(code)
+}
+
+fn print(text: &str) -> u8 {
     let mut out = std::io::stdout().lock();
-    match cmd {
-        Command::Help => {
-            let _ = out.write_all(args::HELP.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Command::BenchHelp => {
-            let _ = out.write_all(args::BENCH_HELP.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Command::Version => {
-            let _ = writeln!(out, "squall {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        Command::Fetch(_) | Command::Bench(_) => {
-            eprintln!("squall: not yet wired to the client");
-            ExitCode::from(1)
-        }
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => exit::OK,
+        Err(_) => exit::WRITE,
     }
 }
