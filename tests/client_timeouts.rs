@@ -427,3 +427,36 @@ fn q15_happy_eyeballs_ipv6_black_hole_then_ipv4() {
     });
     drop(fillers);
 }
+
+#[test]
+fn expectation_failed_417_repeats_without_expect() {
+    let (addr, conns) = raw_server(|mut s, _| {
+        let Some(head) = read_head(&mut s) else {
+            return;
+        };
+        let head = String::from_utf8_lossy(&head).to_string();
+        if head.contains("Expect: 100-continue") {
+            let _ = s.write_all(&resp(417, &[], b""));
+            return;
+        }
+        let mut body = [0u8; 5];
+        use std::io::Read;
+        s.read_exact(&mut body).unwrap();
+        s.write_all(&resp(200, &[], &body)).unwrap();
+    });
+    run(async {
+        let r = AsyncHttpClient::new()
+            .fetch(
+                HttpRequest::new(&format!("http://{addr}/"))
+                    .method("POST")
+                    .body("again")
+                    .expect_100_continue(true),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.code, 200);
+        assert_eq!(r.body, b"again");
+        assert_eq!(r.num_redirects(), 0);
+    });
+    assert_eq!(conns.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

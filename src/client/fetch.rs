@@ -551,6 +551,18 @@ fn decode_error(e: crate::http::decode::DecodeError) -> HttpError {
     }
 }
 
+/// Reads and drops a body nobody will see (a followed redirect's, D-16), within
+/// `max_body_size`, so the connection can be reused.
+async fn drain(inner: &Inner, ex: Exchange, prep: &Prepared) -> Result<(), HttpError> {
+    check_declared_length(&ex, prep.max_body_size)?;
+    let mut reader = BodyReader::new(ex, Coding::Identity, prep.max_body_size, prep.conn_close);
+    let mut sink = Vec::new();
+    while reader.read_into(inner, &mut sink).await? {
+        sink.clear();
+    }
+    Ok(())
+}
+
 /// A final response head with its body still to read.
 pub(crate) struct Answer {
     pub head: ResponseHead,
@@ -572,18 +584,20 @@ pub(crate) async fn run_to_answer(
     let mut hops = 0u32;
     loop {
         let (ex, mut head, interim) = run_hop(inner, prep, ctx).await?;
+        if head.code == 417 && prep.expect_continue {
+            // RFC 9110 §10.1.1: a server that refuses the expectation gets the request again
+            // without it (the body was never sent). Not a redirect: no hop is counted.
+            drain(inner, ex, prep).await?;
+            prep.expect_continue = false;
+            prep.headers.remove("Expect");
+            continue;
+        }
         let location = head.headers.get("Location");
         match redirect::decide(prep, head.code, location, hops) {
             Ok(Decision::Follow(target)) => {
                 // D-16: the redirect's body is drained (within max_body_size) so the
                 // connection can be reused; it is never decoded or streamed.
-                check_declared_length(&ex, prep.max_body_size)?;
-                let mut reader =
-                    BodyReader::new(ex, Coding::Identity, prep.max_body_size, prep.conn_close);
-                let mut sink = Vec::new();
-                while reader.read_into(inner, &mut sink).await? {
-                    sink.clear();
-                }
+                drain(inner, ex, prep).await?;
                 redirect::apply(prep, head.code, target);
                 history.push(head);
                 hops += 1;
