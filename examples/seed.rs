@@ -8,7 +8,7 @@ use squall::escape::json_decode;
 use squall::{AsyncHttpClient, HttpRequest, IoLoop};
 
 // README-BEGIN
-async fn seed(base: &str) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn seed(base: &str) -> Result<(), Box<dyn std::error::Error>> {
     let client = AsyncHttpClient::new();
 
     // GET, and the body as text.
