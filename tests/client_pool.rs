@@ -362,3 +362,23 @@ fn d17_many_fetches_with_redirects_on_one_slot() {
     });
     assert_eq!(srv.conns(), 1);
 }
+
+#[test]
+fn q06_q08_shared_client_per_loop() {
+    let a = run(async { AsyncHttpClient::shared() });
+    let b = run(async { AsyncHttpClient::shared() });
+    assert_eq!(a, b, "one loop, one shared client");
+    a.close();
+    a.close(); // idempotent
+    // Closed: forgotten; the next call makes a new one.
+    let c = run(async { AsyncHttpClient::shared() });
+    assert_ne!(a, c);
+    assert!(!c.is_closed());
+    // Another loop, another client.
+    let other = squall::IoLoop::new();
+    let d = other.run_sync(async { AsyncHttpClient::shared() });
+    assert_ne!(c, d);
+    assert_eq!(run(async { AsyncHttpClient::shared() }), c);
+    // A forced instance is always new.
+    assert_ne!(AsyncHttpClient::new(), c);
+}

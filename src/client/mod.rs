@@ -68,6 +68,7 @@ pub use request::HttpRequest;
 pub use response::{HttpResponse, TimeInfo};
 pub use streaming::StreamingResponse;
 
+use crate::ioloop::IoLoop;
 use crate::net::dns::{Resolver, ThreadedResolver};
 use fetch::Ctx;
 
@@ -137,6 +138,11 @@ fn split_host_port(t: &str, default_port: u16) -> (String, u16) {
     (t.to_string(), default_port)
 }
 
+thread_local! {
+    /// The shared clients of this thread's loops (client first: it is dropped before its loop).
+    static SHARED: RefCell<Vec<(AsyncHttpClient, IoLoop)>> = const { RefCell::new(Vec::new()) };
+}
+
 /// An asynchronous HTTP/1.1 client with a keep-alive pool. Cheap to clone (the clones share
 /// the pool and the queue); lives on the thread (and loop) it is used on.
 #[derive(Clone)]
@@ -149,6 +155,15 @@ impl Default for AsyncHttpClient {
         AsyncHttpClient::new()
     }
 }
+
+/// Two handles are equal when they are clones of one client (same pool, same queue).
+impl PartialEq for AsyncHttpClient {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for AsyncHttpClient {}
 
 impl std::fmt::Debug for AsyncHttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -281,6 +296,25 @@ impl AsyncHttpClient {
         ClientBuilder::default()
     }
 
+    /// The shared client of the current loop (Tornado's `AsyncHTTPClient()` without
+    /// `force_instance`): the same client every time on one loop, another on another loop
+    /// . It takes no configuration: build your own client for that. After
+    /// [`close`](AsyncHttpClient::close) it is forgotten, and the next call makes a new one
+    ///
+    pub fn shared() -> AsyncHttpClient {
+        let lp = IoLoop::current();
+        SHARED.with(|cell| {
+            let mut list = cell.borrow_mut();
+            list.retain(|(c, l)| !c.is_closed() && !l.is_closed());
+            if let Some((c, _)) = list.iter().find(|(_, l)| *l == lp) {
+                return c.clone();
+            }
+            let c = AsyncHttpClient::new();
+            list.push((c.clone(), lp));
+            c
+        })
+    }
+
     /// Fetches `req` (a URL or an [`HttpRequest`]) and returns the whole response. A non-2xx
     /// status is an [`ErrorKind::Http`] error carrying the response, unless the request says
     /// `raise_error(false)`; transport errors are errors either way.
@@ -353,6 +387,12 @@ impl AsyncHttpClient {
         if inner.closed.replace(true) {
             return;
         }
+        // Forget it as a shared client (quietly, even while the thread is exiting).
+        let _ = SHARED.try_with(|cell| {
+            if let Ok(mut list) = cell.try_borrow_mut() {
+                list.retain(|(c, _)| !Rc::ptr_eq(&c.inner, inner));
+            }
+        });
         inner.pool.close();
         let wakers: Vec<Waker> = inner
             .inflight
