@@ -15,7 +15,11 @@ use super::Inner;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
 use super::fetch::{Ctx, Phase};
 use super::pool::{Conn, Permit};
-use super::request::Prepared;
+use super::request::{Prepared, Proxy};
+use crate::http::headers::HttpHeaders;
+use crate::http::request::{BodyFraming, write_head};
+use crate::http::response::{Event, Limits, ResponseParser};
+use crate::ioloop::TcpStream;
 use crate::net::Stream;
 use crate::net::connect::{ConnectOptions, connect};
 
@@ -51,8 +55,12 @@ pub(crate) async fn open(
     ctx: &Ctx,
     permit: Permit,
 ) -> Result<Box<Conn>, HttpError> {
-    let host = req.url.host();
-    let port = req.url.port();
+    // Through a proxy, the TCP connection goes to the proxy; TLS (and SNI, and the
+    // certificate check) is still with the origin, inside a CONNECT tunnel.
+    let (host, port) = match &req.proxy {
+        Some(p) => (p.host.as_str(), p.port),
+        None => (req.url.host(), req.url.port()),
+    };
     let t0 = Instant::now();
     let deadline = earliest(req.connect_timeout.map(|d| t0 + d), ctx.deadline);
 
@@ -123,12 +131,90 @@ pub(crate) async fn open(
     ctx.timing.borrow_mut().connect += t2 - t1;
 
     let stream = if req.url.scheme() == "https" {
+        if let Some(proxy) = &req.proxy {
+            tunnel(&tcp, req, proxy, deadline).await?;
+        }
         ctx.set_phase(Phase::Tls(peer));
-        let tls = super::tls::handshake(tcp, host, peer, req, deadline).await?;
+        let tls = super::tls::handshake(tcp, req.url.host(), peer, req, deadline).await?;
         ctx.timing.borrow_mut().tls += Instant::now() - t2;
         tls
     } else {
         Stream::Plain(tcp)
     };
     Ok(inner.pool.conn(stream, peer, permit))
+}
+
+/// Opens a `CONNECT` tunnel through `proxy` to the origin of `req` (RFC 9110 §9.3.6): a 2xx
+/// makes the connection a byte pipe to the origin; anything else is a connect error that
+/// says what the proxy answered.
+async fn tunnel(
+    tcp: &TcpStream,
+    req: &Prepared,
+    proxy: &Proxy,
+    deadline: Option<Instant>,
+) -> Result<(), HttpError> {
+    let authority = req.url.authority_form();
+    let mut headers = HttpHeaders::new();
+    if let Some(auth) = &proxy.auth {
+        headers.add("Proxy-Authorization", auth);
+    }
+    if let Some(ua) = req.headers.get("User-Agent") {
+        headers.add("User-Agent", ua);
+    }
+    let mut head = Vec::with_capacity(128);
+    write_head(
+        "CONNECT",
+        &authority,
+        &authority,
+        &headers,
+        BodyFraming::None,
+        &mut head,
+    )
+    .map_err(|e| HttpError::invalid(e.to_string()))?;
+    let proxy_name = format!("{}:{}", proxy.host, proxy.port);
+    let fail = |why: String| {
+        HttpError::new(
+            ErrorKind::Connect,
+            format!("proxy {proxy_name} could not open a tunnel to {authority}: {why}"),
+        )
+    };
+    let exchange = async {
+        tcp.write_all(&head)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let mut parser = ResponseParser::new("CONNECT", Limits::default());
+        // Read byte-exact up to the end of the head: what follows belongs to TLS.
+        let mut buf = [0u8; 1];
+        let mut pending: Vec<u8> = Vec::new();
+        loop {
+            let n = tcp.read(&mut buf).await.map_err(|e| fail(e.to_string()))?;
+            if n == 0 {
+                return Err(fail("the proxy closed the connection".to_string()));
+            }
+            pending.push(buf[0]);
+            loop {
+                let (used, ev) = parser.parse(&pending).map_err(|e| fail(e.to_string()))?;
+                let verdict = match ev {
+                    Some(Event::Head(h)) if (200..300).contains(&h.code) => Some(Ok(())),
+                    Some(Event::Head(h)) => {
+                        Some(Err(fail(format!("HTTP {} {}", h.code, h.reason))))
+                    }
+                    Some(_) => None,
+                    None if used == 0 => break,
+                    None => None,
+                };
+                pending.drain(..used);
+                if let Some(v) = verdict {
+                    return v;
+                }
+            }
+        }
+    };
+    until(deadline, exchange, || {
+        HttpError::timeout(
+            TimeoutPhase::Connect,
+            format!("Timeout while opening a tunnel through proxy {proxy_name}"),
+        )
+    })
+    .await?
 }

@@ -124,6 +124,7 @@ fn pool_key(req: &Prepared) -> PoolKey {
         port: req.url.port(),
         tls: if https { Some(req.tls.clone()) } else { None },
         bind: req.bind,
+        proxy: req.proxy.clone(),
     }
 }
 
@@ -259,16 +260,30 @@ async fn send_and_read_head(
     {
         let c = &mut ex.conn;
         c.wbuf.clear();
-        let target = req.url.path_and_query();
         let host = req.url.host_header();
-        write_head(
-            &req.method,
-            &target,
-            &host,
-            &req.headers,
-            framing,
-            &mut c.wbuf,
-        )
+        match &req.proxy {
+            // Plain http through a proxy: absolute-form, and the proxy's credentials
+            // (https goes through a CONNECT tunnel and looks direct from here).
+            Some(proxy) if req.url.scheme() == "http" => {
+                let target = req.url.absolute_form();
+                let mut headers = req.headers.clone();
+                if let Some(auth) = &proxy.auth {
+                    headers.set("Proxy-Authorization", auth);
+                }
+                write_head(&req.method, &target, &host, &headers, framing, &mut c.wbuf)
+            }
+            _ => {
+                let target = req.url.path_and_query();
+                write_head(
+                    &req.method,
+                    &target,
+                    &host,
+                    &req.headers,
+                    framing,
+                    &mut c.wbuf,
+                )
+            }
+        }
         .map_err(|e| HttpError::invalid(e.to_string()))?;
         if let Some(cb) = &req.request_head_callback {
             call_data_cb(cb, &c.wbuf)?;

@@ -38,6 +38,8 @@ pub(crate) struct PoolKey {
     pub port: u16,
     pub tls: Option<TlsSettings>,
     pub bind: Option<IpAddr>,
+    /// A connection to (or tunnelled through) a proxy is never reused without it.
+    pub proxy: Option<super::request::Proxy>,
 }
 
 /// One host's place in the per-host limit; frees it on drop.

@@ -95,6 +95,11 @@ pub struct HttpRequest {
     pub(crate) allow_ipv6: Option<bool>,
     pub(crate) raise_error: Option<bool>,
     pub(crate) max_body_size: Option<u64>,
+    pub(crate) proxy_host: Option<String>,
+    pub(crate) proxy_port: Option<u16>,
+    pub(crate) proxy_username: Option<String>,
+    pub(crate) proxy_password: Option<String>,
+    pub(crate) proxy_auth_mode: Option<String>,
 }
 
 impl fmt::Debug for HttpRequest {
@@ -347,6 +352,33 @@ impl HttpRequest {
         self
     }
 
+    /// Send the request through the HTTP proxy at this host: http URLs as
+    /// absolute-form requests to the proxy, https URLs through a `CONNECT` tunnel (the
+    /// origin's certificate is still verified end to end).
+    pub fn proxy_host(mut self, host: &str) -> Self {
+        self.proxy_host = Some(host.to_string());
+        self
+    }
+
+    /// The proxy's port (default 80).
+    pub fn proxy_port(mut self, port: u16) -> Self {
+        self.proxy_port = Some(port);
+        self
+    }
+
+    /// Basic credentials for the proxy (`Proxy-Authorization`).
+    pub fn proxy_auth(mut self, user: &str, pass: &str) -> Self {
+        self.proxy_username = Some(user.to_string());
+        self.proxy_password = Some(pass.to_string());
+        self
+    }
+
+    /// The proxy auth mode: only `basic`.
+    pub fn proxy_auth_mode(mut self, m: &str) -> Self {
+        self.proxy_auth_mode = Some(m.to_string());
+        self
+    }
+
     /// The URL as given.
     pub fn url(&self) -> &str {
         &self.url
@@ -420,6 +452,11 @@ impl HttpRequest {
             allow_ipv6: pick!(allow_ipv6),
             raise_error: pick!(raise_error),
             max_body_size: pick!(max_body_size),
+            proxy_host: pick!(proxy_host),
+            proxy_port: pick!(proxy_port),
+            proxy_username: pick!(proxy_username),
+            proxy_password: pick!(proxy_password),
+            proxy_auth_mode: pick!(proxy_auth_mode),
         }
     }
 }
@@ -464,6 +501,17 @@ pub(crate) struct Prepared {
     pub conn_close: bool,
     /// Set once a hop left the original origin: credentials are gone for good (D-13).
     pub left_origin: bool,
+    /// The HTTP proxy to go through, if any.
+    pub proxy: Option<Proxy>,
+}
+
+/// An HTTP proxy: where it is and what to tell it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Proxy {
+    pub host: String,
+    pub port: u16,
+    /// The `Proxy-Authorization` value.
+    pub auth: Option<String>,
 }
 
 const KNOWN_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
@@ -604,6 +652,41 @@ pub(crate) fn prepare(
         (None, None) => Body::None,
     };
 
+    let proxy = match &req.proxy_host {
+        None => None,
+        Some(host) => {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            if host.is_empty()
+                || host
+                    .chars()
+                    .any(|c| c.is_ascii_control() || c == ' ' || c == '/')
+            {
+                return Err(HttpError::invalid(format!("invalid proxy_host {host:?}")));
+            }
+            let auth = match &req.proxy_username {
+                None => None,
+                Some(user) => {
+                    match req.proxy_auth_mode.as_deref() {
+                        None => {}
+                        Some(m) if m.eq_ignore_ascii_case("basic") => {}
+                        Some(m) => {
+                            return Err(HttpError::invalid(format!(
+                                "unsupported proxy_auth_mode {m}"
+                            )));
+                        }
+                    }
+                    let creds = format!("{user}:{}", req.proxy_password.as_deref().unwrap_or(""));
+                    Some(format!("Basic {}", base64(creds.as_bytes())))
+                }
+            };
+            Some(Proxy {
+                host: host.to_ascii_lowercase(),
+                port: req.proxy_port.unwrap_or(80),
+                auth,
+            })
+        }
+    };
+
     let tls = TlsSettings {
         validate_cert: req.validate_cert.unwrap_or(true),
         ca_certs: req.ca_certs.clone(),
@@ -636,6 +719,7 @@ pub(crate) fn prepare(
         request_head_callback: req.request_head_callback.clone(),
         conn_close,
         left_origin: false,
+        proxy,
     })
 }
 
