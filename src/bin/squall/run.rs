@@ -482,7 +482,7 @@ async fn receive(
 }
 
 fn open_output(path: &Path) -> io::Result<BufWriter<File>> {
-    Ok(BufWriter::with_capacity(128 * 1024, File::create(path)?))
+    Ok(BufWriter::with_capacity(16 * 1024, File::create(path)?))
 }
 
 /// The body size to expect, for the progress bar: Content-Length when the body is not decoded.
