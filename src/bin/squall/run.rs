@@ -564,7 +564,14 @@ impl Output {
         }
     }
 
+    /// The end: anything still buffered (behind a URL whose task died) goes out in order.
     fn flush(&mut self) -> io::Result<()> {
+        while self.head < self.slots.len() {
+            let buf = std::mem::take(&mut self.slots[self.head].buf);
+            let h = self.head;
+            self.put(h, &buf);
+            self.head += 1;
+        }
         if self.broken {
             return Err(io::Error::other("stdout is closed"));
         }
