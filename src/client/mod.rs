@@ -20,17 +20,19 @@
 //! 2. **Queue** ([`queue`]): at most `max_clients` fetches are active; the rest wait in FIFO
 //!    order. The wait is bounded by `min(connect_timeout, request_timeout)`.
 //! 3. **Connect** ([`pool`], `connect`): the keep-alive pool gives an idle connection to the
-//!    same scheme, host, port and TLS settings (checked first: a connection the server closed
-//!    while idle is discarded), or the right to open one within the per-host limit. Opening
-//!    means hostname mapping, DNS on the resolver's threads (IP literals skip it), happy
-//!    eyeballs across the addresses, and TLS for https.
-//! 4. **Exchange** ([`exchange`]): the head (and a small body) leave in one write; the
+//!    same scheme, host, port, TLS settings, source address and proxy (checked first: one the
+//!    server closed while idle is discarded), or the right to open one within the per-host
+//!    limit. Opening means hostname mapping, DNS on the resolver's threads (IP literals skip
+//!    it), happy eyeballs across the addresses, a `CONNECT` tunnel when an https request
+//!    goes through a proxy, and TLS for https.
+//! 4. **Exchange** (`exchange`): the head (and a small body) leave in one write; the
 //!    response is parsed by the sans-IO core as bytes arrive, into the connection's own buffer.
 //! 5. **Redirects** ([`redirect`]): a 3xx that is followed has its body drained, the request is
 //!    rewritten by the rules (method, body, credentials), and step 3 repeats — in the same slot.
 //! 6. **Body**: decoded (gzip, deflate) within `max_body_size`, buffered, handed to a
-//!    `streaming_callback`, or pulled piece by piece with [`AsyncHttpClient::fetch_streaming`].
-//!    A connection whose response was read to its end and may be kept goes back to the pool.
+//!    `streaming_callback` (plain, or async for backpressure), or pulled piece by piece with
+//!    [`AsyncHttpClient::fetch_streaming`]. A connection whose response was read to its end
+//!    and may be kept goes back to the pool.
 //!
 //! One deadline, `request_timeout` from the call to `fetch()`, covers all of it; when it fires,
 //! the error names the phase (`Timeout in request queue`, `Timeout while resolving <host>`,
@@ -38,6 +40,30 @@
 //! `Timeout during request`). Dropping the future aborts the fetch at once: its connection is
 //! closed and its slot goes to the next fetch in line. [`AsyncHttpClient::close`] fails every
 //! fetch in flight with a client-closed error.
+//!
+//! # Where squall decides (behaviour IDs of the team's Tornado checklist)
+//!
+//! - Q-05, D-18, S-43: `request_timeout` is one deadline from `fetch()` — queue, DNS, connect,
+//!   TLS, every redirect hop, the body. `request_time` runs from `fetch()` too.
+//! - keep-alive is the default; `Connection: close` is sent only when the caller
+//!   asks. An idempotent request that finds its reused connection dead before any response
+//!   byte is sent once more on a new connection; other requests are never replayed.
+//! - a per-host connection limit (default 6) sits under `max_clients`.
+//! - a client's `defaults` fill unset fields; headers merge by name (a default header is
+//!   added only when the request has none of that name).
+//! - C-03: after decoding, `Content-Length` still gives the wire size; `Content-Encoding`
+//!   becomes `X-Consumed-Content-Encoding`.
+//! - C-09: `max_body_size` counts decoded bytes; a declared length over it is refused before
+//!   the body is read (S-18), and a coded body is limited after decoding only.
+//! - S-22, S-37: `header_callback` also sees 1xx heads, and `headers` is filled anyway.
+//! - D-05: a chain longer than `max_redirects` is a too-many-redirects error carrying the last
+//!   3xx; with following off, the 3xx is the response.
+//! - D-20: a body producer is one-shot: a 307/308 of such a request is the answer.
+//! - with `expect_100_continue`, the body goes after about a second of silence; a 417
+//!   repeats the request without the expectation (RFC 9110 §10.1.1).
+//! - Q-06..Q-08: [`AsyncHttpClient::shared`] is the per-loop shared client (no configuration);
+//!   [`AsyncHttpClient::new`] is always a new one (Tornado's `force_instance`).
+//! - R-39, T-10: HTTP proxies are supported (absolute-form for http, `CONNECT` for https).
 
 pub mod blocking;
 pub mod body;

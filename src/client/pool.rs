@@ -2,11 +2,11 @@
 //!
 //! Tornado's simple client opens a connection per request. squall keeps connections
 //! whose last response was read to its end and may be kept (HTTP/1.1 without
-//! `Connection: close`, a framed body, no stray bytes after it), keyed by [`PoolKey`]: scheme,
+//! `Connection: close`, a framed body, no stray bytes after it), keyed by `PoolKey`: scheme,
 //! host, port, TLS settings and source address. A connection made with other TLS roots is
 //! never handed to a request that asked for different ones.
 //!
-//! Accounting is by ownership. Each open (or opening) connection holds a [`Permit`] for its
+//! Accounting is by ownership. Each open (or opening) connection holds a `Permit` for its
 //! host; dropping the connection — after an error, a timeout, a dropped fetch — drops the
 //! permit, which frees the host's place and hands it to the oldest waiter. So no code path
 //! can leak a place, and a timed-out connection is closed simply by not giving it back.

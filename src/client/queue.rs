@@ -1,11 +1,11 @@
 //! `max_clients`: at most N fetches are active; the rest wait in a FIFO queue.
 //!
-//! A [`Slots`] is a counting semaphore for one thread. Taking a slot when one is free costs a
+//! A `Slots` is a counting semaphore for one thread. Taking a slot when one is free costs a
 //! counter increment (no allocation, no timer). Otherwise the fetch joins the back of the
 //! queue with a small shared ticket; a released slot is handed straight to the oldest live
 //! ticket (so nobody can overtake the queue), and a ticket whose fetch was dropped or timed
 //! out is skipped — and never started later. A redirect hop keeps its slot: the
-//! [`Slot`] guard lives as long as the whole fetch (D-17).
+//! `Slot` guard lives as long as the whole fetch (D-17).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -1,4 +1,4 @@
-//! The redirect policy, as pure functions over a [`Prepared`] request: no I/O here, so every
+//! The redirect policy, as pure functions over a `Prepared` request: no I/O here, so every
 //! rule is tested directly.
 //!
 //! - Followed: 301, 302, 303, 307, 308, and only with a non-empty `Location` (D-01, D-03,

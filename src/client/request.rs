@@ -4,8 +4,8 @@
 //! only the fields a request left unset, and only then do Tornado's built-in defaults
 //! apply (20 s timeouts, follow up to 5 redirects, decompress, `squall/<version>`).
 //!
-//! Nothing here touches the network. [`prepare`] turns a request (plus the client's defaults)
-//! into a [`Prepared`] one and checks every rule first — scheme, method, body, headers,
+//! Nothing here touches the network. `prepare` turns a request (plus the client's defaults)
+//! into a `Prepared` one and checks every rule first — scheme, method, body, headers,
 //! auth mode, source address — so a bad request fails with [`ErrorKind::InvalidRequest`]
 //! before any DNS lookup or connect (R-25: Tornado only noticed after connecting).
 //!
