@@ -330,15 +330,29 @@ fn s38_callbacks_only_for_the_final_response() {
 }
 
 #[test]
-fn d16_redirect_body_bounded_by_max_body_size() {
+fn d16_redirect_body_over_max_body_size_is_not_read_but_followed() {
     let srv = Server::start(|r| match r.path() {
         "/big" => vec![write(resp(302, &[("Location", "/end")], &vec![b'x'; 5000]))],
+        "/chunked" => vec![write(
+            b"HTTP/1.1 302 Found\r\nLocation: /end\r\nTransfer-Encoding: chunked\r\n\r\n1388\r\n"
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(b'y', 5000))
+                .chain(b"\r\n0\r\n\r\n".iter().copied())
+                .collect::<Vec<u8>>(),
+        )],
+        "/small" => vec![write(resp(302, &[("Location", "/end")], b"tiny"))],
         _ => ok(b"end"),
     });
     run(async {
         let c = AsyncHttpClient::builder().max_body_size(1000).build();
-        let e = c.fetch(srv.url("/big")).await.unwrap_err();
-        assert_eq!(e.kind(), &ErrorKind::BodyTooLarge);
-        assert_eq!(c.fetch(srv.url("/end")).await.unwrap().body, b"end");
+        // Declared too long: the connection is closed unread, the redirect followed.
+        assert_eq!(c.fetch(srv.url("/big")).await.unwrap().body, b"end");
+        // Counted too long (chunked): the same.
+        assert_eq!(c.fetch(srv.url("/chunked")).await.unwrap().body, b"end");
+        // Within the limit: drained, and the connection reused.
+        let before = srv.conns();
+        assert_eq!(c.fetch(srv.url("/small")).await.unwrap().body, b"end");
+        assert_eq!(srv.conns(), before);
     });
 }

@@ -566,16 +566,19 @@ fn decode_error(e: crate::http::decode::DecodeError) -> HttpError {
     }
 }
 
-/// Reads and drops a body nobody will see (a followed redirect's, D-16), within
-/// `max_body_size`, so the connection can be reused.
-async fn drain(inner: &Inner, ex: Exchange, prep: &Prepared) -> Result<(), HttpError> {
-    check_declared_length(&ex, prep.max_body_size)?;
+/// Reads and drops a body nobody will see (a followed redirect's, D-16) so the connection can
+/// be reused. It is read only within `max_body_size`: a longer one (declared or counted), or
+/// one that breaks off, is not worth the wait — the connection is closed instead and the
+/// redirect is followed all the same, since its head is all that matters.
+async fn drain(inner: &Inner, ex: Exchange, prep: &Prepared) {
+    if check_declared_length(&ex, prep.max_body_size).is_err() {
+        return; // dropping the exchange closes the connection
+    }
     let mut reader = BodyReader::new(ex, Coding::Identity, prep.max_body_size, prep.conn_close);
     let mut sink = Vec::new();
-    while reader.read_into(inner, &mut sink).await? {
+    while let Ok(true) = reader.read_into(inner, &mut sink).await {
         sink.clear();
     }
-    Ok(())
 }
 
 /// A final response head with its body still to read.
@@ -602,7 +605,7 @@ pub(crate) async fn run_to_answer(
         if head.code == 417 && prep.expect_continue {
             // RFC 9110 §10.1.1: a server that refuses the expectation gets the request again
             // without it (the body was never sent). Not a redirect: no hop is counted.
-            drain(inner, ex, prep).await?;
+            drain(inner, ex, prep).await;
             prep.expect_continue = false;
             prep.headers.remove("Expect");
             continue;
@@ -612,7 +615,7 @@ pub(crate) async fn run_to_answer(
             Ok(Decision::Follow(target)) => {
                 // D-16: the redirect's body is drained (within max_body_size) so the
                 // connection can be reused; it is never decoded or streamed.
-                drain(inner, ex, prep).await?;
+                drain(inner, ex, prep).await;
                 redirect::apply(prep, head.code, target);
                 history.push(head);
                 hops += 1;

@@ -58,6 +58,9 @@
 //! - S-22, S-37: `header_callback` also sees 1xx heads, and `headers` is filled anyway.
 //! - D-05: a chain longer than `max_redirects` is a too-many-redirects error carrying the last
 //!   3xx; with following off, the 3xx is the response.
+//! - D-16: a followed redirect's body is drained within `max_body_size` so the connection can
+//!   be reused; a longer one is not read at all (the connection is closed) and the redirect is
+//!   still followed.
 //! - D-20: a body producer is one-shot: a 307/308 of such a request is the answer.
 //! - with `expect_100_continue`, the body goes after about a second of silence; a 417
 //!   repeats the request without the expectation (RFC 9110 §10.1.1).
