@@ -138,9 +138,9 @@ impl HttpError {
         matches!(self.kind, ErrorKind::Timeout(_))
     }
 
-    pub(crate) fn with_response(mut self, response: HttpResponse) -> HttpError {
+    pub(crate) fn with_response(mut self, response: Box<HttpResponse>) -> HttpError {
         self.code = response.code;
-        self.response = Some(Box::new(response));
+        self.response = Some(response);
         self
     }
 

@@ -692,7 +692,7 @@ async fn read_whole(
     ctx: &Ctx,
     streaming: Option<&StreamSink>,
     max_body: Option<u64>,
-) -> Result<HttpResponse, HttpError> {
+) -> Result<Box<HttpResponse>, HttpError> {
     let mut body = Vec::new();
     if streaming.is_none()
         && let Some(n) = a
@@ -731,7 +731,8 @@ async fn read_whole(
         }
     }
     let time_info = ctx.time_info(a.reader.first_byte_at());
-    Ok(HttpResponse {
+    // Boxed from here on: the response travels up through several layers of `Result`.
+    Ok(Box::new(HttpResponse {
         code: a.head.code,
         reason: a.head.reason,
         headers: a.head.headers,
@@ -746,11 +747,14 @@ async fn read_whole(
         history: a.history,
         version: a.head.version,
         error: None,
-    })
+    }))
 }
 
 /// Attaches the status error of a non-2xx response (S-40); fails with it under `raise_error`.
-pub(crate) fn judge(mut resp: HttpResponse, raise_error: bool) -> Result<HttpResponse, HttpError> {
+pub(crate) fn judge(
+    mut resp: Box<HttpResponse>,
+    raise_error: bool,
+) -> Result<Box<HttpResponse>, HttpError> {
     if (200..300).contains(&resp.code) {
         return Ok(resp);
     }
@@ -769,7 +773,7 @@ pub(crate) async fn fetch_buffered(
     prep: &mut Prepared,
     ctx: &Ctx,
     original: &HttpRequest,
-) -> Result<HttpResponse, HttpError> {
+) -> Result<Box<HttpResponse>, HttpError> {
     let (answer, _slot) = run_to_answer(inner, prep, ctx, original).await?;
     let cb = prep.streaming_callback.as_ref();
     let resp = read_whole(inner, answer, ctx, cb, prep.max_body_size).await?;
@@ -781,6 +785,6 @@ pub(crate) async fn finish_buffered(
     inner: &Inner,
     answer: Answer,
     ctx: &Ctx,
-) -> Result<HttpResponse, HttpError> {
+) -> Result<Box<HttpResponse>, HttpError> {
     read_whole(inner, answer, ctx, None, None).await
 }

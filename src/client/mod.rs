@@ -367,7 +367,7 @@ impl AsyncHttpClient {
                 .and_then(|r| r)
                 .and_then(|r| r)
         };
-        with_request(result, original)
+        with_request(result, original).map(|r| *r)
     }
 
     /// Fetches `req` and returns once the final response head is in: the body is then pulled
@@ -487,7 +487,7 @@ trait RequestSlot {
     fn put(&mut self, req: HttpRequest);
 }
 
-impl RequestSlot for HttpResponse {
+impl RequestSlot for Box<HttpResponse> {
     fn put(&mut self, req: HttpRequest) {
         self.request = req;
     }
