@@ -382,3 +382,17 @@ fn q06_q08_shared_client_per_loop() {
     // A forced instance is always new.
     assert_ne!(AsyncHttpClient::new(), c);
 }
+
+#[test]
+fn shared_client_with_idle_connections_survives_thread_exit() {
+    let srv = Server::start(|_| ok(b"bye"));
+    let url = srv.url("/");
+    let t = std::thread::spawn(move || {
+        let r = squall::IoLoop::current()
+            .run_sync(async move { AsyncHttpClient::shared().fetch(url).await });
+        assert_eq!(r.unwrap().body, b"bye");
+        // The thread ends with the shared client (and an idle connection) in its locals.
+    });
+    t.join()
+        .expect("no panic while the thread's locals are destroyed");
+}
