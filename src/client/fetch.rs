@@ -19,7 +19,7 @@
 //! the error names the phase the fetch was in. Dropping the future at any point drops the
 //! connection (closing it) and the slot (waking the next fetch in line).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::time::{Instant, SystemTime};
@@ -54,7 +54,6 @@ pub(crate) struct Ctx {
     pub deadline: Option<Instant>,
     pub phase: RefCell<Phase>,
     pub timing: RefCell<TimeInfo>,
-    pub started_io: Cell<bool>,
 }
 
 impl Ctx {
@@ -65,7 +64,6 @@ impl Ctx {
             deadline: None,
             phase: RefCell::new(Phase::Queue),
             timing: RefCell::new(TimeInfo::default()),
-            started_io: Cell::new(false),
         }
     }
 
@@ -182,7 +180,6 @@ async fn run_hop(
         let (conn, reused) = match grant {
             Grant::Conn(c) => (c, true),
             Grant::Open(permit) => {
-                ctx.started_io.set(true);
                 // Boxed: opening a connection is the rare path with the largest future
                 // (DNS, happy eyeballs, TLS); keeping it out of line keeps every fetch's
                 // state machine small.
@@ -192,7 +189,6 @@ async fn run_hop(
                 )
             }
         };
-        ctx.started_io.set(true);
         ctx.set_phase(Phase::Request);
         let mut ex = Exchange::new(conn, &req.method, limits(inner, req), req.idle_timeout);
         let mut interim = Vec::new();

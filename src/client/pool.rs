@@ -338,7 +338,6 @@ impl Pool {
     }
 
     /// (open connections, idle connections) over all hosts.
-    #[allow(dead_code)]
     pub fn counts(&self) -> (usize, usize) {
         let st = self.state.borrow();
         st.hosts

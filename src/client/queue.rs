@@ -70,7 +70,7 @@ impl Slots {
     }
 
     /// Fetches active and waiting.
-    #[allow(dead_code)]
+    #[cfg(test)]
     pub fn counts(&self) -> (usize, usize) {
         let s = self.state.borrow();
         (
