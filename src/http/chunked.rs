@@ -102,6 +102,40 @@ fn malformed(msg: String) -> ProtoError {
     ProtoError::new(ProtoErrorKind::Malformed, msg)
 }
 
+/// The trailer section with every obs-fold (CRLF followed by SP/HTAB, after the first line)
+/// replaced by one SP, trailing whitespace before it dropped: RFC 9112 §5.2 asks a user agent
+/// to unfold field lines of a response, and trailer fields are field lines (§7.1.2). A first
+/// line that starts with whitespace is left for httparse to refuse.
+fn unfold_trailer(t: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let folded = t
+        .windows(3)
+        .any(|w| w[0] == b'\r' && w[1] == b'\n' && (w[2] == b' ' || w[2] == b'\t'));
+    if !folded {
+        return std::borrow::Cow::Borrowed(t);
+    }
+    let mut out = Vec::with_capacity(t.len());
+    let mut i = 0;
+    while let Some(&b) = t.get(i) {
+        let fold = b == b'\r'
+            && t.get(i + 1) == Some(&b'\n')
+            && matches!(t.get(i + 2), Some(b' ' | b'\t'));
+        if fold {
+            while out.last().is_some_and(|&c| c == b' ' || c == b'\t') {
+                out.pop();
+            }
+            i += 2;
+            while matches!(t.get(i), Some(b' ' | b'\t')) {
+                i += 1;
+            }
+            out.push(b' ');
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn hex_value(b: u8) -> Option<u64> {
     (b as char).to_digit(16).map(u64::from)
 }
@@ -135,6 +169,12 @@ impl ChunkedDecoder {
     /// Whether `End` was returned.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// Whether the last chunk was read and the decoder is in the trailer section (so a close
+    /// now cut the message short after all of its data).
+    pub fn in_trailer(&self) -> bool {
+        self.state == State::Trailer
     }
 
     /// Decodes from `input`. Returns how many bytes were consumed and at most one event;
@@ -366,9 +406,10 @@ impl ChunkedDecoder {
     fn parse_trailers(&self) -> Result<HttpHeaders, ProtoError> {
         let max = self.limits.max_trailer_fields;
         let mut storage = vec![httparse::EMPTY_HEADER; max.min(16)];
+        let block = unfold_trailer(&self.trailer);
         loop {
             let cap = storage.len();
-            match httparse::parse_headers(&self.trailer, &mut storage) {
+            match httparse::parse_headers(&block, &mut storage) {
                 Ok(httparse::Status::Complete((_, fields))) => {
                     let mut h = HttpHeaders::with_capacity(fields.len(), self.trailer.len());
                     for f in fields {
@@ -502,6 +543,32 @@ mod tests {
             .map(|s| s.to_string())
             .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn trailer_obs_fold_is_unfolded() {
+        // RFC 9112 §5.2: a user agent replaces each obs-fold in a response with SP before
+        // interpreting the field; trailer fields are field lines (§7.1.2), so the same holds.
+        let o = run(
+            b"1\r\na\r\n0\r\nX-T: one  \r\n \t two\r\nY: 3\r\n\r\n",
+            ChunkedLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            o,
+            v(&[
+                "data a",
+                "trailers [(\"X-T\", \"one two\"), (\"Y\", \"3\")]",
+                "end"
+            ])
+        );
+        // A first trailer line that starts with whitespace folds onto nothing: refused.
+        let e = run(b"0\r\n X: 1\r\n\r\n", ChunkedLimits::default()).unwrap_err();
+        assert!(e.contains("chunked trailer"), "{e}");
+    }
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]

@@ -931,6 +931,13 @@ impl ResponseParser {
             {
                 Err(e)
             }
+            State::Head if self.head_buf.is_empty() && self.interim > 0 => Err(ProtoError::new(
+                ProtoErrorKind::IncompleteHead,
+                format!(
+                    "connection closed after {} interim (1xx) response(s), before the final response",
+                    self.interim
+                ),
+            )),
             State::Head => Err(ProtoError::new(
                 ProtoErrorKind::IncompleteHead,
                 format!(
@@ -944,6 +951,15 @@ impl ResponseParser {
                     "body incomplete: {} of {} bytes received",
                     self.body_bytes,
                     self.content_length.unwrap_or(0)
+                ),
+            )),
+            // RFC 9112 §7.1: the message ends with the CRLF after the trailer section; a
+            // close before it is an incomplete message, even after the last chunk.
+            State::Chunked(dec) if dec.in_trailer() => Err(ProtoError::new(
+                ProtoErrorKind::Incomplete,
+                format!(
+                    "chunked body incomplete: {} bytes and the last chunk received, closed before the end of the trailer section",
+                    self.body_bytes
                 ),
             )),
             State::Chunked(_) => Err(ProtoError::new(
@@ -1096,6 +1112,35 @@ mod tests {
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn close_after_interim_or_in_trailers_names_what_was_missing() {
+        // Bytes of a response arrived (the 100), so this is a head cut short (8), not "no
+        // response" (52): cli.md "a head cut short after some bytes is 8 too".
+        let e = err("GET", b"HTTP/1.1 100 Continue\r\n\r\n", true);
+        assert_eq!(
+            e,
+            "IncompleteHead: connection closed after 1 interim (1xx) response(s), before the final response"
+        );
+        // RFC 9112 §7.1: chunked-body ends with the CRLF after the trailer section; a close
+        // after the last chunk but before that CRLF leaves the message incomplete (18).
+        let e = err(
+            "GET",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n",
+            true,
+        );
+        assert!(e.starts_with("Incomplete: "), "{e}");
+        assert!(
+            e.contains("closed before the end of the trailer section"),
+            "{e}"
+        );
+        let e = err(
+            "GET",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n",
+            true,
+        );
+        assert!(e.contains("no last chunk"), "{e}");
     }
 
     #[test]

@@ -109,6 +109,25 @@ fn push_encoding_non_ascii(out: &mut String, s: &str) {
     }
 }
 
+/// Whether `b` may appear as it is in a path (RFC 3986 §3.3: pchar and "/"; "%" is kept so
+/// that percent-encoding stays as given) or, with `query`, in a query (§3.4: also "?").
+fn is_path_char(b: u8, query: bool) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b) || (query && b == b'?')
+}
+
+/// Appends a path or query: non-ASCII characters are percent-encoded as UTF-8, and so are the
+/// ASCII characters RFC 3986 does not allow there (`"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`,
+/// `}`, `[`, `]`), so the request target is always a valid origin-form (RFC 9112 §3.2.1).
+fn push_encoding(out: &mut String, s: &str, query: bool) {
+    for c in s.chars() {
+        if c.is_ascii() && !is_path_char(c as u8, query) {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            push_encoding_non_ascii(out, c.encode_utf8(&mut [0u8; 4]));
+        }
+    }
+}
+
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is.
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
@@ -267,10 +286,18 @@ impl Url {
         if !url.has_authority && parts.path.starts_with("//") {
             return Err(UrlError::new(s, "path cannot start with \"//\""));
         }
-        push_encoding_non_ascii(&mut url.path, parts.path);
+        // RFC 3986 §5.2.2: the target of a reference with a scheme has its dot segments
+        // removed (`/a/./b/../c` is `/a/c`), as curl and browsers send it.
+        let path = if parts.path.contains('.') && (url.has_authority || parts.path.starts_with('/'))
+        {
+            remove_dot_segments(parts.path)
+        } else {
+            parts.path.to_string()
+        };
+        push_encoding(&mut url.path, &path, false);
         if let Some(q) = parts.query {
             let mut query = String::with_capacity(q.len());
-            push_encoding_non_ascii(&mut query, q);
+            push_encoding(&mut query, q, true);
             url.query = Some(query);
         }
         Ok(url)
@@ -709,6 +736,29 @@ mod tests {
                 .to_string()
                 .contains("space at byte 10")
         );
+    }
+
+    #[test]
+    fn dot_segments_are_removed_from_the_target() {
+        // RFC 3986 §5.2.2 (T.path = remove_dot_segments(R.path)) and §5.4.2.
+        assert_eq!(p("http://h/a/./b/../c").path_and_query(), "/a/c");
+        assert_eq!(p("http://h/../../x?y=/../z").path_and_query(), "/x?y=/../z");
+        assert_eq!(p("http://h/a/b/..").path_and_query(), "/a/");
+        assert_eq!(p("http://h/.").path_and_query(), "/");
+        // Percent-encoded dots are data, not dot segments (§2.3 leaves the choice; kept).
+        assert_eq!(p("http://h/a/%2E%2E/b").path_and_query(), "/a/%2E%2E/b");
+        assert_eq!(p("http://h/a.b/c..d/.e").path_and_query(), "/a.b/c..d/.e");
+    }
+
+    #[test]
+    fn characters_outside_rfc3986_are_encoded_and_escapes_kept() {
+        let u = p("http://h/a\\b|c{d}^`\"<>[]?q=[1]|x?y&%41%zz");
+        assert_eq!(
+            u.path_and_query(),
+            "/a%5Cb%7Cc%7Bd%7D%5E%60%22%3C%3E%5B%5D?q=%5B1%5D%7Cx?y&%41%zz"
+        );
+        assert_eq!(p(&u.to_string()), u);
+        assert_eq!(p("http://h/a%2Fb%41").path_and_query(), "/a%2Fb%41");
     }
 
     #[test]
