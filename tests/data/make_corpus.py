@@ -166,3 +166,16 @@ bad = bytearray(g); bad[-8] ^= 0xff
 ce('decode-error.gzip-bad-crc', bytes(bad))
 ce('decode-error.gzip-not-gzip', b'plain text, not gzip')
 w('decode-error.deflate-corrupt', OK.encode() + b'Content-Encoding: deflate\r\nContent-Length: 6\r\n\r\n\x78\x9c\xff\xff\xff\xff')
+
+# --- black-box review (tests/blackbox_*.rs) -----------------------------------------------------
+# RFC 9112 §5.2: obs-fold in a trailer field is unfolded like one in the head (§7.1.2).
+w('keep-alive.chunked-trailer-obs-fold', CH + '2\r\nok\r\n0\r\nX-T: a\r\n b\r\n\r\n', 'ok')
+# RFC 9112 §7.1: the last chunk arrived but not the CRLF that ends the trailer section.
+w('incomplete.chunked-closed-after-last-chunk', CH + '2\r\nok\r\n0\r\n')
+# RFC 9112 §6.3 rule 5: one value repeated in a list is one length; different ones refused.
+w('keep-alive.content-length-list-equal', OK + 'Content-Length: 2, 2\r\n\r\nok', 'ok')
+w('malformed.content-length-plus-sign', OK + 'Content-Length: +2\r\n\r\nok')
+w('malformed.transfer-encoding-chunked-twice', OK + 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n')
+w('malformed.chunk-size-17-hex-digits', CH + '10000000000000002\r\nok\r\n0\r\n\r\n')
+w('malformed.status-http-2', 'HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n')
+w('malformed.status-lower-case-version', 'http/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')
