@@ -982,8 +982,11 @@ fn silent_server_times_out_with_28() {
 // Keep-alive: bytes past the end of a response never become the next response
 // ------------------------------------------------------------------------------------------
 
+/// (connection number, request line) for each request a server received.
+type ConnLog = Arc<Mutex<Vec<(usize, String)>>>;
+
 /// A keep-alive server: every request on a connection gets `reply`; connections are logged.
-fn keep_alive_server(reply: &'static [u8]) -> (u16, Arc<Mutex<Vec<(usize, String)>>>) {
+fn keep_alive_server(reply: &'static [u8]) -> (u16, ConnLog) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let log = Arc::new(Mutex::new(Vec::new()));
