@@ -288,8 +288,9 @@ impl Url {
         }
         // RFC 3986 §5.2.2: the target of a reference with a scheme has its dot segments
         // removed (`/a/./b/../c` is `/a/c`), as curl and browsers send it.
-        let path = if parts.path.contains('.') && (url.has_authority || parts.path.starts_with('/'))
-        {
+        // Only under an authority: without one, "/..//x" would become "//x", which reads back
+        // as an authority (§5.3), and the schemes squall fetches always have one.
+        let path = if url.has_authority && parts.path.contains('.') {
             remove_dot_segments(parts.path)
         } else {
             parts.path.to_string()
@@ -748,6 +749,10 @@ mod tests {
         // Percent-encoded dots are data, not dot segments (§2.3 leaves the choice; kept).
         assert_eq!(p("http://h/a/%2E%2E/b").path_and_query(), "/a/%2E%2E/b");
         assert_eq!(p("http://h/a.b/c..d/.e").path_and_query(), "/a.b/c..d/.e");
+        // Without an authority the path is kept: "/..//p" must not turn into "//p", which
+        // would read back as an authority (fuzz corpus url/a3703267…).
+        let u = p("to:/..//p.");
+        assert_eq!(p(&u.to_string()), u);
     }
 
     #[test]
