@@ -1,0 +1,311 @@
+//! Behaviour items from the Tornado checklist that no other test file covers end to end.
+//! Each test names the item IDs it proves (see docs/tornado.md for the full map). Servers are
+//! small std-thread servers on 127.0.0.1 ephemeral ports; time bounds are generous.
+
+mod client_util;
+
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use client_util::*;
+use squall::{AsyncHttpClient, ErrorKind, HttpRequest};
+
+fn client() -> AsyncHttpClient {
+    AsyncHttpClient::new()
+}
+
+/// Standard base64 (with padding), written here so the test does not trust the crate's own.
+fn b64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in data.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn r10_q13_no_connection_close_by_default_and_caller_value_kept() {
+    let srv = Server::start(|_| ok(b"k"));
+    run(async {
+        let c = client();
+        c.fetch(srv.url("/1")).await.unwrap();
+        c.fetch(srv.url("/2")).await.unwrap();
+        let reqs = srv.reqs();
+        for r in &reqs {
+            assert!(
+                r.header("Connection")
+                    .is_none_or(|v| !v.eq_ignore_ascii_case("close")),
+                "squall must not ask for close by default: {:?}",
+                r.headers
+            );
+        }
+        // Keep-alive: both requests came on one connection.
+        assert_eq!(reqs[0].conn, reqs[1].conn);
+        // A caller's own Connection header goes out as given, once.
+        c.fetch(HttpRequest::new(&srv.url("/3")).header("Connection", "close"))
+            .await
+            .unwrap();
+        assert_eq!(srv.last().header_all("Connection"), vec!["close"]);
+        // ...and a connection the caller asked to close is not reused.
+        c.fetch(srv.url("/4")).await.unwrap();
+        assert_ne!(srv.last().conn, srv.reqs()[2].conn);
+    });
+}
+
+#[test]
+fn r13_credentials_are_utf8_as_given_without_nfc() {
+    let srv = Server::start(|_| ok(b""));
+    run(async {
+        let c = client();
+        // "é" decomposed (e + U+0301) and precomposed: NFC would make them equal; squall
+        // sends each exactly as given.
+        for user in ["e\u{301}", "\u{e9}"] {
+            c.fetch(HttpRequest::new(&srv.url("/")).auth(user, "p£"))
+                .await
+                .unwrap();
+            let want = format!("Basic {}", b64(format!("{user}:p£").as_bytes()));
+            assert_eq!(srv.last().header("Authorization"), Some(want.as_str()));
+        }
+        // R-12: a missing password is sent as empty.
+        c.fetch(HttpRequest::new(&srv.url("/")).auth("solo", ""))
+            .await
+            .unwrap();
+        let want = format!("Basic {}", b64(b"solo:"));
+        assert_eq!(srv.last().header("Authorization"), Some(want.as_str()));
+    });
+}
+
+#[test]
+#[ignore = "FINDINGS.md #5"]
+fn s15_many_tiny_chunks_arrive_whole_and_in_few_deliveries() {
+    // 20 000 one-byte chunks written in one go.
+    let n = 20_000usize;
+    let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut want = Vec::with_capacity(n);
+    for i in 0..n {
+        let b = b'a' + (i % 26) as u8;
+        want.push(b);
+        wire.extend_from_slice(b"1\r\n");
+        wire.push(b);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    let srv = Server::start(move |_| vec![write(wire.clone())]);
+    run(async {
+        let c = client();
+        // Buffered: the whole body.
+        let r = c.fetch(srv.url("/")).await.unwrap();
+        assert_eq!(r.body, want);
+        // Streamed: every byte in order, and far fewer deliveries than chunks.
+        let got = Rc::new(RefCell::new(Vec::new()));
+        let calls = Rc::new(RefCell::new(0usize));
+        let (g2, c2) = (got.clone(), calls.clone());
+        c.fetch(
+            HttpRequest::new(&srv.url("/")).streaming_callback(move |d| {
+                g2.borrow_mut().extend_from_slice(d);
+                *c2.borrow_mut() += 1;
+            }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(*got.borrow(), want);
+        let calls = *calls.borrow();
+        assert!(
+            calls <= n / 10,
+            "{calls} streaming_callback calls for {n} one-byte chunks: tiny chunks are not merged"
+        );
+    });
+}
+
+#[test]
+#[ignore = "FINDINGS.md #5"]
+fn s15_tiny_chunks_stream_pull_api_merges_too() {
+    let n = 5_000usize;
+    let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..n {
+        wire.extend_from_slice(b"1\r\nz\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    let srv = Server::start(move |_| vec![write(wire.clone())]);
+    run(async {
+        let mut s = client().fetch_streaming(srv.url("/")).await.unwrap();
+        let (mut total, mut pieces) = (0, 0);
+        while let Some(p) = s.chunk().await.unwrap() {
+            total += p.len();
+            pieces += 1;
+        }
+        assert_eq!(total, n);
+        assert!(pieces <= n / 10, "{pieces} pieces for {n} one-byte chunks");
+    });
+}
+
+#[test]
+fn s23_204_with_content_length_reads_no_body_and_keeps_the_connection() {
+    // Section 0: a 204 or 304 has no body whatever its headers say.
+    let srv = Server::start(|r| match r.path() {
+        "/204" => vec![write(
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n".to_vec(),
+        )],
+        _ => ok(b"after"),
+    });
+    run(async {
+        let c = client();
+        let r = c.fetch(srv.url("/204")).await.unwrap();
+        assert_eq!(r.code, 204);
+        assert!(r.body.is_empty());
+        assert_eq!(r.headers.get("Content-Length"), Some("5"));
+        // The "after" body is not mistaken for the 204's.
+        assert_eq!(c.fetch(srv.url("/x")).await.unwrap().body, b"after");
+    });
+    assert_eq!(srv.conns(), 1);
+}
+
+#[test]
+fn e15_status_error_response_has_request_time_and_start_time() {
+    let srv = Server::start(|_| {
+        vec![
+            Step::Sleep(Duration::from_millis(30)),
+            write(resp(500, &[], b"bad")),
+        ]
+    });
+    run(async {
+        let before = std::time::SystemTime::now();
+        let e = client().fetch(srv.url("/")).await.unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Http);
+        let r = e.response().expect("a status error carries its response");
+        assert!(r.request_time >= Duration::from_millis(25), "{r:?}");
+        assert!(r.start_time >= before - Duration::from_secs(1));
+        assert!(r.time_info.total <= r.request_time);
+    });
+}
+
+#[test]
+fn q05_queue_wait_counts_against_request_timeout() {
+    // One slot. The first fetch holds it for 700 ms; the second waits for it, then its own
+    // server takes 700 ms. Each part fits in 1 s, the sum does not: with one deadline from
+    // fetch() the second must time out (Tornado restarts the clock at dequeue).
+    let srv = Server::start(|_| {
+        vec![
+            Step::Sleep(Duration::from_millis(700)),
+            write(resp(200, &[], b"slow")),
+        ]
+    });
+    run(async {
+        let c = AsyncHttpClient::builder().max_clients(1).build();
+        let first = squall::ioloop::spawn({
+            let c = c.clone();
+            let url = srv.url("/first");
+            async move { c.fetch(url).await }
+        });
+        // Let the first one take the slot.
+        squall::ioloop::sleep(Duration::from_millis(50)).await;
+        let t0 = Instant::now();
+        let e = c
+            .fetch(HttpRequest::new(&srv.url("/second")).request_timeout(Duration::from_secs(1)))
+            .await
+            .unwrap_err();
+        let waited = t0.elapsed();
+        assert!(e.is_timeout(), "{e:?}");
+        assert!(matches!(e.kind(), ErrorKind::Timeout(_)), "{e:?}");
+        assert_eq!(e.code(), 599);
+        assert!(
+            waited < Duration::from_millis(1350),
+            "the deadline counts from fetch(): {waited:?}"
+        );
+        assert!(waited >= Duration::from_millis(900), "{waited:?}");
+        assert_eq!(first.await.unwrap().unwrap().body, b"slow");
+    });
+}
+
+#[test]
+fn c02_c05_gzip_any_case_x_gzip_and_deflate_decoded_lists_pass_through() {
+    let zlib = {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(b"deflated").unwrap();
+        e.finish().unwrap()
+    };
+    let g = gzip(b"zipped");
+    let srv = Server::start(move |r| {
+        let (coding, body): (&str, Vec<u8>) = match r.path() {
+            "/GZIP" => ("GZIP", g.clone()),
+            "/x-gzip" => ("x-gzip", g.clone()),
+            "/deflate" => ("deflate", zlib.clone()),
+            "/list" => ("gzip, br", b"as-is".to_vec()),
+            _ => ("zstd", b"raw".to_vec()),
+        };
+        vec![write(resp(200, &[("Content-Encoding", coding)], &body))]
+    });
+    run(async {
+        let c = client();
+        for (path, want) in [
+            ("/GZIP", &b"zipped"[..]),
+            ("/x-gzip", b"zipped"),
+            ("/deflate", b"deflated"),
+        ] {
+            let r = c.fetch(srv.url(path)).await.unwrap();
+            assert_eq!(r.body, want, "{path}");
+            assert_eq!(r.headers.get("Content-Encoding"), None, "{path}");
+            assert!(r.headers.get("X-Consumed-Content-Encoding").is_some());
+        }
+        for (path, coding, want) in [
+            ("/list", "gzip, br", &b"as-is"[..]),
+            ("/zstd", "zstd", b"raw"),
+        ] {
+            let r = c.fetch(srv.url(path)).await.unwrap();
+            assert_eq!(r.body, want, "{path}");
+            assert_eq!(r.headers.get("Content-Encoding"), Some(coding));
+        }
+        // Brotli is never asked for.
+        assert_eq!(srv.last().header("Accept-Encoding"), Some("gzip"));
+    });
+}
+
+#[test]
+fn t08_client_hello_offers_no_tls_compression() {
+    // Capture the ClientHello bytes and read its compression_methods: only null (0).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut hdr = [0u8; 5];
+        s.read_exact(&mut hdr).unwrap();
+        assert_eq!(hdr[0], 22, "a handshake record");
+        let len = u16::from_be_bytes([hdr[3], hdr[4]]) as usize;
+        let mut rec = vec![0u8; len];
+        s.read_exact(&mut rec).unwrap();
+        rec
+    });
+    run(async {
+        let e = client()
+            .fetch(
+                HttpRequest::new(&format!("https://localhost:{port}/"))
+                    .connect_timeout(Duration::from_secs(10)),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), 599);
+    });
+    let rec = server.join().unwrap();
+    assert_eq!(rec[0], 1, "ClientHello");
+    // type(1) len(3) version(2) random(32)
+    let mut i = 4 + 2 + 32;
+    let sid = rec[i] as usize;
+    i += 1 + sid;
+    let suites = u16::from_be_bytes([rec[i], rec[i + 1]]) as usize;
+    i += 2 + suites;
+    let n = rec[i] as usize;
+    assert_eq!(&rec[i + 1..i + 1 + n], &[0u8], "compression methods");
+}
