@@ -309,3 +309,51 @@ fn t08_client_hello_offers_no_tls_compression() {
     let n = rec[i] as usize;
     assert_eq!(&rec[i + 1..i + 1 + n], &[0u8], "compression methods");
 }
+
+#[test]
+fn s02_s35_header_callback_gets_the_standard_phrase_for_an_empty_reason() {
+    // Tornado's quirk 7 passes "HTTP/1.1 200 None"; squall rebuilds the line with the phrase.
+    let srv = Server::start(|r| match r.path() {
+        "/noreason" => vec![write(b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n".to_vec())],
+        "/unknown" => vec![write(
+            b"HTTP/1.1 299 \r\nContent-Length: 0\r\n\r\n".to_vec(),
+        )],
+        _ => vec![write(
+            b"HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n".to_vec(),
+        )],
+    });
+    run(async {
+        let c = client();
+        for (path, first, reason) in [
+            ("/empty", "HTTP/1.1 200 OK\r\n", "OK"),
+            ("/noreason", "HTTP/1.1 200 OK\r\n", "OK"),
+            ("/unknown", "HTTP/1.1 299 Unknown\r\n", "Unknown"),
+        ] {
+            let lines = Rc::new(RefCell::new(Vec::<String>::new()));
+            let l2 = lines.clone();
+            let r = c
+                .fetch(
+                    HttpRequest::new(&srv.url(path))
+                        .header_callback(move |l| l2.borrow_mut().push(l.to_string())),
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.reason, reason, "{path}");
+            assert_eq!(lines.borrow()[0], first, "{path}");
+        }
+    });
+}
+
+#[test]
+fn quirk20_blank_lines_before_the_status_line_are_skipped() {
+    // RFC 9112 §2.2: a client SHOULD ignore at least one empty line before the status line.
+    let srv = Server::start(|_| {
+        vec![write(
+            b"\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        )]
+    });
+    run(async {
+        let r = client().fetch(srv.url("/")).await.unwrap();
+        assert_eq!((r.code, r.body.as_slice()), (200, &b"ok"[..]));
+    });
+}
