@@ -357,3 +357,74 @@ fn quirk20_blank_lines_before_the_status_line_are_skipped() {
         assert_eq!((r.code, r.body.as_slice()), (200, &b"ok"[..]));
     });
 }
+
+#[test]
+fn q03_queue_wait_is_min_of_timeouts_ignoring_zeros_and_unbounded_when_both_zero() {
+    // One slot held for 600 ms by a first fetch.
+    let srv = Server::start(|_| {
+        vec![
+            Step::Sleep(Duration::from_millis(600)),
+            write(resp(200, &[], b"done")),
+        ]
+    });
+    run(async {
+        let c = AsyncHttpClient::builder().max_clients(1).build();
+        let hold = |c: &AsyncHttpClient, path: &str| {
+            let (c, url) = (c.clone(), srv.url(path));
+            squall::ioloop::spawn(async move { c.fetch(url).await })
+        };
+        // connect_timeout 0 is ignored: request_timeout (150 ms) bounds the queue wait.
+        let first = hold(&c, "/a");
+        squall::ioloop::sleep(Duration::from_millis(50)).await;
+        let t0 = Instant::now();
+        let e = c
+            .fetch(
+                HttpRequest::new(&srv.url("/b"))
+                    .connect_timeout(Duration::ZERO)
+                    .request_timeout(Duration::from_millis(150)),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "Timeout in request queue");
+        assert!(
+            t0.elapsed() < Duration::from_millis(550),
+            "{:?}",
+            t0.elapsed()
+        );
+        first.await.unwrap().unwrap();
+        // Both 0: the wait has no bound; the fetch runs once the slot is free.
+        let first = hold(&c, "/c");
+        squall::ioloop::sleep(Duration::from_millis(50)).await;
+        let r = c
+            .fetch(
+                HttpRequest::new(&srv.url("/d"))
+                    .connect_timeout(Duration::ZERO)
+                    .request_timeout(Duration::ZERO),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"done");
+        first.await.unwrap().unwrap();
+    });
+    let targets: Vec<String> = srv.reqs().iter().map(|r| r.target.clone()).collect();
+    assert_eq!(targets, vec!["/a", "/c", "/d"], "Q-04: /b never started");
+}
+
+#[test]
+fn s30_only_crlf_or_lf_ends_a_line_and_only_sp_htab_are_trimmed() {
+    // 0x85 is U+0085 (NEL) in latin-1; E2 80 A8 is U+2028 in UTF-8. Neither ends a line,
+    // and NBSP (0xA0) is not trimmed.
+    let srv = Server::start(|_| {
+        vec![write(
+            b"HTTP/1.1 200 OK\r\nX-Nel: a\x85b\r\nX-Ls: c\xe2\x80\xa8d\r\nX-Nbsp:\t\xa0e\xa0 \r\nContent-Length: 0\r\n\r\n"
+                .to_vec(),
+        )]
+    });
+    run(async {
+        let r = client().fetch(srv.url("/")).await.unwrap();
+        assert_eq!(r.headers.get("X-Nel"), Some("a\u{85}b"));
+        assert_eq!(r.headers.get("X-Ls"), Some("c\u{e2}\u{80}\u{a8}d"));
+        assert_eq!(r.headers.get("X-Nbsp"), Some("\u{a0}e\u{a0}"));
+        assert_eq!(r.headers.len(), 4);
+    });
+}
