@@ -428,3 +428,36 @@ fn s30_only_crlf_or_lf_ends_a_line_and_only_sp_htab_are_trimmed() {
         assert_eq!(r.headers.len(), 4);
     });
 }
+
+#[test]
+fn r22_r24_values_beyond_latin1_are_refused_before_io() {
+    // Values go out as latin-1; a character that has no latin-1 byte cannot be sent, so the
+    // request is refused when built (port 9: nothing listens, the error must come first).
+    run(async {
+        let e = client()
+            .fetch(HttpRequest::new("http://127.0.0.1:9/").header("X-Euro", "5 \u{20ac}"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidRequest, "{e:?}");
+        assert_eq!(e.code(), 599);
+    });
+}
+
+#[test]
+fn e07_reset_is_surfaced_as_a_reset_not_a_close() {
+    let srv = Server::start(|r| match r.path() {
+        "/reset" => vec![
+            write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial".to_vec()),
+            Step::Sleep(Duration::from_millis(50)),
+            Step::Reset,
+        ],
+        _ => ok(b"fine"),
+    });
+    run(async {
+        let c = client();
+        let e = c.fetch(srv.url("/reset")).await.unwrap_err();
+        assert_eq!(e.code(), 599);
+        assert_eq!(e.kind(), &ErrorKind::Reset, "{e:?}");
+        assert_eq!(c.fetch(srv.url("/ok")).await.unwrap().body, b"fine");
+    });
+}
