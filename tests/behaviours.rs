@@ -461,3 +461,46 @@ fn e07_reset_is_surfaced_as_a_reset_not_a_close() {
         assert_eq!(c.fetch(srv.url("/ok")).await.unwrap().body, b"fine");
     });
 }
+
+#[test]
+fn r28_wrong_producer_length_fails_and_the_connection_is_not_reused() {
+    let srv = Server::start(|_| ok(b"fine"));
+    run(async {
+        let c = client();
+        assert_eq!(c.fetch(srv.url("/warm")).await.unwrap().body, b"fine");
+        assert_eq!(srv.conns(), 1);
+        let e = c
+            .fetch(
+                HttpRequest::new(&srv.url("/long"))
+                    .method("POST")
+                    .header("Content-Length", "3")
+                    .body_producer(|mut w| async move { w.write(b"abcdef").await }),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.message()
+                .contains("Tried to write more data than Content-Length"),
+            "{e}"
+        );
+        let e = c
+            .fetch(
+                HttpRequest::new(&srv.url("/short"))
+                    .method("POST")
+                    .header("Content-Length", "10")
+                    .body_producer(|mut w| async move { w.write(b"abc").await }),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.message()
+                .contains("Tried to write 7 bytes less than Content-Length"),
+            "{e}"
+        );
+        // The next request works, on a connection that did not carry a broken body.
+        assert_eq!(c.fetch(srv.url("/after")).await.unwrap().body, b"fine");
+        let after = srv.last();
+        assert_eq!(after.target, "/after");
+        assert_eq!(after.nth_on_conn, 0, "sent on a fresh connection");
+    });
+}
