@@ -504,3 +504,44 @@ fn r28_wrong_producer_length_fails_and_the_connection_is_not_reused() {
         assert_eq!(after.nth_on_conn, 0, "sent on a fresh connection");
     });
 }
+
+#[test]
+fn e11_raise_error_false_still_fails_transport_and_validation_errors() {
+    let refused = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // A server that accepts and never answers.
+    let (silent, _) = raw_server(|s, _| {
+        std::thread::sleep(Duration::from_secs(3));
+        drop(s);
+    });
+    run(async {
+        let c = client();
+        let e = c
+            .fetch(HttpRequest::new(&format!("http://127.0.0.1:{refused}/")).raise_error(false))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Connect, "{e:?}");
+        let e = c
+            .fetch(
+                HttpRequest::new(&format!("http://{silent}/"))
+                    .request_timeout(Duration::from_millis(200))
+                    .raise_error(false),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Timeout(_)), "{e:?}");
+        assert_eq!(e.to_string(), "Timeout during request");
+        let e = c
+            .fetch(
+                HttpRequest::new(&format!("http://{silent}/"))
+                    .method("FOO")
+                    .raise_error(false),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidRequest, "{e:?}");
+    });
+}
