@@ -545,3 +545,66 @@ fn e11_raise_error_false_still_fails_transport_and_validation_errors() {
         assert_eq!(e.kind(), &ErrorKind::InvalidRequest, "{e:?}");
     });
 }
+
+#[test]
+fn e08_s04_s09_s10_s16_s17_s21_malformed_replies_name_their_reason() {
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "/v2",
+            b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            "HTTP version",
+        ),
+        (
+            "/te",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".to_vec(),
+            "Unsupported Transfer-Encoding",
+        ),
+        (
+            "/both",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+            "Message with both Transfer-Encoding and Content-Length",
+        ),
+        (
+            "/unequal",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok".to_vec(),
+            "Multiple unequal Content-Lengths",
+        ),
+        (
+            "/plus",
+            b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok".to_vec(),
+            "Only integer Content-Length is allowed",
+        ),
+        (
+            "/interim",
+            b"HTTP/1.1 100 Continue\r\n\r\n".repeat(11),
+            "Too many 1xx responses",
+        ),
+        (
+            "/interimbody",
+            b"HTTP/1.1 100 Continue\r\nContent-Length: 1\r\n\r\nx".to_vec(),
+            "Response code 100 cannot have body",
+        ),
+        (
+            "/badchunk",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec(),
+            "invalid chunk size",
+        ),
+    ];
+    let table: Vec<(String, Vec<u8>)> = cases
+        .iter()
+        .map(|(p, b, _)| (p.to_string(), b.clone()))
+        .collect();
+    let srv = Server::start(move |r| {
+        let (_, bytes) = table.iter().find(|(p, _)| p == r.path()).unwrap();
+        vec![write(bytes.clone()), Step::Close]
+    });
+    run(async {
+        let c = client();
+        for (path, _, want) in &cases {
+            let e = c.fetch(srv.url(path)).await.unwrap_err();
+            assert!(matches!(e.kind(), ErrorKind::Protocol(_)), "{path}: {e:?}");
+            assert_eq!(e.code(), 599, "{path}");
+            assert!(e.to_string().contains(want), "{path}: {e} (wanted {want})");
+        }
+    });
+}
