@@ -608,3 +608,34 @@ fn e08_s04_s09_s10_s16_s17_s21_malformed_replies_name_their_reason() {
         }
     });
 }
+
+#[test]
+fn s43_s44_request_time_includes_the_queue_wait_and_time_info_splits_it() {
+    let srv = Server::start(|r| match r.path() {
+        "/slow" => vec![
+            Step::Sleep(Duration::from_millis(300)),
+            write(resp(200, &[], b"slow")),
+        ],
+        _ => ok(b"fast"),
+    });
+    run(async {
+        let c = AsyncHttpClient::builder().max_clients(1).build();
+        let first = squall::ioloop::spawn({
+            let (c, url) = (c.clone(), srv.url("/slow"));
+            async move { c.fetch(url).await }
+        });
+        squall::ioloop::sleep(Duration::from_millis(50)).await;
+        let r = c.fetch(srv.url("/fast")).await.unwrap();
+        assert_eq!(r.body, b"fast");
+        // Queued for ~250 ms behind /slow: counted in request_time and in time_info.queue.
+        assert!(r.request_time >= Duration::from_millis(200), "{r:?}");
+        assert!(
+            r.time_info.queue >= Duration::from_millis(200),
+            "{:?}",
+            r.time_info
+        );
+        assert!(r.time_info.queue <= r.request_time);
+        assert!(r.time_info.total <= r.request_time + Duration::from_millis(1));
+        first.await.unwrap().unwrap();
+    });
+}
