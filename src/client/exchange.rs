@@ -70,6 +70,8 @@ pub(crate) struct Exchange {
     idle_timeout: Option<Duration>,
     /// Largest the read buffer may grow to hold one head.
     max_buffer: usize,
+    /// Largest the read buffer may grow for a big body (one read, `max_buffer_size`).
+    max_read: usize,
     eof: bool,
     /// The body was not (fully) sent, or the exchange broke: never pool the connection.
     pub must_close: bool,
@@ -81,6 +83,7 @@ impl Exchange {
         method: &str,
         limits: Limits,
         idle_timeout: Option<Duration>,
+        max_read: usize,
     ) -> Exchange {
         let max_buffer = limits.max_head_bytes.saturating_mul(2).max(conn.rbuf.len());
         Exchange {
@@ -90,6 +93,7 @@ impl Exchange {
             first_byte_at: None,
             idle_timeout,
             max_buffer,
+            max_read,
             eof: false,
             must_close: false,
         }
@@ -214,7 +218,15 @@ impl Exchange {
         match result {
             Ok(n) => {
                 if n > 0 {
+                    // A read that filled all the room says more is waiting: a big body. Let
+                    // the buffer grow (to `max_read`) so it takes fewer, larger reads; small
+                    // responses never fill it, so their connections keep the small buffer.
+                    let filled = c.rend + n == c.rbuf.len();
                     c.rend += n;
+                    if filled && c.rbuf.len() < self.max_read {
+                        let grown = (c.rbuf.len() * 2).min(self.max_read);
+                        c.rbuf.resize(grown, 0);
+                    }
                     if !self.got_bytes {
                         self.got_bytes = true;
                         self.first_byte_at = Some(Instant::now());

@@ -190,7 +190,13 @@ async fn run_hop(
             }
         };
         ctx.set_phase(Phase::Request);
-        let mut ex = Exchange::new(conn, &req.method, limits(inner, req), req.idle_timeout);
+        let mut ex = Exchange::new(
+            conn,
+            &req.method,
+            limits(inner, req),
+            req.idle_timeout,
+            inner.config.max_read,
+        );
         let mut interim = Vec::new();
         match send_and_read_head(&mut ex, req, &mut interim).await {
             Ok(head) => return Ok((ex, head, interim)),

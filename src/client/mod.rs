@@ -111,11 +111,15 @@ pub const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
 pub const DEFAULT_MAX_PER_HOST: usize = 6;
 /// Default time an idle keep-alive connection is kept.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Size of one read: Tornado reads bodies in 64 KiB pieces.
+/// Size of a connection's read buffer to begin with: Tornado reads bodies in 64 KiB pieces.
 pub const READ_SIZE: usize = 64 * 1024;
+/// The most a connection's read buffer grows to while a big body streams in (fewer, larger
+/// reads); never more than `max_buffer_size`.
+pub const MAX_READ_SIZE: usize = 512 * 1024;
 
 pub(crate) struct Config {
     pub max_header_size: usize,
+    pub max_read: usize,
     pub max_body_size: Option<u64>,
     pub hostname_mapping: HashMap<String, String>,
     pub defaults: Option<HttpRequest>,
@@ -297,6 +301,7 @@ impl ClientBuilder {
             inner: Rc::new(Inner {
                 config: Config {
                     max_header_size: self.max_header_size,
+                    max_read: MAX_READ_SIZE.min(self.max_buffer_size).max(read),
                     max_body_size: Some(self.max_body_size.unwrap_or(self.max_buffer_size as u64)),
                     hostname_mapping: self.hostname_mapping,
                     defaults: self.defaults,
