@@ -1420,3 +1420,43 @@ fn head_prints_content_encoding_as_received() {
         format!("{OK}Content-Encoding: gzip\r\nContent-Length: 100\r\n\r\n")
     );
 }
+
+#[test]
+#[ignore = "FINDINGS.md #5"]
+fn include_prints_the_status_code_as_three_digits() {
+    // RFC 9112 §4: status-code = 3DIGIT. A received "099" is printed by -i / -v as "99".
+    let s = once(b"HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok");
+    let o = squall(&["-s", "-i", &s.url("/")]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        o.stdout.starts_with(b"HTTP/1.1 099 Odd\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn ipv6_literal_host_header_keeps_brackets() {
+    // RFC 3986 §3.2.2 / RFC 9110 §7.2: Host for an IPv6 literal is "[addr]:port".
+    let Ok(l) = TcpListener::bind("[::1]:0") else {
+        return; // no IPv6 loopback here
+    };
+    let port = l.local_addr().unwrap().port();
+    let h = thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let req = read_request(&mut s).unwrap();
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .unwrap();
+        String::from_utf8_lossy(&req).into_owned()
+    });
+    let url = format!("http://[::1]:{port}/x");
+    let o = squall(&["-s", "-w", "|%{url_effective}", &url]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("ok|{url}"));
+    let req = h.join().unwrap();
+    assert!(req.starts_with("GET /x HTTP/1.1\r\n"), "{req}");
+    assert!(
+        req.contains(&format!("\r\nHost: [::1]:{port}\r\n")),
+        "{req}"
+    );
+}
