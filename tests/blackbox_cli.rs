@@ -654,6 +654,23 @@ fn chunked_bodies() {
         )
         .out("hello"),
         case("CTL in extension", c("5;a\u{1}b\r\nhello\r\n0\r\n\r\n"), 8),
+        // Unknown extensions are ignored (§7.1.1) but must still match the grammar.
+        case(
+            "extension without a name",
+            c("5;=x\r\nhello\r\n0\r\n\r\n"),
+            8,
+        ),
+        case(
+            "two tokens in an extension",
+            c("5;a b\r\nhello\r\n0\r\n\r\n"),
+            8,
+        ),
+        case(
+            "unterminated quoted extension",
+            c("5;a=\"x\r\nhello\r\n0\r\n\r\n"),
+            8,
+        ),
+        case("empty extension", c("5;\r\nhello\r\n0\r\n\r\n"), 8),
         case(
             "4 KiB+ extension",
             format!("{CH}5;{}\r\nhello\r\n0\r\n\r\n", "a".repeat(5000)),

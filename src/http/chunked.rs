@@ -12,8 +12,9 @@
 //! Each state below is one position in that grammar. The decoder is strict where leniency has
 //! led to request smuggling: every line ends in CRLF (a bare LF is an error; httparse's
 //! `parse_chunk_size` would accept it, which is why it is not used), the size is hex with an
-//! overflow check, and the data must be followed by CRLF. Extensions are skipped, within a
-//! per-line limit (S-12). Trailer fields are parsed with the same limits as a head (S-14).
+//! overflow check, and the data must be followed by CRLF. Extensions are checked against
+//! the grammar (quoted strings included) and then ignored (§7.1.1), within a per-line limit
+//! (S-12). Trailer fields are parsed with the same limits as a head (S-14).
 //!
 //! Body data is handed out as slices of the caller's input: nothing is copied.
 
@@ -61,8 +62,8 @@ enum State {
     Size,
     /// After the digits, in whitespace that must lead to `;` (BWS).
     SizeSpace,
-    /// In chunk extensions: skipped up to CR.
-    Extension,
+    /// In chunk extensions: checked against the grammar, then ignored (§7.1.1).
+    Extension(Ext),
     /// After the CR of a chunk-size line.
     SizeLf,
     /// In chunk data.
@@ -77,6 +78,30 @@ enum State {
     EndPending,
     /// Finished.
     Done,
+}
+
+/// Where in `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )` the
+/// decoder is (RFC 9112 §7.1.1; `chunk-ext-val = token / quoted-string`, RFC 9110 §5.6.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ext {
+    /// After ";" (and BWS): a name must start.
+    NameStart,
+    /// In a name (token).
+    Name,
+    /// BWS after a name: "=", ";" or nothing else.
+    AfterName,
+    /// After "=" (and BWS): a token or a quoted string must start.
+    ValueStart,
+    /// In a token value.
+    Token,
+    /// In a quoted-string value.
+    Quoted,
+    /// After a backslash in a quoted string.
+    QuotedPair,
+    /// After a complete value: ";", BWS or the CR.
+    AfterValue,
+    /// BWS after a value: only ";" may follow.
+    Space,
 }
 
 /// A streaming decoder for one chunked body.
@@ -234,7 +259,7 @@ impl ChunkedDecoder {
                 return Ok((i, None));
             };
             match self.state {
-                State::Size | State::SizeSpace | State::Extension => {
+                State::Size | State::SizeSpace | State::Extension(_) => {
                     self.line_len += 1;
                     if self.line_len > self.limits.max_line {
                         return Err(malformed(format!(
@@ -269,7 +294,7 @@ impl ChunkedDecoder {
                     }
                     None => match b {
                         b'\r' => self.state = State::SizeLf,
-                        b';' => self.state = State::Extension,
+                        b';' => self.state = State::Extension(Ext::NameStart),
                         b' ' | b'\t' => self.state = State::SizeSpace,
                         _ => {
                             return Err(malformed(format!(
@@ -282,7 +307,7 @@ impl ChunkedDecoder {
                 },
                 State::SizeSpace => match b {
                     b' ' | b'\t' => {}
-                    b';' => self.state = State::Extension,
+                    b';' => self.state = State::Extension(Ext::NameStart),
                     _ => {
                         return Err(malformed(format!(
                             "invalid chunk size at byte {}: whitespace after the size must lead \
@@ -291,17 +316,7 @@ impl ChunkedDecoder {
                         )));
                     }
                 },
-                State::Extension => match b {
-                    b'\r' => self.state = State::SizeLf,
-                    b'\t' => {}
-                    _ if b < 0x20 || b == 0x7f => {
-                        return Err(malformed(format!(
-                            "invalid chunk extension at byte {}: control character {b:#04x}",
-                            self.at(i)
-                        )));
-                    }
-                    _ => {}
-                },
+                State::Extension(ext) => self.state = self.extension_byte(ext, b, i)?,
                 State::SizeLf => {
                     if b != b'\n' {
                         return Err(malformed(format!(
@@ -356,6 +371,56 @@ impl ChunkedDecoder {
     }
 
     /// Collects the trailer section up to its empty line, then parses it.
+    /// One byte of a chunk extension: the next state, or an error naming the byte.
+    fn extension_byte(&self, ext: Ext, b: u8, i: usize) -> Result<State, ProtoError> {
+        use super::headers::is_tchar;
+        let ws = b == b' ' || b == b'\t';
+        let next = match (ext, b) {
+            (Ext::NameStart, _) if ws => Some(Ext::NameStart),
+            (Ext::NameStart, _) if is_tchar(b) => Some(Ext::Name),
+            (Ext::Name, _) if is_tchar(b) => Some(Ext::Name),
+            (Ext::Name | Ext::AfterName, _) if ws => Some(Ext::AfterName),
+            (Ext::Name | Ext::AfterName, b'=') => Some(Ext::ValueStart),
+            (Ext::ValueStart, _) if ws => Some(Ext::ValueStart),
+            (Ext::ValueStart, b'"') => Some(Ext::Quoted),
+            (Ext::ValueStart | Ext::Token, _) if is_tchar(b) => Some(Ext::Token),
+            (Ext::Quoted, b'"') => Some(Ext::AfterValue),
+            (Ext::Quoted, b'\\') => Some(Ext::QuotedPair),
+            // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+            (Ext::Quoted, _) if b == b'\t' || (b >= 0x20 && b != 0x7f) => Some(Ext::Quoted),
+            // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+            (Ext::QuotedPair, _) if b == b'\t' || (b >= 0x20 && b != 0x7f) => Some(Ext::Quoted),
+            (Ext::Token | Ext::AfterValue | Ext::Space, _) if ws => Some(Ext::Space),
+            (Ext::Name | Ext::AfterName | Ext::Token | Ext::AfterValue | Ext::Space, b';') => {
+                Some(Ext::NameStart)
+            }
+            _ => None,
+        };
+        if let Some(e) = next {
+            return Ok(State::Extension(e));
+        }
+        if b == b'\r' && matches!(ext, Ext::Name | Ext::Token | Ext::AfterValue) {
+            return Ok(State::SizeLf);
+        }
+        let what = if b < 0x20 || b == 0x7f {
+            format!("control character {b:#04x}")
+        } else {
+            let expected = match ext {
+                Ext::NameStart => "an extension name",
+                Ext::ValueStart => "an extension value",
+                Ext::Quoted | Ext::QuotedPair => "the end of the quoted string",
+                Ext::AfterName => "'=' or ';'",
+                Ext::Space => "';' after whitespace",
+                Ext::Name | Ext::Token | Ext::AfterValue => "';' or the end of the line",
+            };
+            format!("unexpected {:?}, expected {expected}", b as char)
+        };
+        Err(malformed(format!(
+            "invalid chunk extension at byte {}: {what}",
+            self.at(i)
+        )))
+    }
+
     fn trailer_bytes<'a>(
         &mut self,
         rest: &[u8],
@@ -513,6 +578,62 @@ mod tests {
             ChunkedLimits::default(),
         );
         assert_eq!(body(&o), "hi!");
+    }
+
+    #[test]
+    fn extension_grammar() {
+        // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ), value a
+        // token or a quoted-string (RFC 9110 §5.6.4, quoted-pair included). Valid ones are
+        // ignored; anything else is a malformed chunk line, as a size that is not hex is.
+        for ok in [
+            &b"1;a\r\nx\r\n0\r\n\r\n"[..],
+            b"1;a=b;c\r\nx\r\n0\r\n\r\n",
+            b"1 ;\ta = \"q;\\\" \xe9\" ; b\r\nx\r\n0;z=\"\"\r\n\r\n",
+            b"1;a=\"x\"\r\nx\r\n0\r\n\r\n",
+        ] {
+            assert_eq!(
+                body(&run(ok, ChunkedLimits::default())),
+                "x",
+                "{}",
+                String::from_utf8_lossy(ok)
+            );
+        }
+        for (bad, at) in [
+            (
+                &b"1;\r\nx\r\n0\r\n\r\n"[..],
+                "byte 2: control character 0x0d",
+            ),
+            (b"1;=x\r\nx\r\n0\r\n\r\n", "byte 2: unexpected '='"),
+            (b"1;a b\r\nx\r\n0\r\n\r\n", "byte 4: unexpected 'b'"),
+            (b"1;a=\r\nx\r\n0\r\n\r\n", "byte 4: control character 0x0d"),
+            (b"1;a=b c\r\nx\r\n0\r\n\r\n", "byte 6: unexpected 'c'"),
+            (
+                b"1;a=b \r\nx\r\n0\r\n\r\n",
+                "byte 6: control character 0x0d",
+            ),
+            (
+                b"1;a=\"x\ry\"\r\nx\r\n0\r\n\r\n",
+                "byte 6: control character 0x0d",
+            ),
+            (
+                b"1;a=\"x\r\nx\r\n0\r\n\r\n",
+                "byte 6: control character 0x0d",
+            ),
+            (b"1;a=\"x\"y\r\nx\r\n0\r\n\r\n", "byte 7: unexpected 'y'"),
+            (b"1;a\xe9\r\nx\r\n0\r\n\r\n", "byte 3: unexpected"),
+            (
+                b"1;a=\x7f\r\nx\r\n0\r\n\r\n",
+                "byte 4: control character 0x7f",
+            ),
+            (b"1;a\nx\r\n0\r\n\r\n", "byte 3: control character 0x0a"),
+        ] {
+            let e = run(bad, ChunkedLimits::default()).unwrap_err();
+            assert!(
+                e.starts_with("invalid chunk extension at ") && e.contains(at),
+                "{}: {e}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

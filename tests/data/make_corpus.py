@@ -179,3 +179,6 @@ w('malformed.transfer-encoding-chunked-twice', OK + 'Transfer-Encoding: chunked\
 w('malformed.chunk-size-17-hex-digits', CH + '10000000000000002\r\nok\r\n0\r\n\r\n')
 w('malformed.status-http-2', 'HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n')
 w('malformed.status-lower-case-version', 'http/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')
+# RFC 9112 §7.1.1: extensions follow the grammar even though they are ignored.
+w('keep-alive.chunk-ext-quoted-pair', CH + '2;a="x\\"y;z" ; b=c\r\nok\r\n0\r\n\r\n', 'ok')
+w('malformed.chunk-ext-without-name', CH + '2;=x\r\nok\r\n0\r\n\r\n')
