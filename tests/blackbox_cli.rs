@@ -1477,3 +1477,20 @@ fn ipv6_literal_host_header_keeps_brackets() {
         "{req}"
     );
 }
+
+#[test]
+#[ignore = "FINDINGS.md #6"]
+fn location_with_raw_utf8_bytes_is_not_double_encoded() {
+    // RFC 3986 §2.1: percent-encoding encodes octets. A Location holding the raw UTF-8 bytes
+    // of "/é" (C3 A9) is requested as /%C3%A9; today it is decoded as latin-1 and re-encoded
+    // as UTF-8: /%C3%83%C2%A9.
+    let s = serve(vec![
+        Reply::Close(
+            b"HTTP/1.1 302 Found\r\nLocation: /\xc3\xa9\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        ),
+        ok_reply("ok"),
+    ]);
+    let o = squall(&["-s", &s.url("/")]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(s.request_lines()[1], "GET /%C3%A9 HTTP/1.1");
+}

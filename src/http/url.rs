@@ -577,6 +577,27 @@ impl Url {
         })
     }
 
+    /// Resolves a `Location` field value as stored in [`HttpHeaders`](super::headers::HttpHeaders)
+    /// (each received byte 0x80-0xFF decoded as the latin-1 character of that value) against
+    /// this URL. The bytes of the field are what the server meant, so each byte above 0x7F is
+    /// percent-encoded as that one octet (RFC 3986 §2.1): a server's raw UTF-8 `/é`
+    /// (bytes C3 A9) becomes `/%C3%A9`, never the double-encoded `/%C3%83%C2%A9` that
+    /// [`Url::join`] would make of the latin-1 text. Characters above U+00FF cannot come from
+    /// a received field and are encoded as UTF-8, as `join` does.
+    pub fn join_location(&self, field_value: &str) -> Result<Url, UrlError> {
+        if field_value.is_ascii() {
+            return self.join(field_value);
+        }
+        let mut reference = String::with_capacity(field_value.len() + 8);
+        for c in field_value.chars() {
+            match u8::try_from(u32::from(c)) {
+                Ok(b) if b >= 0x80 => reference.push_str(&format!("%{b:02X}")),
+                _ => push_encoding_non_ascii(&mut reference, c.encode_utf8(&mut [0u8; 4])),
+            }
+        }
+        self.join(&reference)
+    }
+
     /// This URL without user name and password (e.g. for a redirect's effective URL or a log).
     pub fn without_userinfo(&self) -> Url {
         Url {
@@ -862,6 +883,29 @@ mod tests {
         assert!(base.join("/a\r\nb").is_err());
         assert!(base.join("http://").is_err());
         assert!(base.join("//bücher.de/").is_err());
+    }
+
+    #[test]
+    fn join_location_encodes_the_received_octets() {
+        let base = p("http://h/a/b");
+        // Raw UTF-8 "é" on the wire is C3 A9, stored as the latin-1 text "\u{c3}\u{a9}".
+        assert_eq!(
+            base.join_location("/\u{c3}\u{a9}").unwrap().path(),
+            "/%C3%A9"
+        );
+        // A latin-1 byte E9 stays one octet.
+        assert_eq!(
+            base.join_location("x\u{e9}?q=\u{e9}")
+                .unwrap()
+                .path_and_query(),
+            "/a/x%E9?q=%E9"
+        );
+        assert_eq!(
+            base.join_location("/plain?x").unwrap().path_and_query(),
+            "/plain?x"
+        );
+        // A host made of such bytes is still refused (no IDNA).
+        assert!(base.join_location("//b\u{fc}cher.de/").is_err());
     }
 
     #[test]
