@@ -327,6 +327,28 @@ fn field_lines() {
         case("obs-fold", h("X-F: a\r\n  b\r\n"), 0)
             .args(&["-i"])
             .out(format!("{OK}X-F: a b\r\nContent-Length: 5\r\n\r\nhello")),
+        case(
+            "obs-fold, several lines and HTAB",
+            h("X-F: a\r\n\tb\r\n   c  \r\n"),
+            0,
+        )
+        .args(&["-i"])
+        .out(format!("{OK}X-F: a b c\r\nContent-Length: 5\r\n\r\nhello")),
+        case("obs-fold of an empty value", h("X-F:\r\n b\r\n"), 0)
+            .args(&["-i"])
+            .out(format!("{OK}X-F: b\r\nContent-Length: 5\r\n\r\nhello")),
+        // A folded Content-Length is still one valid length once unfolded.
+        case(
+            "obs-fold in Content-Length",
+            format!("{OK}Content-Length:\r\n 5\r\n\r\nhello"),
+            0,
+        )
+        .out("hello"),
+        case(
+            "obs-fold making CL a list of two",
+            format!("{OK}Content-Length: 5\r\n 6\r\n\r\nhello!"),
+            8,
+        ),
         // A "fold" right after the status line has nothing to continue: refused.
         case("whitespace line after status", h(" X: 1\r\n"), 8),
         // RFC 9110 §5.5: field values never hold NUL, CR, LF or other CTLs (but HTAB).
@@ -1493,4 +1515,53 @@ fn location_with_raw_utf8_bytes_is_not_double_encoded() {
     let o = squall(&["-s", &s.url("/")]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert_eq!(s.request_lines()[1], "GET /%C3%A9 HTTP/1.1");
+}
+
+#[test]
+fn a_trickling_server_is_bounded_by_max_time() {
+    // -m is one budget for the whole transfer (cli.md), not an idle timeout: a server that
+    // sends a byte every 100 ms forever still ends in 28.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let _ = read_request(&mut s);
+        let _ = s.write_all(format!("{OK}Content-Length: 1000\r\n\r\n").as_bytes());
+        for _ in 0..200 {
+            if s.write_all(b"x").is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let start = Instant::now();
+    let o = squall(&["-s", "-m", "1", &format!("http://127.0.0.1:{port}/")]);
+    assert_eq!(o.status.code(), Some(28), "{o:?}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert!(!o.stdout.is_empty() && o.stdout.len() < 1000);
+}
+
+#[test]
+fn several_urls_exit_with_the_first_failure_in_command_line_order() {
+    // cli.md: all URLs are fetched, bodies in command-line order (also with -P), and the
+    // exit code is that of the first failing URL in command-line order.
+    let ok = once(format!("{OK}Content-Length: 2\r\n\r\nok").as_bytes());
+    let short = once(format!("{OK}Content-Length: 9\r\n\r\nab").as_bytes());
+    let bad = once(b"HTTP/2.0 200 OK\r\n\r\n");
+    let o = squall(&["-s", &ok.url("/"), &short.url("/"), &bad.url("/")]);
+    assert_eq!(o.status.code(), Some(18), "{o:?}");
+    assert_eq!(o.stdout, b"okab");
+    let ok = once(format!("{OK}Content-Length: 2\r\n\r\nok").as_bytes());
+    let short = once(format!("{OK}Content-Length: 9\r\n\r\nab").as_bytes());
+    let bad = once(b"HTTP/2.0 200 OK\r\n\r\n");
+    let o = squall(&[
+        "-s",
+        "-P",
+        "3",
+        &ok.url("/"),
+        &bad.url("/"),
+        &short.url("/"),
+    ]);
+    assert_eq!(o.status.code(), Some(8), "{o:?}");
+    assert_eq!(o.stdout, b"okab");
 }
