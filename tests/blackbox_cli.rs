@@ -1565,3 +1565,25 @@ fn several_urls_exit_with_the_first_failure_in_command_line_order() {
     assert_eq!(o.status.code(), Some(8), "{o:?}");
     assert_eq!(o.stdout, b"okab");
 }
+
+#[test]
+#[ignore = "FINDINGS.md #7"]
+fn redirect_inherits_the_fragment() {
+    // RFC 9110 §10.2.2: "If the Location value provided in a 3xx response does not have a
+    // fragment component, a user agent MUST process the redirection as if the value inherits
+    // the fragment component of the URI reference used to generate the target URI".
+    let s = serve(vec![redirect(302, "/b"), ok_reply("ok")]);
+    let o = squall(&["-s", "-w", "|%{url_effective}", &s.url("/a#frag")]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("ok|{}", s.url("/b#frag"))
+    );
+    // A fragment in Location wins.
+    let s = serve(vec![redirect(302, "/b#new"), ok_reply("ok")]);
+    let o = squall(&["-s", "-w", "|%{url_effective}", &s.url("/a#frag")]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("ok|{}", s.url("/b#new"))
+    );
+}
