@@ -1461,7 +1461,7 @@ fn head_prints_content_encoding_as_received() {
 }
 
 #[test]
-#[ignore = "FINDINGS.md #5"]
+#[ignore = "FINDINGS.md #8"]
 fn include_prints_the_status_code_as_three_digits() {
     // RFC 9112 §4: status-code = 3DIGIT. A received "099" is printed by -i / -v as "99".
     let s = once(b"HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok");
@@ -1501,7 +1501,7 @@ fn ipv6_literal_host_header_keeps_brackets() {
 }
 
 #[test]
-#[ignore = "FINDINGS.md #6"]
+#[ignore = "FINDINGS.md #9"]
 fn location_with_raw_utf8_bytes_is_not_double_encoded() {
     // RFC 3986 §2.1: percent-encoding encodes octets. A Location holding the raw UTF-8 bytes
     // of "/é" (C3 A9) is requested as /%C3%A9; today it is decoded as latin-1 and re-encoded
