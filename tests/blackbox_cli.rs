@@ -1587,3 +1587,29 @@ fn redirect_inherits_the_fragment() {
         format!("ok|{}", s.url("/b#new"))
     );
 }
+
+#[test]
+fn raw_at_sign_in_the_password_splits_at_the_last_at() {
+    // Decision: RFC 3986 §3.2.1 forbids a raw "@" in userinfo, so "u:p@ss@host" is not a
+    // valid URI; squall, like curl and WHATWG parsers, splits the authority at the LAST "@"
+    // (password "p@ss") rather than refusing it, since the host that follows is well formed
+    // and no other reading connects anywhere sensible.
+    let s = serve(vec![ok_reply("ok")]);
+    let url = format!("http://u:p@ss@127.0.0.1:{}/", s.port);
+    let o = squall(&["-s", &url]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let req = String::from_utf8_lossy(&s.requests()[0]).into_owned();
+    // base64("u:p@ss")
+    assert!(
+        req.contains("\r\nAuthorization: Basic dTpwQHNz\r\n"),
+        "{req}"
+    );
+}
+
+#[test]
+fn port_zero_is_syntactically_valid_and_fails_to_connect() {
+    // Decision: RFC 3986 §3.2.3 port = *DIGIT, so ":0" parses; nothing can be reached on
+    // port 0, so this is a connect failure (7), not a malformed URL (3).
+    let o = squall(&["-s", "http://127.0.0.1:0/"]);
+    assert_eq!(o.status.code(), Some(7), "{o:?}");
+}
