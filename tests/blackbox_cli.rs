@@ -1422,7 +1422,6 @@ fn content_encoding_on_two_lines_is_not_half_decoded() {
 }
 
 #[test]
-#[ignore = "FINDINGS.md #2"]
 fn http_scheme_without_authority_is_a_malformed_url() {
     // RFC 3986 §3: "http:/x" has scheme "http" and no authority; RFC 9110 §4.2.1: an http
     // URI without a host is invalid -> 3. squall prepends "http://" and resolves "http" (6).
@@ -1433,7 +1432,6 @@ fn http_scheme_without_authority_is_a_malformed_url() {
 }
 
 #[test]
-#[ignore = "FINDINGS.md #3"]
 fn fail_treats_invalid_status_codes_as_server_errors() {
     // RFC 9110 §15: a client SHOULD process a response with a code outside 100-599 as 5xx.
     // With -f (cli.md: 22 when the status is >= 400) that is 22, like 600 already is.
@@ -1461,7 +1459,6 @@ fn head_prints_content_encoding_as_received() {
 }
 
 #[test]
-#[ignore = "FINDINGS.md #8"]
 fn include_prints_the_status_code_as_three_digits() {
     // RFC 9112 §4: status-code = 3DIGIT. A received "099" is printed by -i / -v as "99".
     let s = once(b"HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok");

@@ -360,13 +360,32 @@ pub fn parse_resolve(v: &str) -> Result<Resolve, Usage> {
     Ok(Resolve { host, port, addr })
 }
 
-/// A URL without `scheme://` is taken as http, as curl does (`squall localhost:8080/x`).
+/// A URL without a scheme is taken as http, as curl does (`squall localhost:8080/x`).
+///
+/// The text already has a scheme when it starts with `http:` or `https:` (any case), or with
+/// an RFC 3986 scheme name followed by `:/` (curl's rule when it guesses). So `http:/x` and
+/// `http:x` stay as given and are refused as malformed URLs (no authority, RFC 9110 §4.2.1),
+/// `file:/x` is an unsupported scheme, and `localhost:8080/x` or `127.0.0.1:80` get `http://`.
 pub fn with_scheme(url: String) -> String {
-    if url.contains("://") {
+    let lower = url.get(..6).unwrap_or(&url).to_ascii_lowercase();
+    if lower.starts_with("http:") || lower.starts_with("https:") || has_scheme(&url) {
         url
     } else {
         format!("http://{url}")
     }
+}
+
+/// `scheme ":/"` at the start, with scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+fn has_scheme(url: &str) -> bool {
+    let b = url.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let n = b
+        .iter()
+        .take_while(|&&c| c.is_ascii_alphanumeric() || b"+-.".contains(&c))
+        .count();
+    b[n..].starts_with(b":/")
 }
 
 fn data_source(v: OsString) -> DataSource {
@@ -937,6 +956,30 @@ mod tests {
         assert_eq!(a.urls, ["http://-weird-url"]);
         let a = fetch(&["localhost:8080/x", "https://h/"]);
         assert_eq!(a.urls, ["http://localhost:8080/x", "https://h/"]);
+    }
+
+    #[test]
+    fn a_scheme_is_prepended_only_when_there_is_none() {
+        for (given, taken) in [
+            ("localhost:8080/x", "http://localhost:8080/x"),
+            ("127.0.0.1:80", "http://127.0.0.1:80"),
+            ("example.com", "http://example.com"),
+            ("h/p?u=http://x", "http://h/p?u=http://x"),
+            ("[::1]:8080/", "http://[::1]:8080/"),
+            // A scheme squall knows, with or without an authority: left for the URL parser
+            // (no host -> malformed URL, exit 3), never read as a host named "http".
+            ("http:/x", "http:/x"),
+            ("http:x", "http:x"),
+            ("HTTP:/x", "HTTP:/x"),
+            ("https:/x", "https:/x"),
+            ("Https://h/", "Https://h/"),
+            ("http:", "http:"),
+            // Another scheme followed by ":/" stays (unsupported scheme, exit 1).
+            ("file:/etc/passwd", "file:/etc/passwd"),
+            ("ftp://h/", "ftp://h/"),
+        ] {
+            assert_eq!(with_scheme(given.to_string()), taken, "{given}");
+        }
         let a = fetch(&["-w", "%{http_code}\\n", "u"]);
         assert!(a.write_out.is_some());
     }

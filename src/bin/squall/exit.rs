@@ -51,9 +51,19 @@ pub const TOO_LARGE: u8 = 63;
 /// Could not read the CA file.
 pub const CA_FILE: u8 = 77;
 
-/// The exit code for a status: 22 with `-f` at >= 400, else 0.
+/// Whether `-f` fails on this status: >= 400, and codes below 100, which RFC 9110 §15 says
+/// to treat as 5xx (600 and above are already >= 400).
+pub fn is_failure_status(code: u16) -> bool {
+    !(100..400).contains(&code)
+}
+
+/// The exit code for a status: 22 with `-f` at >= 400 (or an invalid code < 100), else 0.
 pub fn for_status(code: u16, fail: bool) -> u8 {
-    if fail && code >= 400 { HTTP_FAIL } else { OK }
+    if fail && is_failure_status(code) {
+        HTTP_FAIL
+    } else {
+        OK
+    }
 }
 
 /// The exit code for a failed fetch.
@@ -128,6 +138,12 @@ mod tests {
         assert_eq!(for_status(500, true), 22);
         assert_eq!(for_status(399, true), 0);
         assert_eq!(for_status(500, false), 0);
+        // RFC 9110 §15: invalid codes are handled as 5xx.
+        for code in [0, 99, 600, 999] {
+            assert_eq!(for_status(code, true), 22, "{code}");
+            assert_eq!(for_status(code, false), 0, "{code}");
+        }
+        assert_eq!(for_status(100, true), 0);
         assert_eq!(e(ErrorKind::UnsupportedScheme), 1);
         assert_eq!(e(ErrorKind::InvalidRequest), 2);
         assert_eq!(e(ErrorKind::MalformedUrl), 3);

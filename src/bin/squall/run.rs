@@ -271,7 +271,8 @@ fn version_number(v: &Version) -> &'static str {
 
 /// A head as `-i` prints it: status line, fields, empty line, CRLF endings.
 fn head_bytes(version: &Version, code: u16, reason: &str, headers: &HttpHeaders) -> Vec<u8> {
-    let mut s = format!("{} {code} {reason}\r\n", version_text(version));
+    // RFC 9112 §4: status-code = 3DIGIT, so a received 099 prints as 099.
+    let mut s = format!("{} {code:03} {reason}\r\n", version_text(version));
     for (name, value) in headers.iter() {
         s.push_str(name);
         s.push_str(": ");
@@ -411,10 +412,10 @@ async fn receive(
     if a.verbose {
         ctx.ui.message(&prefixed_lines("< ", &heads));
     }
-    if a.fail && resp.code >= 400 {
+    if a.fail && exit::is_failure_status(resp.code) {
         return Err(Failure {
             code: exit::HTTP_FAIL,
-            message: format!("HTTP {}: {}", resp.code, resp.reason),
+            message: format!("HTTP {:03}: {}", resp.code, resp.reason),
         });
     }
     let mut sink = match a.output_for(i) {
@@ -720,6 +721,10 @@ mod tests {
         assert_eq!(
             head_bytes(&Version::Http10, 404, "Not Found", &HttpHeaders::new()),
             b"HTTP/1.0 404 Not Found\r\n\r\n"
+        );
+        assert_eq!(
+            head_bytes(&Version::Http11, 99, "Odd", &HttpHeaders::new()),
+            b"HTTP/1.1 099 Odd\r\n\r\n"
         );
     }
 }
