@@ -174,6 +174,12 @@ async fn run_hop(
     let replayable = !matches!(req.body, Body::Producer(_));
     let retry_safe = replayable && idempotent(&req.method);
     loop {
+        if !retry_safe
+            && allow_idle
+            && let Some(at) = inner.pool.settle_at(&key)
+        {
+            crate::ioloop::sleep_until(at).await;
+        }
         let checkout = inner.pool.checkout(key.clone(), allow_idle, !retry_safe);
         ctx.set_phase(Phase::Queue);
         let grant = checkout.await;

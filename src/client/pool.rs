@@ -30,9 +30,9 @@ use crate::ioloop::IoLoop;
 use crate::net::Stream;
 use crate::net::tls::TlsSettings;
 
-/// How long after its last response an idle connection counts as "hot" for a request that
-/// must not be replayed (see `Pool::try_checkout`).
-const HOT: Duration = Duration::from_millis(20);
+/// How long after its last response an idle connection counts as "hot": a request that must
+/// not be replayed waits until then before it probes and takes it (see `Pool::settle_at`).
+const HOT: Duration = Duration::from_millis(5);
 
 /// What a pooled connection can be reused for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -244,47 +244,20 @@ impl Pool {
                 }
             };
             let mut found = None;
-            let mut hot = None;
             if allow_idle {
                 let now = Instant::now();
-                let mut i = host.idle.len();
-                while i > 0 {
-                    i -= 1;
-                    let idle_for = now.duration_since(host.idle[i].idle_since);
-                    if idle_for < st.idle_timeout && host.idle[i].still_usable(probe) {
-                        // A request that must not be replayed passes over a connection whose
-                        // last response ended a moment ago: a server that closes right after
-                        // answering may not have had its FIN arrive yet, and no probe can
-                        // see a FIN still on its way.
-                        if probe && idle_for < HOT {
-                            hot.get_or_insert(i);
-                            continue;
-                        }
-                        found = Some(host.idle.remove(i));
+                while let Some(mut c) = host.idle.pop() {
+                    if now.duration_since(c.idle_since) < st.idle_timeout && c.still_usable(probe) {
+                        found = Some(c);
                         break;
                     }
-                    let mut c = host.idle.remove(i);
                     c.permit.armed = false;
                     host.open -= 1;
                     dead.push(c);
-                    // A hot index above `i` shifted down by one.
-                    if let Some(h) = hot.as_mut()
-                        && *h > i
-                    {
-                        *h -= 1;
-                    }
                 }
             }
             let can_open =
                 host.open < st.max_per_host && host.waiters.iter().all(|t| t.abandoned.get());
-            if found.is_none()
-                && !can_open
-                && let Some(h) = hot
-            {
-                // At the host's limit: a hot connection (probed) beats waiting for a place
-                // that only an expiry would free.
-                found = Some(host.idle.remove(h));
-            }
             if let Some(c) = found {
                 Ok(Grant::Conn(c))
             } else if can_open {
@@ -300,6 +273,18 @@ impl Pool {
         };
         drop(dead);
         result
+    }
+
+    /// When the most recent idle connection for `key` stops being "hot", if it still is.
+    ///
+    /// A server that closes right after answering (without saying `Connection: close`) may
+    /// not have had its FIN arrive yet, and no probe can see a FIN still on its way; a request
+    /// that must not be replayed (a POST) would then be lost on that connection. So such a
+    /// request waits until a connection has been idle a few milliseconds before probing it.
+    pub fn settle_at(&self, key: &PoolKey) -> Option<Instant> {
+        let st = self.state.borrow();
+        let at = st.hosts.get(key)?.idle.last()?.idle_since + HOT;
+        (at > Instant::now()).then_some(at)
     }
 
     /// Gives a connection back. Reusable ones go to the oldest waiter or the idle list;
