@@ -1056,6 +1056,88 @@ fn verbose_shows_both_heads_on_stderr() {
 }
 
 #[test]
+fn verbose_interleaves_request_and_response_heads_per_hop() {
+    // As curl -v -L: each request head, then the response head it got, hop by hop.
+    let s = redirect_server();
+    let o = squall(&["-v", "-s", &s.url("/r1")]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "the end");
+    let e = stderr(&o);
+    let order: Vec<&str> = e
+        .lines()
+        .filter(|l| l.starts_with("> GET") || l.starts_with("< HTTP/"))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "> GET /r1 HTTP/1.1",
+            "< HTTP/1.1 302 Found",
+            "> GET /r2 HTTP/1.1",
+            "< HTTP/1.1 301 Moved Permanently",
+            "> GET /end HTTP/1.1",
+            "< HTTP/1.1 200 OK",
+        ],
+        "{e}"
+    );
+    // Too many redirects (47): the heads are still shown, in order.
+    let o = squall(&["-v", "-s", "--max-redirects", "1", &s.url("/loop")]);
+    assert_code(&o, 47);
+    let e = stderr(&o);
+    let order: Vec<&str> = e
+        .lines()
+        .filter(|l| l.starts_with("> GET") || l.starts_with("< HTTP/"))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "> GET /loop HTTP/1.1",
+            "< HTTP/1.1 302 Found",
+            "> GET /loop HTTP/1.1",
+            "< HTTP/1.1 302 Found",
+        ],
+        "{e}"
+    );
+}
+
+#[test]
+fn include_and_verbose_show_interim_1xx_heads() {
+    // curl -i prints every head received, 1xx ones included (RFC 9110 §15.2).
+    let s = raw_server(
+        b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n\
+          HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    );
+    let o = squall(&["-s", "-i", "-v", "-w", "|%{size_header}", &s.url("/")]);
+    assert_code(&o, 0);
+    let head = "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n\
+                HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
+    assert_eq!(stdout(&o), format!("{head}ok|{}", head.len()));
+    let e = stderr(&o);
+    let early = e.find("< HTTP/1.1 103 Early Hints").expect(&e);
+    let ok = e.find("< HTTP/1.1 200 OK").expect(&e);
+    assert!(early < ok, "{e}");
+}
+
+#[test]
+fn include_prints_the_reason_phrase_the_library_reports() {
+    // A reason phrase that came is printed as it came. One that did not come (RFC 9112 §4
+    // allows an empty one) cannot be: the library fills in the standard phrase (S-02) and the
+    // header callback rebuilds its lines from the same filled-in head, so the wire bytes are
+    // not reachable through the public API. squall prints the library's phrase rather than
+    // guess (FINDINGS.md names the API addition that would let it print the empty one).
+    let s = raw_server(b"HTTP/1.1 200 Fine Thanks\r\nContent-Length: 0\r\n\r\n");
+    let o = squall(&["-s", "-i", &s.url("/")]);
+    assert_code(&o, 0);
+    assert_eq!(
+        stdout(&o),
+        "HTTP/1.1 200 Fine Thanks\r\nContent-Length: 0\r\n\r\n"
+    );
+    let s = raw_server(b"HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n");
+    let o = squall(&["-s", "-i", &s.url("/")]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+}
+
+#[test]
 fn silent_and_piped_stderr_show_no_progress() {
     let s = ok_server(b"quiet");
     for args in [&[][..], &["-s"][..]] {
@@ -1077,6 +1159,9 @@ fn unsupported_scheme_is_1_and_malformed_url_is_3() {
     assert_fails(&squall(&["ftp://127.0.0.1/file"]), 1);
     assert_fails(&squall(&["http://[::1/"]), 3);
     assert_fails(&squall(&["http://127.0.0.1:99999/"]), 3);
+    // A scheme without an authority is not a host name to guess a scheme for.
+    assert_fails(&squall(&["http:/127.0.0.1/x"]), 3);
+    assert_fails(&squall(&["file:/etc/hostname"]), 1);
 }
 
 #[test]

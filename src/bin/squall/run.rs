@@ -171,7 +171,7 @@ async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
     first
 }
 
-fn build_request(ctx: &Ctx, i: usize) -> HttpRequest {
+fn build_request(ctx: &Ctx, i: usize, log: &Rc<RefCell<HeadLog>>) -> HttpRequest {
     let a = &ctx.args;
     let mut req = HttpRequest::new(&a.urls[i])
         .method(a.effective_method())
@@ -227,20 +227,116 @@ fn build_request(ctx: &Ctx, i: usize) -> HttpRequest {
         req = req.client_key(p);
     }
     if a.verbose {
+        // The first request head is shown as it is sent; later ones (redirect hops, retries)
+        // wait for the answer, so that each shows after the response head that caused it.
         let ui = Rc::downgrade(&ctx.ui.state);
+        let log = log.clone();
         req = req.request_head_callback(move |head: &[u8]| {
-            let text = prefixed_lines("> ", head);
-            match ui.upgrade() {
-                Some(s) => Ui::message_on(&s, &text),
-                None => eprint!("{text}"),
+            let mut l = log.borrow_mut();
+            l.sent.push(head.to_vec());
+            if l.sent.len() == 1 {
+                l.shown = 1;
+                let text = prefixed_lines("> ", head);
+                match ui.upgrade() {
+                    Some(s) => Ui::message_on(&s, &text),
+                    None => eprint!("{text}"),
+                }
             }
         });
+    }
+    if a.verbose || a.include || a.head {
+        // S-22: the header callback also sees the 1xx heads before the final one, which the
+        // response itself does not keep; -i and -v print them as curl does.
+        let log = log.clone();
+        req = req.header_callback(move |line: &str| log.borrow_mut().line(line));
     }
     req
 }
 
+/// What the callbacks of one transfer saw: the request heads sent (-v) and the response
+/// heads reported by the header callback (the 1xx heads of the final hop, then the final
+/// head).
+#[derive(Default)]
+struct HeadLog {
+    sent: Vec<Vec<u8>>,
+    /// How many of `sent` are on stderr already.
+    shown: usize,
+    received: Vec<Vec<u8>>,
+    partial: Vec<u8>,
+}
+
+impl HeadLog {
+    fn line(&mut self, line: &str) {
+        self.partial.extend(latin1_bytes(line));
+        if line == "\r\n" {
+            self.received.push(std::mem::take(&mut self.partial));
+        }
+    }
+
+    /// The 1xx heads, as the header callback gave them (the last head it gave is the final
+    /// one, printed from the response instead).
+    fn interim(&self) -> Vec<u8> {
+        let n = self.received.len().saturating_sub(1);
+        self.received[..n].concat()
+    }
+
+    /// The -v text still owed for a transfer that ended: the request heads not shown yet,
+    /// each after the redirect head that caused it, then `last` (the 1xx and final heads).
+    fn verbose_rest(&mut self, history: &[Vec<u8>], last: &[u8]) -> String {
+        let groups = hops(&self.sent, history.len());
+        let mut text = String::new();
+        let mut k = 0;
+        for (hop, group) in groups.iter().enumerate() {
+            if let Some(h) = hop.checked_sub(1).and_then(|k| history.get(k)) {
+                text.push_str(&prefixed_lines("< ", h));
+            }
+            for &j in group {
+                if j >= self.shown {
+                    text.push_str(&prefixed_lines("> ", &self.sent[j]));
+                }
+                k = k.max(j + 1);
+            }
+        }
+        for h in history.iter().skip(groups.len().saturating_sub(1)) {
+            text.push_str(&prefixed_lines("< ", h));
+        }
+        self.shown = self.shown.max(k);
+        text.push_str(&prefixed_lines("< ", last));
+        text
+    }
+}
+
+/// Splits the request heads sent into hops: `redirects + 1` of them when that fits, a repeat
+/// of the same bytes counting as a retry of the same hop (the client retries a request once
+/// on a fresh connection when a reused one was found closed). When the count cannot be made
+/// to fit, every head is its own hop (order kept, nothing dropped).
+fn hops(sent: &[Vec<u8>], redirects: usize) -> Vec<Vec<usize>> {
+    let mut extra = sent.len().saturating_sub(redirects + 1);
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (j, head) in sent.iter().enumerate() {
+        let retry = extra > 0 && j > 0 && sent[j - 1] == *head;
+        match groups.last_mut() {
+            Some(g) if retry => {
+                g.push(j);
+                extra -= 1;
+            }
+            _ => groups.push(vec![j]),
+        }
+    }
+    groups
+}
+
+/// Received text is latin-1 decoded into chars: back to the bytes that came.
+fn latin1_bytes(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+}
+
 /// `> ` / `< ` before every line of a head (CRLF dropped), as curl -v prints them.
 fn prefixed_lines(prefix: &str, head: &[u8]) -> String {
+    if head.is_empty() {
+        return String::new();
+    }
     let text = String::from_utf8_lossy(head);
     let mut s = String::new();
     for line in text.split("\r\n") {
@@ -281,17 +377,14 @@ fn head_bytes(version: &Version, code: u16, reason: &str, headers: &HttpHeaders)
     }
     s.push_str("\r\n");
     // Received values are latin-1 decoded into chars; write them back as bytes.
-    s.chars()
-        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
-        .collect()
+    latin1_bytes(&s).collect()
 }
 
-fn history_bytes(history: &[ResponseHead]) -> Vec<u8> {
-    let mut all = Vec::new();
-    for h in history {
-        all.extend(head_bytes(&h.version, h.code, &h.reason, &h.headers));
-    }
-    all
+fn history_heads(history: &[ResponseHead]) -> Vec<Vec<u8>> {
+    history
+        .iter()
+        .map(|h| head_bytes(&h.version, h.code, &h.reason, &h.headers))
+        .collect()
 }
 
 fn fill_times(info: &mut Info, t: &TimeInfo) {
@@ -344,9 +437,22 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
         method: a.effective_method().to_string(),
         ..Info::default()
     };
-    let result = match client.fetch_streaming(build_request(ctx, i)).await {
-        Ok(mut resp) => receive(ctx, i, &mut resp, &mut info).await,
+    let log = Rc::new(RefCell::new(HeadLog::default()));
+    let result = match client.fetch_streaming(build_request(ctx, i, &log)).await {
+        Ok(mut resp) => receive(ctx, i, &mut resp, &mut info, &log).await,
         Err(e) => {
+            if a.verbose {
+                // Whatever was sent is shown, with the heads of the failed answer if any
+                // (too many redirects: the chain and its last 3xx).
+                let text = match e.response() {
+                    Some(r) => log.borrow_mut().verbose_rest(
+                        &history_heads(&r.history),
+                        &head_bytes(&r.version, r.code, &r.reason, &r.headers),
+                    ),
+                    None => log.borrow_mut().verbose_rest(&[], &[]),
+                };
+                ctx.ui.message(&text);
+            }
             if let Some(r) = e.response() {
                 info.http_code = r.code;
                 info.http_version = Some(version_number(&r.version));
@@ -389,6 +495,7 @@ async fn receive(
     i: usize,
     resp: &mut StreamingResponse,
     info: &mut Info,
+    log: &RefCell<HeadLog>,
 ) -> Result<(), Failure> {
     let a = &ctx.args;
     info.http_code = resp.code;
@@ -401,16 +508,22 @@ async fn receive(
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
     fill_times(info, &resp.time_info());
-    let mut heads = history_bytes(&resp.history);
-    heads.extend(head_bytes(
+    // Every head, in the order received: the followed redirects, the 1xx heads of the final
+    // hop (the client reports no 1xx heads of redirect hops), the final head.
+    let history = history_heads(&resp.history);
+    let mut last = log.borrow().interim();
+    last.extend(head_bytes(
         &resp.version,
         resp.code,
         &resp.reason,
         &resp.headers,
     ));
+    let mut heads = history.concat();
+    heads.extend_from_slice(&last);
     info.size_header = heads.len() as u64;
     if a.verbose {
-        ctx.ui.message(&prefixed_lines("< ", &heads));
+        let text = log.borrow_mut().verbose_rest(&history, &last);
+        ctx.ui.message(&text);
     }
     if a.fail && exit::is_failure_status(resp.code) {
         return Err(Failure {
@@ -707,6 +820,64 @@ mod tests {
             prefixed_lines("> ", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
             "> GET / HTTP/1.1\n> Host: x\n> \n"
         );
+    }
+
+    #[test]
+    fn request_heads_group_into_hops() {
+        let h = |s: &str| s.as_bytes().to_vec();
+        let (a, b, c) = (
+            h("GET /a\r\n\r\n"),
+            h("GET /b\r\n\r\n"),
+            h("GET /c\r\n\r\n"),
+        );
+        assert_eq!(hops(&[], 0), Vec::<Vec<usize>>::new());
+        assert_eq!(hops(std::slice::from_ref(&a), 0), [vec![0]]);
+        assert_eq!(
+            hops(&[a.clone(), b.clone(), c.clone()], 2),
+            [vec![0], vec![1], vec![2]]
+        );
+        // A retry repeats the same bytes: same hop.
+        assert_eq!(
+            hops(&[a.clone(), a.clone(), b.clone()], 1),
+            [vec![0, 1], vec![2]]
+        );
+        // A redirect to the same URL repeats them too: a hop of its own when the count says so.
+        assert_eq!(hops(&[a.clone(), a.clone()], 1), [vec![0], vec![1]]);
+        // A failure after a redirect: nothing to fit, nothing merged unless equal.
+        assert_eq!(hops(&[a.clone(), b.clone()], 0), [vec![0], vec![1]]);
+    }
+
+    #[test]
+    fn verbose_interleaves_requests_and_responses_per_hop() {
+        let mut log = HeadLog {
+            sent: vec![
+                b"GET /a HTTP/1.1\r\n\r\n".to_vec(),
+                b"GET /b HTTP/1.1\r\n\r\n".to_vec(),
+            ],
+            shown: 1, // the first one went out as it was sent
+            ..HeadLog::default()
+        };
+        for l in [
+            "HTTP/1.1 100 Continue\r\n",
+            "\r\n",
+            "HTTP/1.1 200 OK\r\n",
+            "\r\n",
+        ] {
+            log.line(l);
+        }
+        let mut last = log.interim();
+        assert_eq!(last, b"HTTP/1.1 100 Continue\r\n\r\n");
+        last.extend_from_slice(b"HTTP/1.1 200 OK\r\nX: y\r\n\r\n");
+        let history = [b"HTTP/1.1 302 Found\r\nLocation: /b\r\n\r\n".to_vec()];
+        assert_eq!(
+            log.verbose_rest(&history, &last),
+            "< HTTP/1.1 302 Found\n< Location: /b\n< \n\
+             > GET /b HTTP/1.1\n> \n\
+             < HTTP/1.1 100 Continue\n< \n\
+             < HTTP/1.1 200 OK\n< X: y\n< \n"
+        );
+        // Nothing is shown twice.
+        assert_eq!(log.verbose_rest(&[], &[]), "");
     }
 
     #[test]
