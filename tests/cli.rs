@@ -1388,6 +1388,17 @@ fn unreadable_ca_file_is_77() {
     let mut c = cmd(&[&url]);
     c.env("SSL_CERT_FILE", "/nonexistent/ca.pem");
     assert_fails(&run_cmd(c), 77);
+    let mut c = cmd(&[&url]);
+    c.env("SSL_CERT_DIR", "/nonexistent/certs");
+    assert_fails(&run_cmd(c), 77);
+    // A readable folder holding the CA is trusted like --cacert.
+    let dir = temp_path("ca77-dir");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&p.ca_pem, dir.join("ca.pem")).unwrap();
+    let mut c = cmd(&[&url]);
+    c.env("SSL_CERT_DIR", &dir);
+    assert_code(&run_cmd(c), 0);
     let junk = temp_path("junk.pem");
     std::fs::write(&junk, "not a certificate").unwrap();
     assert_fails(&squall(&["--cacert", junk.to_str().unwrap(), &url]), 77);

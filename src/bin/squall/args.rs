@@ -461,9 +461,11 @@ where
                 let h = text(&mut p, "-H")?;
                 a.headers.push(parse_header(&h)?);
             }
-            Short('d') | Long("data") | Long("data-binary") | Long("data-raw") => {
+            Short('d') | Long("data") | Long("data-binary") => {
                 a.data.push(data_source(p.value()?));
             }
+            // curl's --data-raw: like -d, but a leading @ is data, never a file name.
+            Long("data-raw") => a.data.push(DataSource::Literal(os_bytes(p.value()?))),
             Long("json") => {
                 a.data.push(data_source(p.value()?));
                 a.json = true;
@@ -812,6 +814,10 @@ mod tests {
             [DataSource::File("/tmp/f".into()), DataSource::Stdin]
         );
         assert_eq!(a.data_separator(), b"&");
+        assert_eq!(
+            fetch(&["--data-raw", "@not-a-file", "u"]).data,
+            [DataSource::Literal(b"@not-a-file".to_vec())]
+        );
         let a = fetch(&["--json", "{}", "u"]);
         assert!(a.json);
         assert_eq!(a.effective_method(), "POST");

@@ -332,6 +332,17 @@ fn latin1_bytes(s: &str) -> impl Iterator<Item = u8> + '_ {
         .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
 }
 
+/// cli.md: an error is one line on stderr, `squall: <message>`. Messages name the URL; any
+/// line break or other control character inside one (a multi-address connect failure, text
+/// from the server) is shown as a space so the line stays one line.
+fn error_line(url: &str, message: &str) -> String {
+    let one: String = format!("{url}: {message}")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("squall: {one}\n")
+}
+
 /// `> ` / `< ` before every line of a head (CRLF dropped), as curl -v prints them.
 fn prefixed_lines(prefix: &str, head: &[u8]) -> String {
     if head.is_empty() {
@@ -474,8 +485,7 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
         Err(f) => {
             info.error = f.message.clone();
             if f.code != exit::OK {
-                ctx.ui
-                    .message(&format!("squall: {}: {}\n", a.urls[i], f.message));
+                ctx.ui.message(&error_line(&a.urls[i], &f.message));
             }
             f.code
         }
@@ -819,6 +829,18 @@ mod tests {
         assert_eq!(
             prefixed_lines("> ", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
             "> GET / HTTP/1.1\n> Host: x\n> \n"
+        );
+    }
+
+    #[test]
+    fn an_error_is_one_line() {
+        assert_eq!(
+            error_line("http://h/", "Timeout during request"),
+            "squall: http://h/: Timeout during request\n"
+        );
+        assert_eq!(
+            error_line("http://h/", "a:\n b\r\n\tc"),
+            "squall: http://h/: a:  b   c\n"
         );
     }
 
