@@ -998,6 +998,16 @@ fn too_many_redirects_is_47() {
         6,
         "default 5"
     );
+    // -i shows the heads received before giving up, as curl -i -L does; no body.
+    let o = squall(&["-i", "--max-redirects", "1", &s.url("/r1")]);
+    assert_fails(&o, 47);
+    let out = stdout(&o);
+    assert!(out.starts_with("HTTP/1.1 302 Found\r\n"), "{out:?}");
+    assert!(
+        out.contains("\r\n\r\nHTTP/1.1 301 Moved Permanently\r\n"),
+        "{out:?}"
+    );
+    assert!(out.ends_with("\r\n\r\n"), "{out:?}");
 }
 
 #[test]

@@ -464,6 +464,7 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
                 };
                 ctx.ui.message(&text);
             }
+            let mut failure = Failure::from_http(&e, a.fail);
             if let Some(r) = e.response() {
                 info.http_code = r.code;
                 info.http_version = Some(version_number(&r.version));
@@ -475,8 +476,17 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
                     .map(|(n, v)| (n.to_string(), v.to_string()))
                     .collect();
                 fill_times(&mut info, &r.time_info);
+                // Too many redirects: curl -i -L has printed the heads it got by then.
+                let mut heads = history_heads(&r.history).concat();
+                heads.extend(head_bytes(&r.version, r.code, &r.reason, &r.headers));
+                info.size_header = heads.len() as u64;
+                if (a.include || a.head)
+                    && let Err(f) = write_heads(ctx, i, &heads)
+                {
+                    failure.message = format!("{}; {}", failure.message, f.message);
+                }
             }
-            Err(Failure::from_http(&e, a.fail))
+            Err(failure)
         }
     };
     info.time_total = started.elapsed();
@@ -603,6 +613,22 @@ async fn receive(
         })?;
     }
     Ok(())
+}
+
+/// The heads of a failed transfer, to its stdout slot or its `-o` file.
+fn write_heads(ctx: &Ctx, i: usize, heads: &[u8]) -> Result<(), Failure> {
+    match ctx.args.output_for(i) {
+        None => {
+            ctx.out.borrow_mut().write_stdout(i, heads);
+            Ok(())
+        }
+        Some(path) => open_output(path)
+            .and_then(|mut f| {
+                f.write_all(heads)?;
+                f.flush()
+            })
+            .map_err(|e| Failure::write(&format!("output file '{}'", path.display()), &e)),
+    }
 }
 
 fn open_output(path: &Path) -> io::Result<BufWriter<File>> {
