@@ -1069,3 +1069,56 @@ fn q01_client_defaults() {
     assert_eq!(squall::client::DEFAULT_MAX_HEADER_SIZE, 65_536);
     assert_eq!(squall::client::DEFAULT_MAX_PER_HOST, 6);
 }
+
+#[test]
+fn c05_two_content_encoding_lines_pass_through_and_head_keeps_its_coding() {
+    let inner = gzip(b"hello");
+    let outer = gzip(&inner);
+    let o2 = outer.clone();
+    let srv = Server::start(move |r| {
+        let mut head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            o2.len()
+        )
+        .into_bytes();
+        if r.method != "HEAD" {
+            head.extend_from_slice(&o2);
+        }
+        vec![write(head)]
+    });
+    run(async {
+        let c = client();
+        let r = c.fetch(srv.url("/")).await.unwrap();
+        assert_eq!(r.body, outer, "a list of codings is not half-decoded");
+        assert_eq!(r.headers.get_all("Content-Encoding").count(), 2);
+        // HEAD: nothing to decode, the head as received.
+        let r = c
+            .fetch(HttpRequest::new(&srv.url("/")).method("HEAD"))
+            .await
+            .unwrap();
+        assert_eq!(r.headers.get("Content-Encoding"), Some("gzip"));
+        assert_eq!(r.headers.get("X-Consumed-Content-Encoding"), None);
+    });
+}
+
+#[test]
+fn e15_every_failure_has_a_request_time() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    run(async {
+        let e = client()
+            .fetch(format!("http://127.0.0.1:{port}/"))
+            .await
+            .unwrap_err();
+        assert!(e.response().is_none());
+        assert!(e.request_time().is_some(), "{e:?}");
+        let e = client()
+            .fetch(HttpRequest::new("http://127.0.0.1:9/").method("BAD KIND"))
+            .await
+            .unwrap_err();
+        assert!(e.request_time().is_some());
+    });
+}

@@ -356,3 +356,18 @@ fn d16_redirect_body_over_max_body_size_is_not_read_but_followed() {
         assert_eq!(srv.conns(), before);
     });
 }
+
+#[test]
+fn location_with_raw_utf8_bytes_is_requested_percent_encoded_once() {
+    let srv = Server::start(|r| match r.path() {
+        "/" => vec![write(
+            b"HTTP/1.1 302 Found\r\nLocation: /\xc3\xa9\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        )],
+        _ => ok(b"e"),
+    });
+    run(async {
+        let r = AsyncHttpClient::new().fetch(srv.url("/")).await.unwrap();
+        assert_eq!(r.body, b"e");
+        assert_eq!(srv.last().target, "/%C3%A9");
+    });
+}

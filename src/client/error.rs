@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use super::response::HttpResponse;
 use crate::http::response::ProtoErrorKind;
@@ -85,6 +86,7 @@ pub struct HttpError {
     code: u16,
     message: String,
     response: Option<Box<HttpResponse>>,
+    request_time: Option<Duration>,
 }
 
 impl HttpError {
@@ -95,6 +97,7 @@ impl HttpError {
             code: NO_RESPONSE_CODE,
             message: message.into(),
             response: None,
+            request_time: None,
         }
     }
 
@@ -105,6 +108,7 @@ impl HttpError {
             code,
             message: reason.to_string(),
             response: response.map(Box::new),
+            request_time: None,
         }
     }
 
@@ -131,6 +135,19 @@ impl HttpError {
     /// The message: the reason phrase for status errors, the whole text otherwise.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// From `fetch()` to the failure (E-15): every error a fetch returns has it, with or
+    /// without a response.
+    pub fn request_time(&self) -> Option<Duration> {
+        self.request_time
+            .or_else(|| self.response.as_ref().map(|r| r.request_time))
+    }
+
+    pub(crate) fn set_request_time(&mut self, d: Duration) {
+        if self.request_time.is_none() {
+            self.request_time = Some(d);
+        }
     }
 
     /// Whether this is a timeout (any phase).

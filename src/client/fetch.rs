@@ -629,8 +629,12 @@ pub(crate) async fn run_to_answer(
                 hops += 1;
             }
             Ok(Decision::Answer) => {
-                let coding = if prep.decompress {
-                    Coding::from_header(head.headers.get("Content-Encoding"))
+                // Every Content-Encoding line counts: two lines are a list, which passes
+                // through undecoded like the one-line form (C-05, RFC 9110 §8.4). A response
+                // without content (HEAD, 204, 304) has nothing to decode and keeps its head
+                // as received.
+                let coding = if prep.decompress && ex.expects_body() {
+                    Coding::from_headers(&head.headers)
                 } else {
                     Coding::Identity
                 };

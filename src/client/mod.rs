@@ -355,7 +355,10 @@ impl AsyncHttpClient {
     pub async fn fetch(&self, req: impl Into<HttpRequest>) -> Result<HttpResponse, HttpError> {
         let original: HttpRequest = req.into();
         let mut ctx = Ctx::new();
-        let mut prep = self.prepare(&original)?;
+        let mut prep = self.prepare(&original).map_err(|mut e| {
+            e.set_request_time(ctx.start.elapsed());
+            e
+        })?;
         ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
         let result = {
             // The work is pinned here, once; the wrappers hold only a pinned pointer to it,
@@ -372,7 +375,7 @@ impl AsyncHttpClient {
                 .and_then(|r| r)
                 .and_then(|r| r)
         };
-        with_request(result, original).map(|r| *r)
+        with_request(result, original, ctx.start).map(|r| *r)
     }
 
     /// Fetches `req` and returns once the final response head is in: the body is then pulled
@@ -386,7 +389,10 @@ impl AsyncHttpClient {
     ) -> Result<StreamingResponse, HttpError> {
         let original: HttpRequest = req.into();
         let mut ctx = Ctx::new();
-        let mut prep = self.prepare(&original)?;
+        let mut prep = self.prepare(&original).map_err(|mut e| {
+            e.set_request_time(ctx.start.elapsed());
+            e
+        })?;
         ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
         let inner = &*self.inner;
         let raise = prep.raise_error;
@@ -405,7 +411,8 @@ impl AsyncHttpClient {
             Guarded::new(&self.inner, timed).await
         };
         let (answer, slot) =
-            with_request(result.and_then(|r| r).and_then(|r| r), original)?.expect("a 2xx answer");
+            with_request(result.and_then(|r| r).and_then(|r| r), original, ctx.start)?
+                .expect("a 2xx answer");
         Ok(StreamingResponse::new(
             self.inner.clone(),
             answer,
@@ -472,6 +479,7 @@ impl AsyncHttpClient {
 fn with_request<T: RequestSlot>(
     r: Result<T, HttpError>,
     original: HttpRequest,
+    start: std::time::Instant,
 ) -> Result<T, HttpError> {
     match r {
         Ok(mut v) => {
@@ -482,6 +490,7 @@ fn with_request<T: RequestSlot>(
             if let Some(resp) = e.response_mut() {
                 resp.request = original;
             }
+            e.set_request_time(start.elapsed());
             Err(e)
         }
     }

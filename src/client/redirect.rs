@@ -64,7 +64,9 @@ pub(crate) fn decide(
     if hops_done >= req.max_redirects {
         return Err(RedirectError::TooMany);
     }
-    let target = req.url.join(location).map_err(|e| {
+    // `join_location`: a received value's bytes 0x80-0xFF are octets to percent-encode one
+    // by one (RFC 3986 §2.1), not latin-1 characters to encode as UTF-8.
+    let target = req.url.join_location(location).map_err(|e| {
         RedirectError::Target(HttpError::new(
             super::ErrorKind::MalformedUrl,
             format!("Malformed redirect Location {location:?}: {e}"),

@@ -91,9 +91,10 @@ impl StreamingResponse {
                 .and_then(|r| r)
             {
                 Ok(more) => more,
-                Err(e) => {
+                Err(mut e) => {
                     self.reader.abort();
                     self.end();
+                    e.set_request_time(self.ctx.start.elapsed());
                     return Err(e);
                 }
             };
