@@ -810,6 +810,27 @@ fn methods_headers_user_agent_and_auth() {
 }
 
 #[test]
+fn url_userinfo_wins_default_user_agent_and_any_method_with_a_body() {
+    let s = ok_server(b"ok");
+    // Userinfo in the URL wins over -u (as in Tornado).
+    let url = format!("http://url:pw@{}/u", s.addr);
+    let o = squall(&["-u", "flag:x", &url]);
+    assert_code(&o, 0);
+    let r = &s.requests()[0];
+    assert_eq!(r.header("authorization"), Some("Basic dXJsOnB3")); // base64("url:pw")
+    assert_eq!(
+        r.header("user-agent").map(str::to_string),
+        Some(format!("squall/{}", env!("CARGO_PKG_VERSION")))
+    );
+    // -X is sent as given, with a body too (GET with -d, as curl does).
+    let o = squall(&["-X", "GET", "-d", "q=1", &s.url("/g")]);
+    assert_code(&o, 0);
+    let r = &s.requests()[1];
+    assert_eq!(r.method, "GET");
+    assert_eq!(r.body, b"q=1");
+}
+
+#[test]
 fn resolve_maps_a_name_to_the_local_server() {
     let s = ok_server(b"resolved");
     let map = format!("squall-test.example:{}:127.0.0.1", s.port());
