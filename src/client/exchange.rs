@@ -238,8 +238,9 @@ impl Exchange {
         }
     }
 
-    /// The next parser event, reading as needed.
-    pub async fn next(&mut self) -> Result<Ev, Failure> {
+    /// The next event the bytes already received make, without reading: `None` when the
+    /// parser needs more input.
+    pub fn buffered(&mut self) -> Result<Option<Ev>, Failure> {
         loop {
             let c = &mut self.conn;
             let input = &c.rbuf[c.rpos..c.rend];
@@ -258,18 +259,27 @@ impl Exchange {
                         Event::End { keep_alive } => Ev::End { keep_alive },
                     };
                     c.rpos += n;
-                    return Ok(ev);
+                    return Ok(Some(ev));
                 }
                 Ok((n, None)) => {
                     c.rpos += n;
-                    if n > 0 {
-                        continue;
+                    if n == 0 {
+                        return Ok(None);
                     }
                 }
                 Err(e) => {
                     self.must_close = true;
                     return Err(self.proto_failure(e));
                 }
+            }
+        }
+    }
+
+    /// The next parser event, reading as needed.
+    pub async fn next(&mut self) -> Result<Ev, Failure> {
+        loop {
+            if let Some(ev) = self.buffered()? {
+                return Ok(ev);
             }
             if self.eof {
                 // parse() wants input after EOF was reported: the parser is confused.

@@ -431,6 +431,8 @@ pub(crate) struct BodyReader {
     drained: bool,
     /// Body bytes seen (identity coding), against `max_decoded`.
     raw: u64,
+    /// The end of the body was parsed ahead (while merging); its keep-alive verdict.
+    ended: Option<bool>,
     done: bool,
     keep_alive: bool,
     conn_close: bool,
@@ -453,6 +455,7 @@ impl BodyReader {
             pending: 0..0,
             drained: true,
             raw: 0,
+            ended: None,
             done: false,
             keep_alive: false,
             conn_close,
@@ -499,6 +502,11 @@ impl BodyReader {
     }
 
     async fn step(&mut self, out: &mut Vec<u8>) -> Result<bool, HttpError> {
+        if let Some(keep_alive) = self.ended {
+            // The end was already parsed while merging buffered pieces.
+            self.keep_alive = keep_alive;
+            return Ok(false);
+        }
         let Some(ex) = self.ex.as_mut() else {
             return Ok(false);
         };
@@ -531,14 +539,32 @@ impl BodyReader {
                         self.first_byte_at = ex.first_byte_at;
                     }
                     if self.coding == Coding::Identity {
-                        self.raw += r.len() as u64;
-                        if let Some(max) = self.max_decoded.filter(|&m| self.raw > m) {
-                            return Err(HttpError::new(
-                                ErrorKind::BodyTooLarge,
-                                format!("Body too long (more than max_body_size, {max} bytes)"),
-                            ));
-                        }
+                        take_raw(&mut self.raw, self.max_decoded, r.len() as u64)?;
                         out.extend_from_slice(&ex.conn.rbuf[r]);
+                        // S-15: what is already buffered goes out with it (many tiny chunks
+                        // make one delivery, not one each), up to a read's worth.
+                        while out.len() < MERGE_UP_TO {
+                            match ex.buffered().map_err(|f| f.error)? {
+                                Some(Ev::Data(r)) => {
+                                    take_raw(&mut self.raw, self.max_decoded, r.len() as u64)?;
+                                    out.extend_from_slice(&ex.conn.rbuf[r]);
+                                }
+                                Some(Ev::Trailers) => {}
+                                Some(Ev::End { keep_alive }) => {
+                                    self.ended = Some(keep_alive);
+                                    break;
+                                }
+                                Some(_) => {
+                                    return Err(HttpError::new(
+                                        ErrorKind::Protocol(
+                                            crate::http::response::ProtoErrorKind::Malformed,
+                                        ),
+                                        "unexpected response head inside a body",
+                                    ));
+                                }
+                                None => break,
+                            }
+                        }
                         return Ok(true);
                     }
                     if self.decoder.is_none() {
@@ -563,6 +589,21 @@ impl BodyReader {
                 }
             }
         }
+    }
+}
+
+/// Buffered body pieces are merged into one delivery up to this size (S-15).
+const MERGE_UP_TO: usize = 64 * 1024;
+
+/// Counts identity body bytes against the limit.
+fn take_raw(raw: &mut u64, max: Option<u64>, n: u64) -> Result<(), HttpError> {
+    *raw += n;
+    match max {
+        Some(max) if *raw > max => Err(HttpError::new(
+            ErrorKind::BodyTooLarge,
+            format!("Body too long (more than max_body_size, {max} bytes)"),
+        )),
+        _ => Ok(()),
     }
 }
 
