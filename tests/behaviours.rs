@@ -88,7 +88,6 @@ fn r13_credentials_are_utf8_as_given_without_nfc() {
 }
 
 #[test]
-#[ignore = "FINDINGS.md #5"]
 fn s15_many_tiny_chunks_arrive_whole_and_in_few_deliveries() {
     // 20 000 one-byte chunks written in one go.
     let n = 20_000usize;
@@ -130,7 +129,6 @@ fn s15_many_tiny_chunks_arrive_whole_and_in_few_deliveries() {
 }
 
 #[test]
-#[ignore = "FINDINGS.md #5"]
 fn s15_tiny_chunks_stream_pull_api_merges_too() {
     let n = 5_000usize;
     let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();

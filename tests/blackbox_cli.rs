@@ -1396,7 +1396,6 @@ fn include_prints_every_head_of_a_redirect_chain() {
 // ------------------------------------------------------------------------------------------
 
 #[test]
-#[ignore = "FINDINGS.md #1"]
 fn content_encoding_on_two_lines_is_not_half_decoded() {
     // RFC 9110 §5.3: two Content-Encoding lines are the list "gzip, gzip" (applied twice).
     // That list passes through undecoded like the one-line form (cli.md: unknown codings
@@ -1443,7 +1442,6 @@ fn fail_treats_invalid_status_codes_as_server_errors() {
 }
 
 #[test]
-#[ignore = "FINDINGS.md #4"]
 fn head_prints_content_encoding_as_received() {
     // cli.md: -I prints the response head. A HEAD response has no content (RFC 9110 §9.3.2),
     // so nothing is decoded and the Content-Encoding field is the server's, as sent.
@@ -1498,7 +1496,6 @@ fn ipv6_literal_host_header_keeps_brackets() {
 }
 
 #[test]
-#[ignore = "FINDINGS.md #9"]
 fn location_with_raw_utf8_bytes_is_not_double_encoded() {
     // RFC 3986 §2.1: percent-encoding encodes octets. A Location holding the raw UTF-8 bytes
     // of "/é" (C3 A9) is requested as /%C3%A9; today it is decoded as latin-1 and re-encoded
