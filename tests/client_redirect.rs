@@ -371,3 +371,15 @@ fn location_with_raw_utf8_bytes_is_requested_percent_encoded_once() {
         assert_eq!(srv.last().target, "/%C3%A9");
     });
 }
+
+#[test]
+fn redirect_inherits_the_fragment_in_effective_url() {
+    let srv = server();
+    run(async {
+        let c = AsyncHttpClient::new();
+        let r = c.fetch(srv.url("/r/302/end#frag")).await.unwrap();
+        assert_eq!(r.effective_url, srv.url("/end#frag"));
+        // The fragment is never sent.
+        assert_eq!(srv.last().target, "/end");
+    });
+}

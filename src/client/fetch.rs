@@ -662,6 +662,10 @@ pub(crate) async fn run_to_answer(
         let location = head.headers.get("Location");
         match redirect::decide(prep, head.code, location, hops) {
             Ok(Decision::Follow(target)) => {
+                // RFC 9110 §10.2.2: a Location with a fragment sets it; one without inherits.
+                if let Some((_, f)) = location.and_then(|l| l.split_once('#')) {
+                    prep.fragment = Some(f.to_string());
+                }
                 // D-16: the redirect's body is drained (within max_body_size) so the
                 // connection can be reused; it is never decoded or streamed.
                 drain(inner, ex, prep).await;
@@ -734,7 +738,12 @@ fn effective_url(original: &HttpRequest, prep: &Prepared, history: &[ResponseHea
     if history.is_empty() {
         original.url.clone()
     } else {
-        prep.url.to_string()
+        let mut url = prep.url.to_string();
+        if let Some(f) = &prep.fragment {
+            url.push('#');
+            url.push_str(f);
+        }
+        url
     }
 }
 

@@ -503,6 +503,9 @@ pub(crate) struct Prepared {
     pub left_origin: bool,
     /// The HTTP proxy to go through, if any.
     pub proxy: Option<Proxy>,
+    /// The fragment of the URL as given: never sent, but a redirect whose `Location` has none
+    /// inherits it (RFC 9110 §10.2.2), for `effective_url`.
+    pub fragment: Option<String>,
 }
 
 /// An HTTP proxy: where it is and what to tell it.
@@ -720,6 +723,7 @@ pub(crate) fn prepare(
         conn_close,
         left_origin: false,
         proxy,
+        fragment: req.url.split_once('#').map(|(_, f)| f.to_string()),
     })
 }
 
