@@ -13,7 +13,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::response::HttpResponse;
+use super::response::{HttpResponse, TimeInfo};
 use crate::http::response::ProtoErrorKind;
 use crate::net::tls::TlsErrorKind;
 
@@ -87,6 +87,7 @@ pub struct HttpError {
     message: String,
     response: Option<Box<HttpResponse>>,
     request_time: Option<Duration>,
+    time_info: Option<Box<TimeInfo>>,
 }
 
 impl HttpError {
@@ -98,6 +99,7 @@ impl HttpError {
             message: message.into(),
             response: None,
             request_time: None,
+            time_info: None,
         }
     }
 
@@ -109,6 +111,7 @@ impl HttpError {
             message: reason.to_string(),
             response: response.map(Box::new),
             request_time: None,
+            time_info: None,
         }
     }
 
@@ -144,8 +147,26 @@ impl HttpError {
             .or_else(|| self.response.as_ref().map(|r| r.request_time))
     }
 
+    /// Where the time went up to the failure (E-15): the phases reached (`queue`, `dns`,
+    /// `connect`, `tls`) and `total` (from `fetch()` to the failure, as
+    /// [`request_time`](Self::request_time)). For an
+    /// error without a response `first_byte` is zero. Every error a fetch returns has it.
+    pub fn time_info(&self) -> Option<TimeInfo> {
+        self.time_info
+            .as_deref()
+            .copied()
+            .or_else(|| self.response.as_ref().map(|r| r.time_info))
+    }
+
+    pub(crate) fn set_time_info(&mut self, t: TimeInfo) {
+        if self.time_info.is_none() && self.response.is_none() {
+            self.time_info = Some(Box::new(t));
+        }
+    }
+
     pub(crate) fn set_request_time(&mut self, d: Duration) {
-        if self.request_time.is_none() {
+        // An error with a response reports the response's figures (one answer, not two).
+        if self.request_time.is_none() && self.response.is_none() {
             self.request_time = Some(d);
         }
     }

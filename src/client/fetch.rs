@@ -88,6 +88,11 @@ impl Ctx {
         }
     }
 
+    /// The timing of a failed fetch (E-15): the phases so far, `total` to now.
+    pub fn error_time_info(&self) -> TimeInfo {
+        self.time_info(None)
+    }
+
     fn time_info(&self, first_byte_at: Option<Instant>) -> TimeInfo {
         let now = Instant::now();
         let mut t = *self.timing.borrow();

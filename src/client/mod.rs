@@ -357,6 +357,7 @@ impl AsyncHttpClient {
         let mut ctx = Ctx::new();
         let mut prep = self.prepare(&original).map_err(|mut e| {
             e.set_request_time(ctx.start.elapsed());
+            e.set_time_info(ctx.error_time_info());
             e
         })?;
         ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
@@ -375,7 +376,7 @@ impl AsyncHttpClient {
                 .and_then(|r| r)
                 .and_then(|r| r)
         };
-        with_request(result, original, ctx.start).map(|r| *r)
+        with_request(result, original, &ctx).map(|r| *r)
     }
 
     /// Fetches `req` and returns once the final response head is in: the body is then pulled
@@ -391,6 +392,7 @@ impl AsyncHttpClient {
         let mut ctx = Ctx::new();
         let mut prep = self.prepare(&original).map_err(|mut e| {
             e.set_request_time(ctx.start.elapsed());
+            e.set_time_info(ctx.error_time_info());
             e
         })?;
         ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
@@ -410,9 +412,8 @@ impl AsyncHttpClient {
             let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
             Guarded::new(&self.inner, timed).await
         };
-        let (answer, slot) =
-            with_request(result.and_then(|r| r).and_then(|r| r), original, ctx.start)?
-                .expect("a 2xx answer");
+        let (answer, slot) = with_request(result.and_then(|r| r).and_then(|r| r), original, &ctx)?
+            .expect("a 2xx answer");
         Ok(StreamingResponse::new(
             self.inner.clone(),
             answer,
@@ -479,7 +480,7 @@ impl AsyncHttpClient {
 fn with_request<T: RequestSlot>(
     r: Result<T, HttpError>,
     original: HttpRequest,
-    start: std::time::Instant,
+    ctx: &fetch::Ctx,
 ) -> Result<T, HttpError> {
     match r {
         Ok(mut v) => {
@@ -490,7 +491,8 @@ fn with_request<T: RequestSlot>(
             if let Some(resp) = e.response_mut() {
                 resp.request = original;
             }
-            e.set_request_time(start.elapsed());
+            e.set_request_time(ctx.start.elapsed());
+            e.set_time_info(ctx.error_time_info());
             Err(e)
         }
     }

@@ -95,6 +95,7 @@ impl StreamingResponse {
                     self.reader.abort();
                     self.end();
                     e.set_request_time(self.ctx.start.elapsed());
+                    e.set_time_info(self.time_info());
                     return Err(e);
                 }
             };
