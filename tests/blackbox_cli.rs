@@ -1561,7 +1561,6 @@ fn several_urls_exit_with_the_first_failure_in_command_line_order() {
 }
 
 #[test]
-#[ignore = "FINDINGS.md #7"]
 fn redirect_inherits_the_fragment() {
     // RFC 9110 §10.2.2: "If the Location value provided in a 3xx response does not have a
     // fragment component, a user agent MUST process the redirection as if the value inherits
