@@ -112,3 +112,30 @@ fn a_refused_connection_has_time_info_and_a_status_error_has_the_responses() {
         assert_eq!(e.request_time(), Some(r.request_time));
     });
 }
+
+// FINDINGS "CLI status" note on #8: header_callback's status line has a 3-digit code
+// (RFC 9112 §4: status-code = 3DIGIT), as received.
+
+#[test]
+fn header_callback_status_line_keeps_three_digits() {
+    let srv = Server::start(|_| {
+        vec![write(
+            b"HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        )]
+    });
+    run(async {
+        let lines = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+        let l2 = lines.clone();
+        let _ = AsyncHttpClient::new()
+            .fetch(
+                HttpRequest::new(&srv.url("/"))
+                    .raise_error(false)
+                    .header_callback(move |l| l2.borrow_mut().push(l.to_string())),
+            )
+            .await;
+        assert_eq!(
+            lines.borrow().first().map(String::as_str),
+            Some("HTTP/1.1 099 Odd\r\n")
+        );
+    });
+}

@@ -413,7 +413,7 @@ pub(crate) fn status_line(h: &ResponseHead) -> String {
         Version::Http10 => "HTTP/1.0",
         _ => "HTTP/1.1",
     };
-    format!("{v} {} {}\r\n", h.code, h.reason)
+    format!("{v} {:03} {}\r\n", h.code, h.reason)
 }
 
 fn send_head_lines(cb: &super::request::LineCallback, h: &ResponseHead) -> Result<(), HttpError> {
