@@ -139,3 +139,25 @@ fn header_callback_status_line_keeps_three_digits() {
         );
     });
 }
+
+// FINDINGS #1 follow-up: when the coding lines decode (`identity` then `gzip`), every
+// Content-Encoding line is renamed, not only the first.
+
+#[test]
+fn every_decoded_content_encoding_line_is_renamed() {
+    let body = gzip(b"hello");
+    let mut wire = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    wire.extend_from_slice(&body);
+    let srv = Server::start(move |_| vec![write(wire.clone())]);
+    run(async {
+        let r = AsyncHttpClient::new().fetch(srv.url("/")).await.unwrap();
+        assert_eq!(r.body, b"hello");
+        assert_eq!(r.headers.get("Content-Encoding"), None);
+        let consumed: Vec<&str> = r.headers.get_all("X-Consumed-Content-Encoding").collect();
+        assert_eq!(consumed, ["identity", "gzip"]);
+    });
+}

@@ -688,11 +688,17 @@ pub(crate) async fn run_to_answer(
                 } else {
                     Coding::Identity
                 };
-                if coding != Coding::Identity
-                    && let Some(v) = head.headers.get("Content-Encoding").map(str::to_string)
-                {
+                if coding != Coding::Identity {
+                    // Every line moves (`identity` + `gzip` on two lines is decoded too).
+                    let lines: Vec<String> = head
+                        .headers
+                        .get_all("Content-Encoding")
+                        .map(str::to_string)
+                        .collect();
                     head.headers.remove("Content-Encoding");
-                    head.headers.add("X-Consumed-Content-Encoding", &v);
+                    for v in &lines {
+                        head.headers.add("X-Consumed-Content-Encoding", v);
+                    }
                 }
                 if let Some(cb) = &prep.header_callback {
                     for h in &interim {
