@@ -398,6 +398,9 @@ fn parse_head_bytes(
 struct Framing {
     transfer_encoding: bool,
     content_length: bool,
+    /// The index of the Content-Length field when there is exactly one (the usual case), so
+    /// that its value is read from the map without a second search by name.
+    content_length_at: Option<usize>,
     close: bool,
     keep_alive: bool,
 }
@@ -405,7 +408,7 @@ struct Framing {
 impl Framing {
     fn of(fields: &[httparse::Header<'_>]) -> Framing {
         let mut f = Framing::default();
-        for h in fields {
+        for (i, h) in fields.iter().enumerate() {
             match h.name.len() {
                 10 if h.name.eq_ignore_ascii_case("connection") => {
                     for token in h.value.split(|&b| b == b',') {
@@ -414,7 +417,10 @@ impl Framing {
                         f.keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
                     }
                 }
-                14 if h.name.eq_ignore_ascii_case("content-length") => f.content_length = true,
+                14 if h.name.eq_ignore_ascii_case("content-length") => {
+                    f.content_length_at = (!f.content_length).then_some(i);
+                    f.content_length = true;
+                }
                 17 if h.name.eq_ignore_ascii_case("transfer-encoding") => {
                     f.transfer_encoding = true;
                 }
@@ -592,9 +598,9 @@ fn build_head(
 
 /// The body length from every Content-Length line and list element: each must be all digits
 /// (after trimming SP/HTAB), and all must be equal (S-16, S-17).
-fn content_length(headers: &HttpHeaders) -> Result<Option<u64>, ProtoError> {
+fn content_length<'h>(values: impl Iterator<Item = &'h str>) -> Result<Option<u64>, ProtoError> {
     let mut found: Option<u64> = None;
-    for v in headers.get_all("content-length") {
+    for v in values {
         for item in v.split(',') {
             let t = item.trim_matches([' ', '\t']);
             if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
@@ -883,8 +889,10 @@ impl ResponseParser {
             return Ok(Event::Head(head));
         }
         // Rule 5: Content-Length.
-        if let Some(n) = if f.content_length {
-            content_length(h)?
+        if let Some(n) = if let Some(i) = f.content_length_at {
+            content_length(h.value_at(i).into_iter())?
+        } else if f.content_length {
+            content_length(h.get_all("content-length"))?
         } else {
             None
         } {
