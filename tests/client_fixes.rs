@@ -161,3 +161,67 @@ fn every_decoded_content_encoding_line_is_renamed() {
         assert_eq!(consumed, ["identity", "gzip"]);
     });
 }
+
+// FINDINGS #5 (S-15) for a coded body: tiny gzip chunks already buffered are decoded into
+// few deliveries too, and the decoded body is whole.
+
+#[test]
+fn tiny_gzip_chunks_are_merged_and_decoded_whole() {
+    // Incompressible bytes: every compressed byte decodes to output of its own.
+    let mut x = 0x1234_5678u32;
+    let plain: Vec<u8> = (0..4_000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (x >> 16) as u8
+        })
+        .collect();
+    let coded = gzip(&plain);
+    let mut wire =
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for b in &coded {
+        wire.extend_from_slice(b"1\r\n");
+        wire.push(*b);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    let srv = Server::start(move |_| vec![write(wire.clone())]);
+    run(async {
+        let c = AsyncHttpClient::new();
+        for _ in 0..2 {
+            let mut s = c.fetch_streaming(srv.url("/")).await.unwrap();
+            let (mut all, mut pieces) = (Vec::new(), 0);
+            while let Some(p) = s.chunk().await.unwrap() {
+                all.extend_from_slice(&p);
+                pieces += 1;
+            }
+            assert!(all == plain, "decoded body differs");
+            assert!(
+                pieces <= coded.len() / 10,
+                "{pieces} pieces for {} chunks",
+                coded.len()
+            );
+        }
+    });
+    assert_eq!(srv.conns(), 1);
+}
+
+#[test]
+fn a_gzip_body_cut_short_inside_merged_chunks_is_an_error() {
+    let coded = gzip(&[b'z'; 3_000]);
+    let mut wire =
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for b in &coded[..coded.len() - 6] {
+        wire.extend_from_slice(b"1\r\n");
+        wire.push(*b);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    let srv = Server::start(move |_| vec![write(wire.clone())]);
+    run(async {
+        let e = AsyncHttpClient::new()
+            .fetch(srv.url("/"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Decompression, "{e}");
+    });
+}

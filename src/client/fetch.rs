@@ -515,6 +515,7 @@ impl BodyReader {
         let Some(ex) = self.ex.as_mut() else {
             return Ok(false);
         };
+        let start = out.len();
         loop {
             if let Some(dec) = &mut self.decoder
                 && !self.drained
@@ -525,7 +526,35 @@ impl BodyReader {
                 let input = &ex.conn.rbuf[self.pending.clone()];
                 let n = dec.decode(input, out).map_err(decode_error)?;
                 self.pending.start += n;
-                if out.len() > before {
+                if out.len() > before && !self.pending.is_empty() {
+                    return Ok(true);
+                }
+                if self.pending.is_empty() && out.len() < MERGE_UP_TO {
+                    // S-15 for a coded body: the next piece already buffered is decoded
+                    // into the same delivery (tiny gzip chunks make one, not one each).
+                    match ex.buffered().map_err(|f| f.error)? {
+                        Some(Ev::Data(r)) => {
+                            self.pending = r;
+                            continue;
+                        }
+                        Some(Ev::Trailers) => continue,
+                        Some(Ev::End { keep_alive }) => {
+                            self.keep_alive = keep_alive;
+                            dec.finish(out).map_err(decode_error)?;
+                            return Ok(false);
+                        }
+                        Some(_) => {
+                            return Err(HttpError::new(
+                                ErrorKind::Protocol(
+                                    crate::http::response::ProtoErrorKind::Malformed,
+                                ),
+                                "unexpected response head inside a body",
+                            ));
+                        }
+                        None => {}
+                    }
+                }
+                if out.len() > start {
                     return Ok(true);
                 }
                 if self.pending.is_empty() {
