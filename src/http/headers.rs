@@ -400,35 +400,36 @@ fn scan_block(block: &[u8]) -> (usize, bool) {
         let pairs = (acc & M) + ((acc >> 8) & M);
         (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize
     };
-    let mut words = block.chunks_exact(8);
     let mut newlines = 0usize;
     let mut or = 0u64;
-    let mut acc = 0u64;
-    let mut in_acc = 0;
-    for w in &mut words {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(w);
-        let x = u64::from_ne_bytes(a);
-        or |= x;
-        // A byte of `y` is zero exactly where `x` holds an LF; the classic "has zero byte"
-        // test without borrows between bytes: the top bit of each byte of `z` is set for
-        // every zero byte of `y`, and nowhere else.
-        let y = x ^ LF;
-        let z = !(((y & LO).wrapping_add(LO)) | y) & HI;
-        acc += z >> 7;
-        in_acc += 1;
-        if in_acc == 255 {
-            newlines += lanes(acc);
-            acc = 0;
-            in_acc = 0;
+    // Blocks of 255 words, so that no byte lane of `others` overflows.
+    let mut blocks = block.chunks_exact(8 * 255);
+    let mut scan = |piece: &[u8]| {
+        let mut others = 0u64;
+        let mut words = piece.chunks_exact(8);
+        for w in &mut words {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            let x = u64::from_ne_bytes(a);
+            or |= x;
+            // A byte of `y` is zero exactly where `x` holds an LF. The classic zero-byte test
+            // without borrows between bytes: the top bit of each byte of `t` is set for every
+            // non-zero byte of `y` (not an LF), and clear for every zero byte (an LF).
+            let y = x ^ LF;
+            let t = ((y & LO).wrapping_add(LO)) | y;
+            others += (t & HI) >> 7;
         }
+        newlines += piece.len() - words.remainder().len() - lanes(others);
+        for &b in words.remainder() {
+            or |= u64::from(b) << 56;
+            newlines += usize::from(b == b'\n');
+        }
+    };
+    for piece in &mut blocks {
+        scan(piece);
     }
-    newlines += lanes(acc);
-    let mut high = or & HI != 0;
-    for &b in words.remainder() {
-        high |= b >= 0x80;
-        newlines += usize::from(b == b'\n');
-    }
+    scan(blocks.remainder());
+    let high = or & HI != 0;
     (newlines, high)
 }
 
