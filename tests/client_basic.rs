@@ -750,11 +750,7 @@ fn e08_malformed_reply_names_the_reason() {
 #[test]
 fn e09_connection_refused_names_host() {
     // Bind then drop a listener: its port is (very likely) closed now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = client_util::closed_port();
     run(async {
         let e = client()
             .fetch(format!("http://127.0.0.1:{port}/"))
@@ -1103,11 +1099,7 @@ fn c05_two_content_encoding_lines_pass_through_and_head_keeps_its_coding() {
 
 #[test]
 fn e15_every_failure_has_a_request_time() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = client_util::closed_port();
     run(async {
         let e = client()
             .fetch(format!("http://127.0.0.1:{port}/"))

@@ -91,11 +91,7 @@ fn a_timeout_without_a_response_has_request_time_and_time_info() {
 
 #[test]
 fn a_refused_connection_has_time_info_and_a_status_error_has_the_responses() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = client_util::closed_port();
     let srv = Server::start(|_| vec![write(resp(500, &[], b"bad"))]);
     run(async {
         let c = AsyncHttpClient::new();

@@ -333,3 +333,13 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 pub fn run<F: std::future::Future>(f: F) -> F::Output {
     squall::IoLoop::current().run_sync(f)
 }
+
+/// A loopback port with nothing listening on it: bind an ephemeral port, then drop the
+/// listener. (Very likely closed until the kernel hands it out again.)
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
