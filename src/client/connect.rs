@@ -114,18 +114,29 @@ pub(crate) async fn open(
         attempt_delay: ATTEMPT_DELAY,
     };
     ctx.set_phase(Phase::Connect(addrs.clone()));
-    let attempt = connect(&addrs, &opts);
-    let (tcp, peer) = until(deadline, attempt, || HttpError::connect_timeout(&addrs))
-        .await?
-        .map_err(|e| {
-            // The error names every address tried; add the host name when there was one.
-            let msg = if req.url.is_ip_host() && target == host {
-                e.to_string()
-            } else {
-                format!("{host}: {e}")
-            };
-            HttpError::new(ErrorKind::Connect, msg)
-        })?;
+    let mut result = until(deadline, connect(&addrs, &opts), || {
+        HttpError::connect_timeout(&addrs)
+    })
+    .await?;
+    // Out of file descriptors: idle keep-alive sockets are the ones we can spare.
+    if let Err(e) = &result
+        && e.out_of_descriptors()
+        && inner.pool.evict_idle() > 0
+    {
+        result = until(deadline, connect(&addrs, &opts), || {
+            HttpError::connect_timeout(&addrs)
+        })
+        .await?;
+    }
+    let (tcp, peer) = result.map_err(|e| {
+        // The error names every address tried; add the host name when there was one.
+        let msg = if req.url.is_ip_host() && target == host {
+            e.to_string()
+        } else {
+            format!("{host}: {e}")
+        };
+        HttpError::new(ErrorKind::Connect, msg)
+    })?;
     let _ = tcp.set_nodelay(true);
     let t2 = Instant::now();
     ctx.timing.borrow_mut().connect += t2 - t1;

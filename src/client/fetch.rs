@@ -179,12 +179,8 @@ async fn run_hop(
     let replayable = !matches!(req.body, Body::Producer(_));
     let retry_safe = replayable && idempotent(&req.method);
     loop {
-        if !retry_safe
-            && allow_idle
-            && let Some(at) = inner.pool.settle_at(&key)
-        {
-            crate::ioloop::sleep_until(at).await;
-        }
+        // A request that must not be replayed takes a pooled connection only after a
+        // non-blocking read of its socket said "nothing here" (no EOF, no stray bytes).
         let checkout = inner.pool.checkout(key.clone(), allow_idle, !retry_safe);
         ctx.set_phase(Phase::Queue);
         let grant = checkout.await;

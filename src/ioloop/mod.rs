@@ -471,6 +471,12 @@ impl IoLoop {
         &self.inner
     }
 
+    /// A number naming this loop, never reused in the process (what a socket registered with
+    /// this loop can be matched against).
+    pub(crate) fn id(&self) -> usize {
+        self.inner.id
+    }
+
     /// Diagnostics: how many tasks, timers and sockets the loop holds right now. Handy to
     /// check that nothing leaks (cancelled timers leave, finished tasks leave).
     pub fn stats(&self) -> LoopStats {
