@@ -299,6 +299,7 @@ pub(crate) fn fire_due(inner: &Rc<Inner>) {
         }
         due
     };
+    let before = inner.exec.ready.borrow().len();
     for d in due.drain(..) {
         match d {
             Due::Wake(w) => w.wake(),
@@ -306,6 +307,13 @@ pub(crate) fn fire_due(inner: &Rc<Inner>) {
         }
     }
     inner.timers.borrow_mut().due = due;
+    // Behind a batch the turn budget cut short, the timers' jobs go first: they are due
+    // already, and the backlog is only waiting for its turn.
+    if inner.exec.cut_short.get() {
+        let mut ready = inner.exec.ready.borrow_mut();
+        let fired = ready.len() - before;
+        ready.rotate_right(fired);
+    }
 }
 
 /// Run a queued timer callback, unless it was removed since it was queued.
