@@ -65,7 +65,8 @@ pub enum ErrorKind {
     ClosedMidBody,
     /// The connection was reset, or a read or write failed.
     Reset,
-    /// The body is larger than `max_body_size` (counted after decompression).
+    /// The body is larger than `max_body_size` (counted after decompression), or than the
+    /// memory the process could get for it.
     BodyTooLarge,
     /// The body's Content-Encoding could not be decoded.
     Decompression,
