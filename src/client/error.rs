@@ -72,7 +72,8 @@ pub enum ErrorKind {
     Decompression,
     /// A redirect chain needed more than `max_redirects` hops; `response()` is the last 3xx.
     TooManyRedirects,
-    /// A streaming or header callback panicked, or a body producer failed.
+    /// A callback (streaming, async streaming, header, request head) or a body producer
+    /// panicked, or one of the async ones returned an error.
     Callback,
     /// The client was closed (before or during the fetch).
     ClientClosed,

@@ -18,11 +18,13 @@
 use std::future::poll_fn;
 use std::io;
 use std::ops::Range;
+use std::panic::AssertUnwindSafe;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
+use super::fetch::panic_text;
 use super::pool::Conn;
 use super::request::ProducerFn;
 use crate::http::response::{
@@ -349,7 +351,22 @@ impl Exchange {
         declared: Option<u64>,
     ) -> Result<(), Failure> {
         let (writer, shared) = BodyWriter::new(declared);
-        let mut fut = producer(writer);
+        // A panic in the producer (its call or a poll of its future) fails this fetch with a
+        // Callback error; it does not unwind through the fetch into the loop.
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| producer(writer)));
+        let mut fut = match called {
+            Ok(fut) => fut,
+            Err(p) => {
+                self.must_close = true;
+                return Err(Failure {
+                    error: HttpError::new(
+                        ErrorKind::Callback,
+                        format!("body_producer panicked: {}", panic_text(&p)),
+                    ),
+                    before_response: false,
+                });
+            }
+        };
         let mut finished = false;
         let stream = &self.conn.stream;
         let outcome: Result<(), Result<io::Error, String>> = poll_fn(|cx| {
@@ -391,7 +408,19 @@ impl Exchange {
                         let s = shared.borrow();
                         s.buf.len() - s.sent
                     };
-                    match fut.as_mut().poll(cx) {
+                    let polled =
+                        std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)));
+                    let polled = match polled {
+                        Ok(p) => p,
+                        Err(p) => {
+                            shared.borrow_mut().closed = true;
+                            return Poll::Ready(Err(Err(format!(
+                                "body_producer panicked: {}",
+                                panic_text(&p)
+                            ))));
+                        }
+                    };
+                    match polled {
                         Poll::Ready(Ok(())) => {
                             finished = true;
                             progressed = true;

@@ -393,7 +393,21 @@ fn call_line_cb(cb: &super::request::LineCallback, line: &str) -> Result<(), Htt
     })
 }
 
-fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+/// Runs `fut` to its end, or to the panic of one of its polls (its text): user code such as an
+/// async streaming callback or a body producer fails its fetch, not the loop it runs on.
+pub(crate) async fn catch_panic<F: std::future::Future>(fut: F) -> Result<F::Output, String> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(p) => std::task::Poll::Ready(Err(panic_text(&p))),
+        }
+    })
+    .await
+}
+
+pub(crate) fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         s.to_string()
     } else if let Some(s) = p.downcast_ref::<String>() {
@@ -846,13 +860,22 @@ async fn read_whole(
                 }
                 Some(StreamSink::Async(cb)) => {
                     let piece = std::mem::take(&mut body);
-                    let done = (cb.borrow_mut())(piece);
-                    if let Err(e) = done.await {
+                    // A panic in the call or in the future it returns is the fetch's Callback
+                    // error, as for the plain callbacks.
+                    let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        (cb.borrow_mut())(piece)
+                    }));
+                    let outcome = match call {
+                        Ok(done) => match catch_panic(done).await {
+                            Ok(Ok(())) => Ok(()),
+                            Ok(Err(e)) => Err(format!("streaming_callback failed: {e}")),
+                            Err(p) => Err(format!("streaming_callback panicked: {p}")),
+                        },
+                        Err(p) => Err(format!("streaming_callback panicked: {}", panic_text(&p))),
+                    };
+                    if let Err(msg) = outcome {
                         a.reader.abort();
-                        return Err(HttpError::new(
-                            ErrorKind::Callback,
-                            format!("streaming_callback failed: {e}"),
-                        ));
+                        return Err(HttpError::new(ErrorKind::Callback, msg));
                     }
                 }
             }
