@@ -87,7 +87,7 @@ impl Exchange {
         idle_timeout: Option<Duration>,
         max_read: usize,
     ) -> Exchange {
-        let max_buffer = limits.max_head_bytes.saturating_mul(2).max(conn.rbuf.len());
+        let max_buffer = limits.max_head_bytes.saturating_mul(2).max(conn.read_size);
         Exchange {
             conn,
             parser: ResponseParser::new(method, limits),
@@ -173,8 +173,44 @@ impl Exchange {
         }
     }
 
+    /// `idle_timeout` ran out with no byte received.
+    fn idle_failure(&self) -> Failure {
+        let d = self.idle_timeout.unwrap_or_default();
+        Failure {
+            error: HttpError::timeout(
+                TimeoutPhase::Idle,
+                format!(
+                    "Idle timeout: no data received for {d:?} (peer {})",
+                    self.conn.peer
+                ),
+            ),
+            before_response: false,
+        }
+    }
+
     /// Reads more bytes into the buffer; `Ok(0)` is EOF.
     async fn read_more(&mut self) -> Result<usize, Failure> {
+        let c = &mut self.conn;
+        if c.rbuf.is_empty() {
+            // No buffer while nothing is due: a plain connection waits for the socket to be
+            // readable first, and only then takes its buffer (TLS may hold decrypted bytes
+            // already, so it reads at once).
+            if let crate::net::Stream::Plain(tcp) = &c.stream {
+                let ready = match self.idle_timeout {
+                    None => Ok(tcp.readable().await),
+                    Some(d) => crate::ioloop::timeout(d, tcp.readable()).await,
+                };
+                match ready {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return Err(self.io_failure(e, false)),
+                    Err(_) => return Err(self.idle_failure()),
+                }
+            }
+            let c = &mut self.conn;
+            c.rbuf = vec![0; c.read_size];
+            c.rpos = 0;
+            c.rend = 0;
+        }
         let c = &mut self.conn;
         if c.rpos == c.rend {
             c.rpos = 0;
@@ -202,18 +238,7 @@ impl Exchange {
             Some(d) => {
                 match crate::ioloop::timeout(d, c.stream.read(&mut c.rbuf[c.rend..])).await {
                     Ok(r) => r,
-                    Err(_) => {
-                        return Err(Failure {
-                            error: HttpError::timeout(
-                                TimeoutPhase::Idle,
-                                format!(
-                                    "Idle timeout: no data received for {d:?} (peer {})",
-                                    c.peer
-                                ),
-                            ),
-                            before_response: false,
-                        });
-                    }
+                    Err(_) => return Err(self.idle_failure()),
                 }
             }
         };

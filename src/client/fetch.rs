@@ -269,6 +269,7 @@ async fn send_and_read_head(
     {
         let c = &mut ex.conn;
         c.wbuf.clear();
+        c.wbuf.reserve(super::pool::HEAD_RESERVE);
         let host = req.url.host_header();
         match &req.proxy {
             // Plain http through a proxy: absolute-form, and the proxy's credentials
@@ -332,6 +333,8 @@ async fn send_and_read_head(
     if let Err(f) = sent {
         return answered_early(ex, interim, f).await;
     }
+    // Sent: the write buffer is not needed until the next request on this connection.
+    ex.conn.wbuf = Vec::new();
     loop {
         match ex.next().await? {
             Ev::Interim(h) => interim.push(h),

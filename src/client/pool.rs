@@ -28,9 +28,9 @@
 //!   loop that opened it, and only that loop will ever report its events. A client used from
 //!   another loop (one `IoLoop` after another, each with its own `run_sync`) does not reuse
 //!   them: they are closed when found, and that loop opens its own.
-//! - **Idle connections are small.** A connection's read buffer starts at a few KiB, grows
-//!   while a big body streams in (see `exchange`), and is cut back to its starting size when
-//!   the connection goes idle; a write buffer that grew for a large request is dropped too.
+//! - **Idle connections are small.** A connection's read buffer is allocated (a few KiB) only
+//!   when response bytes are ready, grows while a big body streams in (see `exchange`), and is
+//!   freed when the connection goes idle, as is its write buffer (see [`Conn`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -46,9 +46,8 @@ use crate::ioloop::IoLoop;
 use crate::net::Stream;
 use crate::net::tls::TlsSettings;
 
-/// What a connection's write buffer holds on to while idle: a request head fits in it; one
-/// that grew beyond (a coalesced body) is given back.
-const WBUF_KEEP: usize = 1024;
+/// Room taken for a request head before it is written (a typical head fits).
+pub(crate) const HEAD_RESERVE: usize = 512;
 
 /// What a pooled connection can be reused for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -86,12 +85,19 @@ impl Drop for Permit {
     }
 }
 
-/// An open connection, with its buffers (kept with it in the pool, so a request on a reused
-/// connection allocates nothing for I/O).
+/// An open connection, with its buffers.
+///
+/// The buffers exist only while they are used. The read buffer is allocated (`read_size`
+/// bytes) when the first byte of a response is ready to be read, grows while a big body
+/// streams, and is freed when the connection goes idle; the write buffer holds a request head
+/// until it is sent. So a connection waiting for its response, or idle in the pool, holds no
+/// buffer at all: ten thousand of them cost little more than their sockets.
 pub(crate) struct Conn {
     pub stream: Stream,
-    /// Read buffer: `rbuf[rpos..rend]` is received and not yet parsed.
+    /// Read buffer: `rbuf[rpos..rend]` is received and not yet parsed. Empty until bytes are due.
     pub rbuf: Vec<u8>,
+    /// The read buffer's size when it is allocated.
+    pub read_size: usize,
     pub rpos: usize,
     pub rend: usize,
     /// Scratch for the request head (and a small body).
@@ -129,24 +135,20 @@ impl Conn {
         {
             return true;
         }
-        let n = self.rbuf.len().clamp(1, 1024);
+        let mut byte = [0u8; 1];
         matches!(
-            self.stream.try_read(&mut self.rbuf[..n]),
+            self.stream.try_read(&mut byte),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock
         )
     }
 }
 
 impl Conn {
-    /// Cuts the buffers back to their idle size: the read buffer to `read_size` (it grew for
-    /// a big body or head), a grown write buffer to nothing (the next head allocates it).
-    fn shrink(&mut self, read_size: usize) {
-        if self.rbuf.len() > read_size {
-            self.rbuf = vec![0; read_size];
-        }
-        if self.wbuf.capacity() > WBUF_KEEP {
-            self.wbuf = Vec::new();
-        }
+    /// Frees the buffers of a connection going idle (the next request allocates them again,
+    /// at their starting sizes, however much they grew).
+    fn release_buffers(&mut self) {
+        self.rbuf = Vec::new();
+        self.wbuf = Vec::new();
     }
 }
 
@@ -267,10 +269,11 @@ impl Pool {
         let size = self.state.borrow().read_buf_size;
         Box::new(Conn {
             stream,
-            rbuf: vec![0; size],
+            rbuf: Vec::new(),
+            read_size: size,
             rpos: 0,
             rend: 0,
-            wbuf: Vec::with_capacity(WBUF_KEEP),
+            wbuf: Vec::new(),
             peer,
             uses: 0,
             loop_id: IoLoop::current().id(),
@@ -387,7 +390,7 @@ impl Pool {
                     wake = t.waker.borrow_mut().take();
                 }
                 if let Some(mut c) = conn {
-                    c.shrink(st.read_buf_size);
+                    c.release_buffers();
                     c.idle_since = Instant::now();
                     host.idle.push(c);
                     st.idle_total += 1;
