@@ -8,6 +8,7 @@
 //! Each server answers one canned reply per connection, then closes its side (a FIN, never a
 //! reset unless the case asks for one). Cases run in a table per topic; a failing table lists
 //! every case that failed, not only the first.
+#![cfg(feature = "cli")]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -3,6 +3,7 @@
 //! servers the tests start on 127.0.0.1 ephemeral ports (canned replies, raw bytes, resets).
 //! Exit 6 (DNS) uses a name with a 64-octet label: RFC 1035 caps labels at 63, so the system
 //! resolver refuses it without sending a query off the machine.
+#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -24,6 +24,7 @@ const TARGETS: &[(&str, FuzzFn)] = &[
     ("response", fuzzing::fuzz_response),
     ("chunked", fuzzing::fuzz_chunked),
     ("url", fuzzing::fuzz_url),
+    #[cfg(feature = "gzip")]
     ("gzip", fuzzing::fuzz_gzip),
 ];
 
@@ -138,6 +139,7 @@ fn replay_url() {
 }
 
 #[test]
+#[cfg(feature = "gzip")]
 fn replay_gzip() {
     replay_target("gzip");
 }
@@ -165,6 +167,7 @@ fn replay_pending() {
 
 /// Every `fuzz/fuzz_targets/<t>.rs` has a replay here, and every replay has a target.
 #[test]
+#[cfg(feature = "gzip")]
 fn every_fuzz_target_is_replayed() {
     let dir = fuzz_dir().join("fuzz_targets");
     let mut on_disk: Vec<String> = inputs(&dir)

@@ -3,6 +3,7 @@
 //! Environment variables are process-wide, so each case runs in a child process (this test
 //! binary again, running only the ignored `child` test) with its own environment; the
 //! parent runs the server.
+#![cfg(feature = "tls")]
 
 mod tls_support;
 

@@ -84,6 +84,7 @@ pub(crate) async fn open(
                     ErrorKind::Dns,
                     format!("Could not resolve host {host}: {e}"),
                 )
+                .with_source(e)
             })?
         }
     };
@@ -124,7 +125,7 @@ pub(crate) async fn open(
             } else {
                 format!("{host}: {e}")
             };
-            HttpError::new(ErrorKind::Connect, msg)
+            HttpError::new(ErrorKind::Connect, msg).with_source(e)
         })?;
     let _ = tcp.set_nodelay(true);
     let t2 = Instant::now();

@@ -206,6 +206,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "tls")] // prepares https URLs
     fn d13_d14_d15_credentials_stripped_once_origin_left() {
         let base = || {
             HttpRequest::new("https://u:p@h/")

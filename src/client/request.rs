@@ -11,15 +11,13 @@
 //!
 //! [`ErrorKind::InvalidRequest`]: super::ErrorKind::InvalidRequest
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::body::BodyWriter;
@@ -36,12 +34,23 @@ pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
 /// The `User-Agent` sent when neither the option nor a header sets one.
 pub const DEFAULT_USER_AGENT: &str = concat!("squall/", env!("CARGO_PKG_VERSION"));
 
+// The callbacks are shared (`Arc`) and `Send`, so that a request, a response holding it and an
+// error holding that are `Send + Sync`: they can cross threads and become `anyhow::Error`s.
+// They are only ever called on the loop's thread, one call at a time; the mutex is never
+// contended. The futures they return are not required to be `Send`: they run on the loop.
 pub(crate) type ProducerFn =
-    Rc<dyn Fn(BodyWriter) -> Pin<Box<dyn Future<Output = io::Result<()>>>>>;
-pub(crate) type DataCallback = Rc<RefCell<dyn FnMut(&[u8])>>;
-pub(crate) type LineCallback = Rc<RefCell<dyn FnMut(&str)>>;
+    Arc<dyn Fn(BodyWriter) -> Pin<Box<dyn Future<Output = io::Result<()>>>> + Send + Sync>;
+pub(crate) type DataCallback = Arc<Mutex<dyn FnMut(&[u8]) + Send>>;
+pub(crate) type LineCallback = Arc<Mutex<dyn FnMut(&str) + Send>>;
 pub(crate) type AsyncDataCallback =
-    Rc<RefCell<dyn FnMut(Vec<u8>) -> Pin<Box<dyn Future<Output = io::Result<()>>>>>>;
+    Arc<Mutex<dyn FnMut(Vec<u8>) -> Pin<Box<dyn Future<Output = io::Result<()>>>> + Send>>;
+
+/// Takes a callback's lock. A callback that panicked (the fetch failed with a callback error)
+/// leaves it poisoned; the closure itself is still there, and a later fetch of the same
+/// request may call it again.
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Where a streamed body goes: a plain closure, or an async one that holds the next read back
 /// until it is done (backpressure, S-33).
@@ -68,7 +77,7 @@ pub struct HttpRequest {
     pub(crate) url: String,
     pub(crate) method: Option<String>,
     pub(crate) headers: Option<HttpHeaders>,
-    pub(crate) body: Option<Rc<Vec<u8>>>,
+    pub(crate) body: Option<Arc<Vec<u8>>>,
     pub(crate) body_producer: Option<ProducerFn>,
     pub(crate) auth_username: Option<String>,
     pub(crate) auth_password: Option<String>,
@@ -90,6 +99,7 @@ pub struct HttpRequest {
     pub(crate) ca_certs: Option<PathBuf>,
     pub(crate) client_cert: Option<PathBuf>,
     pub(crate) client_key: Option<PathBuf>,
+    #[cfg(feature = "tls")]
     pub(crate) tls_config: Option<Arc<rustls::ClientConfig>>,
     pub(crate) expect_100_continue: Option<bool>,
     pub(crate) allow_ipv6: Option<bool>,
@@ -172,7 +182,7 @@ impl HttpRequest {
 
     /// The body; its length becomes `Content-Length` (text is sent as UTF-8).
     pub fn body(mut self, b: impl Into<Vec<u8>>) -> Self {
-        self.body = Some(Rc::new(b.into()));
+        self.body = Some(Arc::new(b.into()));
         self
     }
 
@@ -182,10 +192,10 @@ impl HttpRequest {
     /// replay it, so that 3xx is the answer.
     pub fn body_producer<F, Fut>(mut self, f: F) -> Self
     where
-        F: Fn(BodyWriter) -> Fut + 'static,
+        F: Fn(BodyWriter) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = io::Result<()>> + 'static,
     {
-        self.body_producer = Some(Rc::new(move |w| Box::pin(f(w))));
+        self.body_producer = Some(Arc::new(move |w| Box::pin(f(w))));
         self
     }
 
@@ -245,7 +255,9 @@ impl HttpRequest {
         self
     }
 
-    /// Ask for gzip and decode it (default true).
+    /// Ask for gzip and decode it (default true). Without the `gzip` feature this option has
+    /// no effect: no `Accept-Encoding` is sent and a coded body is handed over as received,
+    /// with its `Content-Encoding` header, for the caller to decode.
     pub fn decompress_response(mut self, on: bool) -> Self {
         self.decompress_response = Some(on);
         self
@@ -259,8 +271,8 @@ impl HttpRequest {
 
     /// Called with each piece of the (decoded) body as it arrives; the body is then not
     /// buffered and `response.body` stays empty.
-    pub fn streaming_callback(mut self, f: impl FnMut(&[u8]) + 'static) -> Self {
-        self.streaming_callback = Some(StreamSink::Sync(Rc::new(RefCell::new(f))));
+    pub fn streaming_callback(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {
+        self.streaming_callback = Some(StreamSink::Sync(Arc::new(Mutex::new(f))));
         self
     }
 
@@ -269,10 +281,10 @@ impl HttpRequest {
     /// so a slow consumer slows the transfer down (S-33). An `Err` fails the fetch.
     pub fn streaming_callback_async<F, Fut>(mut self, mut f: F) -> Self
     where
-        F: FnMut(Vec<u8>) -> Fut + 'static,
+        F: FnMut(Vec<u8>) -> Fut + Send + 'static,
         Fut: Future<Output = io::Result<()>> + 'static,
     {
-        let cb: AsyncDataCallback = Rc::new(RefCell::new(move |d: Vec<u8>| {
+        let cb: AsyncDataCallback = Arc::new(Mutex::new(move |d: Vec<u8>| {
             Box::pin(f(d)) as Pin<Box<dyn Future<Output = io::Result<()>>>>
         }));
         self.streaming_callback = Some(StreamSink::Async(cb));
@@ -281,14 +293,14 @@ impl HttpRequest {
 
     /// Called with the status line, each header line and the blank line of the final
     /// response (and of its 1xx heads), each ending in CRLF.
-    pub fn header_callback(mut self, f: impl FnMut(&str) + 'static) -> Self {
-        self.header_callback = Some(Rc::new(RefCell::new(f)));
+    pub fn header_callback(mut self, f: impl FnMut(&str) + Send + 'static) -> Self {
+        self.header_callback = Some(Arc::new(Mutex::new(f)));
         self
     }
 
     /// Called with the bytes of each request head sent (every hop).
-    pub fn request_head_callback(mut self, f: impl FnMut(&[u8]) + 'static) -> Self {
-        self.request_head_callback = Some(Rc::new(RefCell::new(f)));
+    pub fn request_head_callback(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {
+        self.request_head_callback = Some(Arc::new(Mutex::new(f)));
         self
     }
 
@@ -322,7 +334,8 @@ impl HttpRequest {
         self
     }
 
-    /// A complete rustls configuration; overrides the four TLS options above.
+    /// A complete rustls configuration; overrides the four TLS options above. Feature `tls`.
+    #[cfg(feature = "tls")]
     pub fn tls_config(mut self, c: Arc<rustls::ClientConfig>) -> Self {
         self.tls_config = Some(c);
         self
@@ -447,6 +460,7 @@ impl HttpRequest {
             ca_certs: pick!(ca_certs),
             client_cert: pick!(client_cert),
             client_key: pick!(client_key),
+            #[cfg(feature = "tls")]
             tls_config: pick!(tls_config),
             expect_100_continue: pick!(expect_100_continue),
             allow_ipv6: pick!(allow_ipv6),
@@ -465,7 +479,7 @@ impl HttpRequest {
 #[derive(Clone)]
 pub(crate) enum Body {
     None,
-    Bytes(Rc<Vec<u8>>),
+    Bytes(Arc<Vec<u8>>),
     Producer(ProducerFn),
 }
 
@@ -596,8 +610,11 @@ pub(crate) fn prepare(
         headers.add("User-Agent", DEFAULT_USER_AGENT);
     }
 
-    // decompression on means exactly `Accept-Encoding: gzip`.
-    let decompress = req.decompress_response.unwrap_or(true);
+    // decompression on means exactly `Accept-Encoding: gzip`. Without the `gzip`
+    // feature it is always off: nothing is asked for, and a coded body the server sends
+    // anyway comes through as sent, its `Content-Encoding` intact (as curl without
+    // `--compressed`), never decoded wrongly nor refused.
+    let decompress = cfg!(feature = "gzip") && req.decompress_response.unwrap_or(true);
     if decompress {
         headers.set("Accept-Encoding", "gzip");
     }
@@ -695,6 +712,7 @@ pub(crate) fn prepare(
         ca_certs: req.ca_certs.clone(),
         client_cert: req.client_cert.clone(),
         client_key: req.client_key.clone(),
+        #[cfg(feature = "tls")]
         config: req.tls_config.clone(),
     };
 
@@ -727,10 +745,20 @@ pub(crate) fn prepare(
     })
 }
 
-/// only http and https.
+/// Why an `https` URL fails in a build without the `tls` feature.
+pub(crate) const NO_TLS: &str =
+    "https is not supported: squall was built without its `tls` feature";
+
+/// only http and https (https only with the `tls` feature: without it, an https URL,
+/// given or as a redirect's target, is an `UnsupportedScheme` error before any I/O).
 pub(crate) fn check_scheme(url: &Url, as_given: &str) -> Result<(), HttpError> {
     match url.scheme() {
-        "http" | "https" => Ok(()),
+        "http" => Ok(()),
+        "https" if cfg!(feature = "tls") => Ok(()),
+        "https" => Err(HttpError::new(
+            ErrorKind::UnsupportedScheme,
+            format!("{NO_TLS}: {as_given}"),
+        )),
         _ => Err(HttpError::new(
             ErrorKind::UnsupportedScheme,
             format!("Unsupported url scheme: {as_given}"),
@@ -864,12 +892,17 @@ mod tests {
         assert_eq!(p.idle_timeout, None);
         assert!(p.follow_redirects);
         assert_eq!(p.max_redirects, 5);
-        assert!(p.decompress);
+        assert_eq!(p.decompress, cfg!(feature = "gzip"));
         assert!(p.allow_ipv6);
         assert!(p.raise_error);
         assert!(!p.expect_continue);
         assert!(p.tls.validate_cert);
-        assert_eq!(p.headers.get("Accept-Encoding"), Some("gzip"));
+        let accept = if cfg!(feature = "gzip") {
+            Some("gzip")
+        } else {
+            None
+        };
+        assert_eq!(p.headers.get("Accept-Encoding"), accept);
         assert_eq!(p.headers.get("User-Agent"), Some(DEFAULT_USER_AGENT));
         assert_eq!(p.headers.get("Connection"), None);
         let p = prep(HttpRequest::new("http://h/").connect_timeout(Duration::ZERO)).unwrap();

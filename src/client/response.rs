@@ -7,6 +7,7 @@
 
 use std::time::{Duration, SystemTime};
 
+#[cfg(feature = "json")]
 use serde::de::DeserializeOwned;
 
 use super::error::{ErrorKind, HttpError};
@@ -70,10 +71,12 @@ impl HttpResponse {
         decode_text(&self.body, self.headers.get("Content-Type"))
     }
 
-    /// The body parsed as JSON into any `T` (e.g. `serde_json::Value`).
+    /// The body parsed as JSON into any `T` (e.g. `serde_json::Value`). Feature `json`.
+    #[cfg(feature = "json")]
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| HttpError::new(ErrorKind::Decode, format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            HttpError::new(ErrorKind::Decode, format!("invalid JSON body: {e}")).with_source(e)
+        })
     }
 
     /// `Err` with the status error for a non-2xx response (S-40), `Ok(())` otherwise.

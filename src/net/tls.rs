@@ -26,27 +26,48 @@
 //! host name, never sent for an IP literal, which is verified against the certificate's IP
 //! addresses instead.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
 use std::fmt;
-use std::future::poll_fn;
 use std::hash::{Hash, Hasher};
-use std::io::{self, IoSlice, Read, Write};
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+// Without the `tls` feature only the settings and the error types above remain: a request
+// still carries its TLS options and an error still has a kind, but nothing can connect.
+#[cfg(feature = "tls")]
+use std::cell::RefCell;
+#[cfg(feature = "tls")]
+use std::collections::{HashMap, HashSet};
+#[cfg(feature = "tls")]
+use std::ffi::OsString;
+#[cfg(feature = "tls")]
+use std::future::poll_fn;
+#[cfg(feature = "tls")]
+use std::io::{IoSlice, Read, Write};
+#[cfg(feature = "tls")]
 use std::net::{IpAddr, Shutdown, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+#[cfg(feature = "tls")]
+use std::path::Path;
+#[cfg(feature = "tls")]
+use std::sync::{Mutex, OnceLock};
+#[cfg(feature = "tls")]
 use std::task::{Context, Poll, Waker, ready};
 
+#[cfg(feature = "tls")]
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+#[cfg(feature = "tls")]
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+#[cfg(feature = "tls")]
 use rustls::pki_types::pem::{self, PemObject};
+#[cfg(feature = "tls")]
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+#[cfg(feature = "tls")]
 use rustls::{
     CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
     SignatureScheme,
 };
 
+#[cfg(feature = "tls")]
 use crate::ioloop::TcpStream;
 
 // ---------------------------------------------------------------------------------------------
@@ -73,7 +94,8 @@ pub struct TlsSettings {
     /// `client_cert`. Ignored without `client_cert`.
     pub client_key: Option<PathBuf>,
     /// A caller's own rustls config. When set it rules: the four options above are ignored.
-    /// Compared by pointer for `Eq`/`Hash`.
+    /// Compared by pointer for `Eq`/`Hash`. Feature `tls`.
+    #[cfg(feature = "tls")]
     pub config: Option<Arc<ClientConfig>>,
 }
 
@@ -84,6 +106,7 @@ impl Default for TlsSettings {
             ca_certs: None,
             client_cert: None,
             client_key: None,
+            #[cfg(feature = "tls")]
             config: None,
         }
     }
@@ -115,6 +138,7 @@ impl TlsSettings {
         self
     }
     /// Sets [`TlsSettings::config`].
+    #[cfg(feature = "tls")]
     pub fn config(mut self, config: Arc<ClientConfig>) -> Self {
         self.config = Some(config);
         self
@@ -127,11 +151,23 @@ impl PartialEq for TlsSettings {
             && self.ca_certs == other.ca_certs
             && self.client_cert == other.client_cert
             && self.client_key == other.client_key
-            && match (&self.config, &other.config) {
-                (None, None) => true,
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                _ => false,
-            }
+            && self.same_config(other)
+    }
+}
+
+impl TlsSettings {
+    #[cfg(feature = "tls")]
+    fn same_config(&self, other: &Self) -> bool {
+        match (&self.config, &other.config) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn same_config(&self, _: &Self) -> bool {
+        true
     }
 }
 
@@ -143,10 +179,12 @@ impl Hash for TlsSettings {
         self.ca_certs.hash(state);
         self.client_cert.hash(state);
         self.client_key.hash(state);
+        #[cfg(feature = "tls")]
         self.config.as_ref().map(Arc::as_ptr).hash(state);
     }
 }
 
+#[cfg(feature = "tls")]
 /// What a built config depends on: the settings, and the root-store environment variables
 /// when the default roots are used (so changing them is seen by the next config).
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -156,6 +194,7 @@ struct CacheKey {
     env_dir: Option<OsString>,
 }
 
+#[cfg(feature = "tls")]
 impl CacheKey {
     fn new(settings: &TlsSettings) -> Self {
         let uses_env = settings.validate_cert && settings.ca_certs.is_none();
@@ -168,13 +207,16 @@ impl CacheKey {
     }
 }
 
+#[cfg(feature = "tls")]
 type ConfigCache = Mutex<HashMap<CacheKey, Arc<ClientConfig>>>;
 
+#[cfg(feature = "tls")]
 fn cache() -> &'static ConfigCache {
     static CACHE: OnceLock<ConfigCache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
+#[cfg(feature = "tls")]
 fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
     PROVIDER
@@ -182,6 +224,7 @@ fn provider() -> Arc<CryptoProvider> {
         .clone()
 }
 
+#[cfg(feature = "tls")]
 /// The rustls config for `settings`: the caller's own when [`TlsSettings::config`] is set,
 /// else one built by [`build_client_config`] the first time these settings are seen and
 /// shared from then on (one config per distinct setting, per process). A failure (a bad PEM
@@ -201,10 +244,12 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, TlsErr
     Ok(lock(cache()).entry(key).or_insert(built).clone())
 }
 
+#[cfg(feature = "tls")]
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+#[cfg(feature = "tls")]
 /// Builds a fresh rustls config for `settings`, uncached (see [`client_config`]), for a
 /// caller who wants to adjust it and pass it back as [`TlsSettings::config`]. TLS 1.2 and
 /// 1.3 with the ring provider, ALPN `http/1.1`, session resumption on, and key logging to
@@ -213,6 +258,7 @@ pub fn build_client_config(settings: &TlsSettings) -> Result<ClientConfig, TlsEr
     build(settings, &CacheKey::new(settings))
 }
 
+#[cfg(feature = "tls")]
 fn build(settings: &TlsSettings, key: &CacheKey) -> Result<ClientConfig, TlsError> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -243,12 +289,14 @@ fn build(settings: &TlsSettings, key: &CacheKey) -> Result<ClientConfig, TlsErro
     Ok(config)
 }
 
+#[cfg(feature = "tls")]
 /// Accepts any certificate chain (`validate_cert(false)`), but still checks that the
 /// server's handshake signatures are made by the key of the certificate it sent, so the
 /// handshake itself is sound.
 #[derive(Debug)]
 struct AcceptAnyCert(Arc<CryptoProvider>);
 
+#[cfg(feature = "tls")]
 impl ServerCertVerifier for AcceptAnyCert {
     fn verify_server_cert(
         &self,
@@ -294,6 +342,7 @@ impl ServerCertVerifier for AcceptAnyCert {
     }
 }
 
+#[cfg(feature = "tls")]
 fn pem_error_text(e: &pem::Error) -> String {
     match e {
         pem::Error::NoItemsFound => "no PEM items found".into(),
@@ -301,6 +350,7 @@ fn pem_error_text(e: &pem::Error) -> String {
     }
 }
 
+#[cfg(feature = "tls")]
 /// Every certificate in a PEM buffer; `Err(reason)` when the PEM is broken or holds none.
 fn pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_slice_iter(data)
@@ -312,6 +362,7 @@ fn pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(certs)
 }
 
+#[cfg(feature = "tls")]
 fn load_ca_file(path: &Path) -> Result<RootCertStore, TlsError> {
     let data =
         std::fs::read(path).map_err(|e| TlsError::bad_ca(path, format!("cannot read: {e}")))?;
@@ -327,6 +378,7 @@ fn load_ca_file(path: &Path) -> Result<RootCertStore, TlsError> {
     Ok(roots)
 }
 
+#[cfg(feature = "tls")]
 /// webpki-roots, or the roots named by `SSL_CERT_FILE` (a PEM file) and `SSL_CERT_DIR` (a
 /// folder of PEM files, OpenSSL's hashed layout included) when either is set.
 fn default_roots(
@@ -384,8 +436,10 @@ fn default_roots(
     Ok(roots)
 }
 
+#[cfg(feature = "tls")]
 type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
+#[cfg(feature = "tls")]
 fn load_client_identity(cert_path: &Path, key_path: Option<&Path>) -> Result<Identity, TlsError> {
     let data = std::fs::read(cert_path)
         .map_err(|e| TlsError::bad_client_cert(cert_path, format!("cannot read: {e}")))?;
@@ -409,6 +463,7 @@ fn load_client_identity(cert_path: &Path, key_path: Option<&Path>) -> Result<Ide
     Ok((chain, key))
 }
 
+#[cfg(feature = "tls")]
 fn key_error_text(e: &pem::Error, place: &str) -> String {
     match e {
         pem::Error::NoItemsFound => format!(
@@ -424,7 +479,10 @@ fn key_error_text(e: &pem::Error, place: &str) -> String {
 
 /// What kind of TLS failure a [`TlsError`] is. The CLI maps it to curl's exit codes with
 /// [`TlsErrorKind::curl_exit_code`].
+///
+/// More kinds may come: match with a `_` arm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TlsErrorKind {
     /// The handshake failed: no common parameters, a TLS alert from the server (also one that
     /// arrives after our side of the handshake ended, such as "certificate required"), the
@@ -510,6 +568,7 @@ pub struct TlsError {
 }
 
 impl TlsError {
+    #[cfg(feature = "tls")]
     fn new(kind: TlsErrorKind, message: impl Into<String>) -> Self {
         TlsError {
             kind,
@@ -519,11 +578,13 @@ impl TlsError {
         }
     }
 
+    #[cfg(feature = "tls")]
     fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Arc::new(source));
         self
     }
 
+    #[cfg(feature = "tls")]
     fn bad_ca(path: &Path, why: impl fmt::Display) -> Self {
         TlsError::new(
             TlsErrorKind::BadCaFile {
@@ -533,6 +594,7 @@ impl TlsError {
         )
     }
 
+    #[cfg(feature = "tls")]
     fn bad_client_cert(path: &Path, why: impl fmt::Display) -> Self {
         TlsError::new(
             TlsErrorKind::BadClientCert {
@@ -562,6 +624,7 @@ impl TlsError {
         self.kind.curl_exit_code()
     }
 
+    #[cfg(feature = "tls")]
     /// The rustls error behind this one, if any.
     pub fn rustls_error(&self) -> Option<&rustls::Error> {
         self.source.as_deref()?.downcast_ref()
@@ -599,6 +662,7 @@ impl From<TlsError> for io::Error {
     }
 }
 
+#[cfg(feature = "tls")]
 /// "CertificateRequired" -> "certificate required".
 fn words(camel: &str) -> String {
     let mut out = String::with_capacity(camel.len() + 4);
@@ -615,6 +679,7 @@ fn words(camel: &str) -> String {
     out
 }
 
+#[cfg(feature = "tls")]
 /// A presented name as webpki formats it (`DnsName("a.example")`, `IpAddress(127.0.0.1)`)
 /// without the wrapping: `a.example`, `127.0.0.1`.
 fn san_text(name: &str) -> &str {
@@ -629,6 +694,7 @@ fn san_text(name: &str) -> &str {
     name
 }
 
+#[cfg(feature = "tls")]
 /// Seconds since the Unix epoch as `YYYY-MM-DD hh:mm:ss UTC` (civil-from-days, proleptic
 /// Gregorian).
 fn utc(t: UnixTime) -> String {
@@ -651,6 +717,7 @@ fn utc(t: UnixTime) -> String {
     )
 }
 
+#[cfg(feature = "tls")]
 /// Turns a rustls error into ours. `established`: application data has already been
 /// received, so this is no longer a handshake failure.
 fn classify(err: rustls::Error, host: &str, established: bool) -> TlsError {
@@ -763,9 +830,11 @@ fn classify(err: rustls::Error, host: &str, established: bool) -> TlsError {
 // The stream
 // ---------------------------------------------------------------------------------------------
 
+#[cfg(feature = "tls")]
 /// Size of the ciphertext read buffer: several 16 KiB records per `read` syscall.
 const READ_BUF: usize = 64 * 1024;
 
+#[cfg(feature = "tls")]
 /// A TLS client connection over an [`ioloop::TcpStream`](TcpStream), driven by the loop.
 ///
 /// Made by [`TlsStream::connect`], which runs the handshake. Methods take `&self` (the state
@@ -777,6 +846,7 @@ pub struct TlsStream {
     inner: RefCell<Inner>,
 }
 
+#[cfg(feature = "tls")]
 impl fmt::Debug for TlsStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = self.inner.borrow();
@@ -788,6 +858,7 @@ impl fmt::Debug for TlsStream {
     }
 }
 
+#[cfg(feature = "tls")]
 struct Inner {
     conn: ClientConnection,
     host: String,
@@ -800,6 +871,7 @@ struct Inner {
     close_sent: bool,
 }
 
+#[cfg(feature = "tls")]
 /// `io::Write` over the non-blocking socket for `ClientConnection::write_tls`: `Pending`
 /// becomes `WouldBlock` (the waker is registered by then).
 struct SockWriter<'a, 'b> {
@@ -807,6 +879,7 @@ struct SockWriter<'a, 'b> {
     cx: &'a mut Context<'b>,
 }
 
+#[cfg(feature = "tls")]
 impl Write for SockWriter<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.tcp.poll_write(self.cx, buf) {
@@ -825,6 +898,7 @@ impl Write for SockWriter<'_, '_> {
     }
 }
 
+#[cfg(feature = "tls")]
 /// The server name to verify (and to send as SNI): an IP literal (brackets and an IPv6 zone
 /// stripped) is an IP address, anything else must be a valid DNS name.
 fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
@@ -844,6 +918,7 @@ fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
     })
 }
 
+#[cfg(feature = "tls")]
 impl TlsStream {
     /// Runs the TLS handshake over a connected `tcp` for `server_name` (a host name or an IP
     /// literal, with or without brackets) with `config` (from [`client_config`]), and returns
@@ -1037,6 +1112,7 @@ impl TlsStream {
     }
 }
 
+#[cfg(feature = "tls")]
 fn ignore_not_connected(r: io::Result<()>) -> io::Result<()> {
     match r {
         Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
@@ -1044,6 +1120,7 @@ fn ignore_not_connected(r: io::Result<()>) -> io::Result<()> {
     }
 }
 
+#[cfg(feature = "tls")]
 impl Inner {
     /// Sends queued records until the queue is empty (`Ready(Ok)`) or the socket is full
     /// (`Pending`, the writer waker registered).
@@ -1255,6 +1332,7 @@ impl Inner {
     }
 }
 
+#[cfg(feature = "tls")]
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use squall::client::{StreamingResponse, TimeInfo};
@@ -171,7 +172,7 @@ async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
     first
 }
 
-fn build_request(ctx: &Ctx, i: usize, log: &Rc<RefCell<HeadLog>>) -> HttpRequest {
+fn build_request(ctx: &Ctx, i: usize, log: &Arc<Mutex<HeadLog>>) -> HttpRequest {
     let a = &ctx.args;
     let mut req = HttpRequest::new(&a.urls[i])
         .method(a.effective_method())
@@ -229,10 +230,10 @@ fn build_request(ctx: &Ctx, i: usize, log: &Rc<RefCell<HeadLog>>) -> HttpRequest
     if a.verbose {
         // The first request head is shown as it is sent; later ones (redirect hops, retries)
         // wait for the answer, so that each shows after the response head that caused it.
-        let ui = Rc::downgrade(&ctx.ui.state);
+        let ui = Arc::downgrade(&ctx.ui.state);
         let log = log.clone();
         req = req.request_head_callback(move |head: &[u8]| {
-            let mut l = log.borrow_mut();
+            let mut l = lock(&log);
             l.sent.push(head.to_vec());
             if l.sent.len() == 1 {
                 l.shown = 1;
@@ -248,7 +249,7 @@ fn build_request(ctx: &Ctx, i: usize, log: &Rc<RefCell<HeadLog>>) -> HttpRequest
         // S-22: the header callback also sees the 1xx heads before the final one, which the
         // response itself does not keep; -i and -v print them as curl does.
         let log = log.clone();
-        req = req.header_callback(move |line: &str| log.borrow_mut().line(line));
+        req = req.header_callback(move |line: &str| lock(&log).line(line));
     }
     req
 }
@@ -448,7 +449,7 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
         method: a.effective_method().to_string(),
         ..Info::default()
     };
-    let log = Rc::new(RefCell::new(HeadLog::default()));
+    let log = Arc::new(Mutex::new(HeadLog::default()));
     let result = match client.fetch_streaming(build_request(ctx, i, &log)).await {
         Ok(mut resp) => receive(ctx, i, &mut resp, &mut info, &log).await,
         Err(e) => {
@@ -456,11 +457,11 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
                 // Whatever was sent is shown, with the heads of the failed answer if any
                 // (too many redirects: the chain and its last 3xx).
                 let text = match e.response() {
-                    Some(r) => log.borrow_mut().verbose_rest(
+                    Some(r) => lock(&log).verbose_rest(
                         &history_heads(&r.history),
                         &head_bytes(&r.version, r.code, &r.reason, &r.headers),
                     ),
-                    None => log.borrow_mut().verbose_rest(&[], &[]),
+                    None => lock(&log).verbose_rest(&[], &[]),
                 };
                 ctx.ui.message(&text);
             }
@@ -515,7 +516,7 @@ async fn receive(
     i: usize,
     resp: &mut StreamingResponse,
     info: &mut Info,
-    log: &RefCell<HeadLog>,
+    log: &Mutex<HeadLog>,
 ) -> Result<(), Failure> {
     let a = &ctx.args;
     info.http_code = resp.code;
@@ -531,7 +532,7 @@ async fn receive(
     // Every head, in the order received: the followed redirects, the 1xx heads of the final
     // hop (the client reports no 1xx heads of redirect hops), the final head.
     let history = history_heads(&resp.history);
-    let mut last = log.borrow().interim();
+    let mut last = lock(log).interim();
     last.extend(head_bytes(
         &resp.version,
         resp.code,
@@ -542,7 +543,7 @@ async fn receive(
     heads.extend_from_slice(&last);
     info.size_header = heads.len() as u64;
     if a.verbose {
-        let text = log.borrow_mut().verbose_rest(&history, &last);
+        let text = lock(log).verbose_rest(&history, &last);
         ctx.ui.message(&text);
     }
     if a.fail && exit::is_failure_status(resp.code) {
@@ -729,9 +730,15 @@ impl Output {
     }
 }
 
+/// Takes a lock shared with a request callback (callbacks must be `Send`, so what they share
+/// with the transfer sits in an `Arc<Mutex<_>>`; everything runs on the loop's thread).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The progress bar and every stderr line written while it may be on screen.
 struct Ui {
-    state: Rc<RefCell<UiState>>,
+    state: Arc<Mutex<UiState>>,
 }
 
 struct UiState {
@@ -747,7 +754,7 @@ struct UiState {
 impl Ui {
     fn new(enabled: bool, n: usize) -> Ui {
         Ui {
-            state: Rc::new(RefCell::new(UiState {
+            state: Arc::new(Mutex::new(UiState {
                 enabled,
                 bar: Progress::new(Instant::now(), ""),
                 drawn: false,
@@ -760,7 +767,7 @@ impl Ui {
     }
 
     fn enabled(&self) -> bool {
-        self.state.borrow().enabled
+        lock(&self.state).enabled
     }
 
     fn message(&self, text: &str) {
@@ -768,8 +775,8 @@ impl Ui {
     }
 
     /// A line (or lines) on stderr: the bar is wiped first and redrawn at the next tick.
-    fn message_on(state: &RefCell<UiState>, text: &str) {
-        let mut s = state.borrow_mut();
+    fn message_on(state: &Mutex<UiState>, text: &str) {
+        let mut s = lock(state);
         let mut err = io::stderr().lock();
         if s.drawn {
             let _ = err.write_all(b"\r\x1b[K");
@@ -779,7 +786,7 @@ impl Ui {
     }
 
     fn started(&self, i: usize, total: Option<u64>) {
-        let mut s = self.state.borrow_mut();
+        let mut s = lock(&self.state);
         s.started[i] = true;
         s.totals[i] = total;
         drop(s);
@@ -787,7 +794,7 @@ impl Ui {
     }
 
     fn bytes(&self, n: u64) {
-        let mut s = self.state.borrow_mut();
+        let mut s = lock(&self.state);
         s.bytes += n;
         if s.enabled {
             drop(s);
@@ -796,7 +803,7 @@ impl Ui {
     }
 
     fn done(&self, i: usize) {
-        let mut s = self.state.borrow_mut();
+        let mut s = lock(&self.state);
         s.done += 1;
         if !s.started[i] {
             s.started[i] = true;
@@ -821,7 +828,7 @@ impl Ui {
     }
 
     fn tick(&self) {
-        let mut s = self.state.borrow_mut();
+        let mut s = lock(&self.state);
         if !s.enabled {
             return;
         }
@@ -834,7 +841,7 @@ impl Ui {
     }
 
     fn finish(&self) {
-        let mut s = self.state.borrow_mut();
+        let mut s = lock(&self.state);
         if !s.enabled || (s.bytes == 0 && !s.drawn) {
             return;
         }
