@@ -1585,3 +1585,38 @@ fn bench_over_tls() {
     let o = squall(&["bench", "-n", "10", "-k", &url]);
     assert_code(&o, 0);
 }
+
+/// RFC 9110 §10.2.2: two different Location fields make the target ambiguous. Where the
+/// redirect would be followed (the default, or -L) it is not: exit 8 (a malformed reply), and
+/// the message names both values. Identical repeats are one target and are followed.
+#[test]
+fn two_different_locations_are_exit_8_naming_both() {
+    let s = server(|req, s| {
+        match req.target.as_str() {
+            "/two" => respond(
+                s,
+                "302 Found",
+                &[("Location", "/left"), ("Location", "/right")],
+                b"",
+            ),
+            "/same" => respond(
+                s,
+                "302 Found",
+                &[("Location", "/left"), ("Location", "/left")],
+                b"",
+            ),
+            _ => respond(s, "200 OK", &[], b"landed"),
+        }
+        true
+    });
+    let o = squall(&["-L", &s.url("/two")]);
+    assert_fails(&o, 8);
+    let e = stderr(&o);
+    assert!(e.contains("\"/left\"") && e.contains("\"/right\""), "{e}");
+    assert_eq!(s.requests().len(), 1, "not followed");
+    let o = squall(&["-L", &s.url("/same")]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "landed");
+    // Not following (--no-follow), the 3xx is just the answer.
+    assert_code(&squall(&["--no-follow", &s.url("/two")]), 0);
+}

@@ -386,3 +386,48 @@ fn redirect_inherits_the_fragment_in_effective_url() {
         assert_eq!(srv.last().target, "/end");
     });
 }
+
+/// RFC 9110 §10.2.2: a redirect with two different Location values is ambiguous: a malformed
+/// reply naming both, not followed; identical repeats are followed.
+#[test]
+fn two_different_locations_are_a_malformed_reply_naming_both() {
+    let srv = Server::start(|r| match r.path() {
+        "/two" => vec![write(resp(
+            301,
+            &[("Location", "/a"), ("Location", "http://elsewhere.test/b")],
+            b"",
+        ))],
+        "/same" => vec![write(resp(
+            302,
+            &[("Location", "/a"), ("Location", "/a")],
+            b"",
+        ))],
+        _ => ok(b"at a"),
+    });
+    run(async {
+        let c = AsyncHttpClient::new();
+        let e = c.fetch(srv.url("/two")).await.unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::Protocol(squall::http::ProtoErrorKind::Malformed),
+            "{e}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("\"/a\"") && msg.contains("\"http://elsewhere.test/b\""),
+            "{msg}"
+        );
+        assert_eq!(srv.reqs().len(), 1, "not followed");
+        assert_eq!(c.fetch(srv.url("/same")).await.unwrap().body, b"at a");
+        // Not followed anyway: the 3xx is the answer, whatever its Location fields.
+        let r = c
+            .fetch(
+                HttpRequest::new(&srv.url("/two"))
+                    .follow_redirects(false)
+                    .raise_error(false),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.code, 301);
+    });
+}

@@ -710,7 +710,7 @@ pub(crate) async fn run_to_answer(
             prep.headers.remove("Expect");
             continue;
         }
-        let location = head.headers.get("Location");
+        let location = redirect::location(prep, head.code, &head.headers)?;
         match redirect::decide(prep, head.code, location, hops) {
             Ok(Decision::Follow(target)) => {
                 // RFC 9110 §10.2.2: a Location with a fragment sets it; one without inherits.

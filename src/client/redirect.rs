@@ -13,9 +13,13 @@
 //!   https → http on the same host too), `Authorization`, `Cookie`, `Proxy-Authorization`
 //!   are dropped for the rest of the chain, even if it comes back (D-13..D-15).
 //! - `Host` is recomputed for each hop (D-12); a caller's `Host` does not follow a redirect.
+//! - Two `Location` fields with different values: not followed, a malformed reply (the
+//!   target is ambiguous, RFC 9110 §10.2.2); identical repeats are fine.
 
-use super::error::HttpError;
+use super::error::{ErrorKind, HttpError};
 use super::request::{Body, Prepared, check_scheme};
+use crate::http::headers::HttpHeaders;
+use crate::http::response::ProtoErrorKind;
 use crate::http::url::Url;
 
 /// Whether this status is one squall follows.
@@ -39,6 +43,35 @@ pub(crate) enum Decision {
     Answer,
     /// Follow to this URL.
     Follow(Url),
+}
+
+/// The `Location` of a response to `req`. A redirect that would be followed and carries two
+/// `Location` fields with different values has an ambiguous target (RFC 9110 §10.2.2 allows
+/// one): it is a malformed reply naming both values, not a guess. Identical repeats are the
+/// same target and fine; a response that is not followed is not examined.
+pub(crate) fn location<'h>(
+    req: &Prepared,
+    code: u16,
+    headers: &'h HttpHeaders,
+) -> Result<Option<&'h str>, HttpError> {
+    let mut values = headers.get_all("Location");
+    let first = values.next();
+    if let Some(a) = first
+        && req.follow_redirects
+        && is_redirect_status(code)
+        && let Some(b) = values.find(|b| b.trim() != a.trim())
+    {
+        return Err(HttpError::new(
+            ErrorKind::Protocol(ProtoErrorKind::Malformed),
+            format!(
+                "{code} redirect with two different Location fields, {:?} and {:?}: \
+                 ambiguous target, not followed",
+                a.trim(),
+                b.trim()
+            ),
+        ));
+    }
+    Ok(first)
 }
 
 /// Decides whether the response (`code`, `location`) to `req` is followed. `hops_done` is how
@@ -258,5 +291,29 @@ mod tests {
         let t = follow(&p, 301, "/y", 0);
         apply(&mut p, 301, t);
         assert!(!p.headers.contains("Host"));
+    }
+
+    #[test]
+    fn two_different_locations_are_malformed_identical_ones_fine() {
+        let p = prep(HttpRequest::new("http://h/"));
+        let mut h = HttpHeaders::new();
+        h.add("Location", "/a");
+        h.add("Location", " /a ");
+        assert_eq!(location(&p, 302, &h).unwrap(), Some("/a"));
+        h.add("Location", "/b");
+        let e = location(&p, 302, &h).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::Protocol(ProtoErrorKind::Malformed),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("\"/a\"") && e.to_string().contains("\"/b\""),
+            "{e}"
+        );
+        // Not a redirect that is followed: nothing to decide between.
+        assert_eq!(location(&p, 200, &h).unwrap(), Some("/a"));
+        let no_follow = prep(HttpRequest::new("http://h/").follow_redirects(false));
+        assert_eq!(location(&no_follow, 302, &h).unwrap(), Some("/a"));
     }
 }
