@@ -21,7 +21,7 @@ pub mod net;
 
 pub use client::{
     AsyncHttpClient, BodyWriter, ClientBuilder, ErrorKind, HttpClient, HttpError, HttpRequest,
-    HttpResponse, StreamingResponse, TimeInfo, TimeoutPhase,
+    HttpResponse, ResponseReader, StreamingResponse, TimeInfo, TimeoutPhase,
 };
 pub use http::headers::HttpHeaders;
 pub use http::url::Url;

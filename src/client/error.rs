@@ -107,12 +107,18 @@ pub struct HttpError {
 }
 
 impl HttpError {
-    /// An error without a response (`code()` 599).
+    /// An error without a response (`code()` 599). A URL password quoted in `message` is
+    /// replaced by `<redacted>` (errors get logged).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> HttpError {
+        let message: String = message.into();
+        let message = match crate::http::url::redact_userinfo(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(safe) => safe,
+        };
         HttpError {
             kind,
             code: NO_RESPONSE_CODE,
-            message: message.into(),
+            message,
             response: None,
             request_time: None,
             time_info: None,

@@ -90,7 +90,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-pub use blocking::HttpClient;
+pub use blocking::{HttpClient, ResponseReader};
 pub use body::BodyWriter;
 pub use error::{ErrorKind, HttpError, TimeoutPhase};
 pub use request::HttpRequest;
@@ -347,6 +347,12 @@ impl AsyncHttpClient {
             list.push((c.clone(), lp));
             c
         })
+    }
+
+    /// A GET of `url`: `fetch(HttpRequest::get(url))`. (`fetch(HttpRequest::post(url).json(..))`
+    /// and friends for the rest: see [`HttpRequest`]'s `json`, `form` and `query`.)
+    pub async fn get(&self, url: &str) -> Result<HttpResponse, HttpError> {
+        self.fetch(HttpRequest::get(url)).await
     }
 
     /// Fetches `req` (a URL or an [`HttpRequest`]) and returns the whole response. A non-2xx

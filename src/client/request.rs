@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError};
 use crate::http::headers::HttpHeaders;
-use crate::http::url::Url;
+use crate::http::url::{REDACTED, Url, redact_userinfo};
 use crate::net::tls::TlsSettings;
 
 /// Tornado's default `connect_timeout` and `request_timeout`.
@@ -110,16 +110,25 @@ pub struct HttpRequest {
     pub(crate) proxy_username: Option<String>,
     pub(crate) proxy_password: Option<String>,
     pub(crate) proxy_auth_mode: Option<String>,
+    /// A builder step that failed (a `json` value that does not serialise): reported by
+    /// `fetch`, as a bad URL is, so the builder chain stays infallible.
+    pub(crate) deferred_error: Option<String>,
 }
 
+/// Safe to log: the URL's password, the values of `Authorization`, `Proxy-Authorization`,
+/// `Cookie` (and `Set-Cookie`) and the `auth` password are shown as `<redacted>`; the body
+/// only by its length.
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |p: &Option<String>| p.as_ref().map(|_| REDACTED);
         f.debug_struct("HttpRequest")
-            .field("url", &self.url)
+            .field("url", &redact_userinfo(&self.url))
             .field("method", &self.get_method())
             .field("headers", &self.headers)
             .field("body_len", &self.body.as_ref().map(|b| b.len()))
             .field("body_producer", &self.body_producer.is_some())
+            .field("auth_username", &self.auth_username)
+            .field("auth_password", &redacted(&self.auth_password))
             .finish_non_exhaustive()
     }
 }
@@ -180,10 +189,80 @@ impl HttpRequest {
         self
     }
 
+    /// A GET of `url` (the same as [`HttpRequest::new`]).
+    pub fn get(url: &str) -> HttpRequest {
+        HttpRequest::new(url)
+    }
+
+    /// A POST to `url`; give it a body ([`body`](Self::body), [`json`](Self::json),
+    /// [`form`](Self::form) or [`body_producer`](Self::body_producer)).
+    pub fn post(url: &str) -> HttpRequest {
+        HttpRequest::new(url).method("POST")
+    }
+
     /// The body; its length becomes `Content-Length` (text is sent as UTF-8).
+    ///
+    /// A body is sent with the `Content-Type` the headers give. Without one, a POST is sent
+    /// as `Content-Type: application/x-www-form-urlencoded`, as Tornado does, and any
+    /// other method with no `Content-Type` at all: set the header, or use
+    /// [`json`](Self::json) or [`form`](Self::form), which set it.
     pub fn body(mut self, b: impl Into<Vec<u8>>) -> Self {
         self.body = Some(Arc::new(b.into()));
         self
+    }
+
+    /// The body as JSON (`serde_json`, compact), with `Content-Type: application/json`
+    /// (replacing any). The method is not changed: use [`HttpRequest::post`] (or `PUT`,
+    /// `PATCH`). A value that cannot be serialised (a map with non-string keys, a failing
+    /// `Serialize`) fails the fetch with [`ErrorKind::InvalidRequest`]. Feature `json`.
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => {
+                self = self.body(bytes);
+                self.set_header("Content-Type", "application/json");
+            }
+            Err(e) => self.deferred_error = Some(format!("cannot encode the JSON body: {e}")),
+        }
+        self
+    }
+
+    /// The body as an HTML form, `application/x-www-form-urlencoded` (set as `Content-Type`,
+    /// replacing any): `a=1&b=x+y`, names and values percent-encoded with `+` for space, in
+    /// the order given. The method is not changed: use [`HttpRequest::post`].
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, fields: &[(K, V)]) -> Self {
+        self = self.body(encode_pairs(fields));
+        self.set_header("Content-Type", "application/x-www-form-urlencoded");
+        self
+    }
+
+    /// Appends `pairs` to the URL's query, each name and value percent-encoded (`+` for
+    /// space): `query(&[("q", "a b"), ("n", "1")])` on `http://h/s?x=1#top` gives
+    /// `http://h/s?x=1&q=a+b&n=1#top`. The existing query is kept byte for byte.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        if pairs.is_empty() {
+            return self;
+        }
+        let (before, fragment) = match self.url.find('#') {
+            Some(i) => self.url.split_at(i),
+            None => (self.url.as_str(), ""),
+        };
+        let mut url = before.to_string();
+        if !url.contains('?') {
+            url.push('?');
+        } else if !url.ends_with(['?', '&']) {
+            url.push('&');
+        }
+        url.push_str(&encode_pairs(pairs));
+        url.push_str(fragment);
+        self.url = url;
+        self
+    }
+
+    fn set_header(&mut self, name: &str, value: &str) {
+        self.headers
+            .get_or_insert_with(HttpHeaders::new)
+            .set(name, value);
     }
 
     /// A body written while the request is sent: `f` gets a [`BodyWriter`] whose
@@ -197,6 +276,58 @@ impl HttpRequest {
     {
         self.body_producer = Some(Arc::new(move |w| Box::pin(f(w))));
         self
+    }
+
+    /// The body read from `reader` while the request is sent, in pieces of up to 64 KiB:
+    /// with `length` it is sent with that `Content-Length` (a reader that ends early, or has
+    /// more, fails the fetch rather than send a body of another length); without it, chunked.
+    ///
+    /// The reader runs on the loop's thread. That suits [`HttpClient`](super::HttpClient),
+    /// whose loop runs on the caller's thread during `fetch`: a file or a pipe is streamed with
+    /// flat memory. On an [`AsyncHttpClient`](super::AsyncHttpClient) a reader that blocks
+    /// stalls every fetch on the loop: use [`body_producer`](Self::body_producer) there. Like a
+    /// body producer it is one-shot: a 307/308 redirect is the answer, not followed.
+    pub fn body_reader(self, reader: impl io::Read + Send + 'static, length: Option<u64>) -> Self {
+        let reader = Arc::new(Mutex::new(Some(reader)));
+        let mut req = self.body_producer(move |mut w| {
+            let taken = lock(&reader).take();
+            async move {
+                let Some(mut r) = taken else {
+                    return Err(io::Error::other(
+                        "body_reader: the reader was already consumed by an earlier attempt",
+                    ));
+                };
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match r.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    };
+                    w.write(&buf[..n]).await?;
+                }
+                match length {
+                    Some(len) if w.written() != len => Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "body_reader ended after {} bytes, Content-Length is {len}",
+                            w.written()
+                        ),
+                    )),
+                    _ => Ok(()),
+                }
+            }
+        });
+        match length {
+            Some(len) => req.set_header("Content-Length", &len.to_string()),
+            None => {
+                if let Some(h) = req.headers.as_mut() {
+                    h.remove("Content-Length");
+                }
+            }
+        }
+        req
     }
 
     /// Basic auth credentials (userinfo in the URL wins).
@@ -471,6 +602,7 @@ impl HttpRequest {
             proxy_username: pick!(proxy_username),
             proxy_password: pick!(proxy_password),
             proxy_auth_mode: pick!(proxy_auth_mode),
+            deferred_error: self.deferred_error.clone(),
         }
     }
 }
@@ -542,6 +674,9 @@ pub(crate) fn prepare(
     req: &HttpRequest,
     client_max_body: Option<u64>,
 ) -> Result<Prepared, HttpError> {
+    if let Some(why) = &req.deferred_error {
+        return Err(HttpError::invalid(why.clone()));
+    }
     let url = Url::parse(&req.url).map_err(|e| {
         HttpError::new(
             ErrorKind::MalformedUrl,
@@ -764,6 +899,20 @@ pub(crate) fn check_scheme(url: &Url, as_given: &str) -> Result<(), HttpError> {
             format!("Unsupported url scheme: {as_given}"),
         )),
     }
+}
+
+/// `a=1&b=x+y`: form encoding of name/value pairs (Tornado's `urlencode`).
+fn encode_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&crate::escape::url_escape(k.as_ref()));
+        out.push('=');
+        out.push_str(&crate::escape::url_escape(v.as_ref()));
+    }
+    out
 }
 
 /// Standard base64 with padding (RFC 4648 §4), for `Authorization: Basic`.

@@ -35,7 +35,10 @@ pub struct TimeInfo {
 }
 
 /// A complete response.
-#[derive(Clone, Debug)]
+///
+/// `Debug` is safe to log: header credentials and URL passwords are `<redacted>` (see
+/// [`HttpRequest`]'s), and the body is shown by its length only.
+#[derive(Clone)]
 pub struct HttpResponse {
     /// The status code.
     pub code: u16,
@@ -62,6 +65,27 @@ pub struct HttpResponse {
     pub version: Version,
     /// For a non-2xx status, the error that `rethrow()` returns.
     pub error: Option<Box<HttpError>>,
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("code", &self.code)
+            .field("reason", &self.reason)
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .field(
+                "effective_url",
+                &crate::http::url::redact_userinfo(&self.effective_url),
+            )
+            .field("request", &self.request)
+            .field("request_time", &self.request_time)
+            .field("time_info", &self.time_info)
+            .field("history", &self.history)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpResponse {
