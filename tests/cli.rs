@@ -1620,3 +1620,25 @@ fn two_different_locations_are_exit_8_naming_both() {
     // Not following (--no-follow), the 3xx is just the answer.
     assert_code(&squall(&["--no-follow", &s.url("/two")]), 0);
 }
+
+/// As curl, the CLI honours SSLKEYLOGFILE (the library alone does not, tests/tls_roots.rs).
+#[test]
+fn sslkeylogfile_gets_the_session_secrets() {
+    let p = pki("keylog", false);
+    let addr = tls_server(p.server_config.clone());
+    let log = temp_path("keys.log");
+    let _ = std::fs::remove_file(&log);
+    let mut c = cmd(&[
+        "--cacert",
+        p.ca_pem.to_str().unwrap(),
+        &format!("https://{addr}/"),
+    ]);
+    c.env("SSLKEYLOGFILE", &log);
+    let o = run_cmd(c);
+    assert_code(&o, 0);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("CLIENT_TRAFFIC_SECRET_0") || text.contains("CLIENT_RANDOM"),
+        "{text:?}"
+    );
+}

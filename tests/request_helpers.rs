@@ -5,7 +5,7 @@
 mod client_util;
 
 use client_util::*;
-use squall::{AsyncHttpClient, ErrorKind, HttpClient, HttpRequest};
+use squall::{AsyncHttpClient, HttpClient, HttpRequest};
 
 #[cfg(feature = "json")]
 #[test]
@@ -53,7 +53,7 @@ fn json_that_cannot_be_serialised_fails_the_fetch_before_any_io() {
     let e = HttpClient::new()
         .fetch(HttpRequest::post(&url).json(&map))
         .unwrap_err();
-    assert_eq!(e.kind(), &ErrorKind::InvalidRequest, "{e}");
+    assert_eq!(e.kind(), &squall::ErrorKind::InvalidRequest, "{e}");
     assert!(e.to_string().contains("JSON"), "{e}");
 }
 

@@ -99,6 +99,9 @@ pub struct HttpRequest {
     pub(crate) ca_certs: Option<PathBuf>,
     pub(crate) client_cert: Option<PathBuf>,
     pub(crate) client_key: Option<PathBuf>,
+    pub(crate) extra_ca_certs: Option<PathBuf>,
+    pub(crate) system_ca_certs: Option<bool>,
+    pub(crate) tls_key_log: Option<bool>,
     #[cfg(feature = "tls")]
     pub(crate) tls_config: Option<Arc<rustls::ClientConfig>>,
     pub(crate) expect_100_continue: Option<bool>,
@@ -465,7 +468,33 @@ impl HttpRequest {
         self
     }
 
-    /// A complete rustls configuration; overrides the four TLS options above. Feature `tls`.
+    /// Trust the PEM roots in this file as well as the default ones (webpki-roots, or the
+    /// system bundle with [`system_ca_certs`](Self::system_ca_certs)); `ca_certs` replaces
+    /// them instead.
+    pub fn extra_ca_certs(mut self, pem_path: impl Into<PathBuf>) -> Self {
+        self.extra_ca_certs = Some(pem_path.into());
+        self
+    }
+
+    /// Trust the system's CA bundle instead of webpki-roots (default false): the usual Linux
+    /// and BSD files and folders (`/etc/ssl/certs/ca-certificates.crt`,
+    /// `/etc/pki/tls/certs/ca-bundle.crt`, `/etc/ssl/cert.pem`, ...; see
+    /// [`SYSTEM_CA_FILES`](crate::net::tls::SYSTEM_CA_FILES)). None found fails the fetch
+    /// with a CA-file error naming the places searched.
+    pub fn system_ca_certs(mut self, on: bool) -> Self {
+        self.system_ca_certs = Some(on);
+        self
+    }
+
+    /// Write the TLS session secrets to the file `SSLKEYLOGFILE` names (for Wireshark).
+    /// Default false: the library never logs secrets on its own, whatever the environment
+    /// says. For a whole client, set it in [`ClientBuilder::defaults`](super::ClientBuilder::defaults).
+    pub fn tls_key_log(mut self, on: bool) -> Self {
+        self.tls_key_log = Some(on);
+        self
+    }
+
+    /// A complete rustls configuration; overrides the TLS options above. Feature `tls`.
     #[cfg(feature = "tls")]
     pub fn tls_config(mut self, c: Arc<rustls::ClientConfig>) -> Self {
         self.tls_config = Some(c);
@@ -591,6 +620,9 @@ impl HttpRequest {
             ca_certs: pick!(ca_certs),
             client_cert: pick!(client_cert),
             client_key: pick!(client_key),
+            extra_ca_certs: pick!(extra_ca_certs),
+            system_ca_certs: pick!(system_ca_certs),
+            tls_key_log: pick!(tls_key_log),
             #[cfg(feature = "tls")]
             tls_config: pick!(tls_config),
             expect_100_continue: pick!(expect_100_continue),
@@ -847,6 +879,9 @@ pub(crate) fn prepare(
         ca_certs: req.ca_certs.clone(),
         client_cert: req.client_cert.clone(),
         client_key: req.client_key.clone(),
+        extra_ca_certs: req.extra_ca_certs.clone(),
+        system_roots: req.system_ca_certs.unwrap_or(false),
+        key_log: req.tls_key_log.unwrap_or(false),
         #[cfg(feature = "tls")]
         config: req.tls_config.clone(),
     };

@@ -93,7 +93,19 @@ pub struct TlsSettings {
     /// A PEM file with the client's private key; without it the key is read from
     /// `client_cert`. Ignored without `client_cert`.
     pub client_key: Option<PathBuf>,
-    /// A caller's own rustls config. When set it rules: the four options above are ignored.
+    /// A PEM file of CA certificates trusted in addition to the base roots (webpki-roots, the
+    /// system bundle, `SSL_CERT_FILE`/`SSL_CERT_DIR` or `ca_certs`): for a private CA without
+    /// giving up the public ones.
+    pub extra_ca_certs: Option<PathBuf>,
+    /// Use the system's CA bundle as the base roots instead of webpki-roots: the first of the
+    /// usual Linux and BSD files found ([`SYSTEM_CA_FILES`]), else the certificates in the
+    /// usual folders ([`SYSTEM_CA_DIRS`]). `SSL_CERT_FILE`/`SSL_CERT_DIR` and `ca_certs`
+    /// still take precedence. None found is a `BadCaFile` error naming where it looked.
+    pub system_roots: bool,
+    /// Log the TLS secrets to the file named by `SSLKEYLOGFILE` (NSS key log format, for
+    /// Wireshark). Off by default: a library never writes secrets unless its caller asks.
+    pub key_log: bool,
+    /// A caller's own rustls config. When set it rules: the options above are ignored.
     /// Compared by pointer for `Eq`/`Hash`. Feature `tls`.
     #[cfg(feature = "tls")]
     pub config: Option<Arc<ClientConfig>>,
@@ -106,6 +118,9 @@ impl Default for TlsSettings {
             ca_certs: None,
             client_cert: None,
             client_key: None,
+            extra_ca_certs: None,
+            system_roots: false,
+            key_log: false,
             #[cfg(feature = "tls")]
             config: None,
         }
@@ -137,6 +152,21 @@ impl TlsSettings {
         self.client_key = Some(pem_path.into());
         self
     }
+    /// Sets [`TlsSettings::extra_ca_certs`].
+    pub fn extra_ca_certs(mut self, pem_path: impl Into<PathBuf>) -> Self {
+        self.extra_ca_certs = Some(pem_path.into());
+        self
+    }
+    /// Sets [`TlsSettings::system_roots`].
+    pub fn system_roots(mut self, on: bool) -> Self {
+        self.system_roots = on;
+        self
+    }
+    /// Sets [`TlsSettings::key_log`].
+    pub fn key_log(mut self, on: bool) -> Self {
+        self.key_log = on;
+        self
+    }
     /// Sets [`TlsSettings::config`].
     #[cfg(feature = "tls")]
     pub fn config(mut self, config: Arc<ClientConfig>) -> Self {
@@ -151,6 +181,9 @@ impl PartialEq for TlsSettings {
             && self.ca_certs == other.ca_certs
             && self.client_cert == other.client_cert
             && self.client_key == other.client_key
+            && self.extra_ca_certs == other.extra_ca_certs
+            && self.system_roots == other.system_roots
+            && self.key_log == other.key_log
             && self.same_config(other)
     }
 }
@@ -179,6 +212,9 @@ impl Hash for TlsSettings {
         self.ca_certs.hash(state);
         self.client_cert.hash(state);
         self.client_key.hash(state);
+        self.extra_ca_certs.hash(state);
+        self.system_roots.hash(state);
+        self.key_log.hash(state);
         #[cfg(feature = "tls")]
         self.config.as_ref().map(Arc::as_ptr).hash(state);
     }
@@ -253,7 +289,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Builds a fresh rustls config for `settings`, uncached (see [`client_config`]), for a
 /// caller who wants to adjust it and pass it back as [`TlsSettings::config`]. TLS 1.2 and
 /// 1.3 with the ring provider, ALPN `http/1.1`, session resumption on, and key logging to
-/// the file named by `SSLKEYLOGFILE` when that is set.
+/// the file named by `SSLKEYLOGFILE` when [`TlsSettings::key_log`] asks for it.
 pub fn build_client_config(settings: &TlsSettings) -> Result<ClientConfig, TlsError> {
     build(settings, &CacheKey::new(settings))
 }
@@ -265,10 +301,17 @@ fn build(settings: &TlsSettings, key: &CacheKey) -> Result<ClientConfig, TlsErro
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::new(TlsErrorKind::Handshake, format!("TLS setup failed: {e}")))?;
     let builder = if settings.validate_cert {
-        let roots = match &settings.ca_certs {
+        let mut roots = match &settings.ca_certs {
             Some(path) => load_ca_file(path)?,
-            None => default_roots(key.env_file.as_deref(), key.env_dir.as_deref())?,
+            None => default_roots(
+                key.env_file.as_deref(),
+                key.env_dir.as_deref(),
+                settings.system_roots,
+            )?,
         };
+        if let Some(path) = &settings.extra_ca_certs {
+            roots.roots.extend(load_ca_file(path)?.roots);
+        }
         builder.with_root_certificates(roots)
     } else {
         builder
@@ -285,7 +328,10 @@ fn build(settings: &TlsSettings, key: &CacheKey) -> Result<ClientConfig, TlsErro
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config.key_log = Arc::new(rustls::KeyLogFile::new());
+    if settings.key_log {
+        // Reads SSLKEYLOGFILE; without it (or unwritable) nothing is logged.
+        config.key_log = Arc::new(rustls::KeyLogFile::new());
+    }
     Ok(config)
 }
 
@@ -379,13 +425,18 @@ fn load_ca_file(path: &Path) -> Result<RootCertStore, TlsError> {
 }
 
 #[cfg(feature = "tls")]
-/// webpki-roots, or the roots named by `SSL_CERT_FILE` (a PEM file) and `SSL_CERT_DIR` (a
-/// folder of PEM files, OpenSSL's hashed layout included) when either is set.
+/// webpki-roots (or the system bundle, `system`), or the roots named by `SSL_CERT_FILE` (a
+/// PEM file) and `SSL_CERT_DIR` (a folder of PEM files, OpenSSL's hashed layout included)
+/// when either is set.
 fn default_roots(
     env_file: Option<&std::ffi::OsStr>,
     env_dir: Option<&std::ffi::OsStr>,
+    system: bool,
 ) -> Result<RootCertStore, TlsError> {
     if env_file.is_none() && env_dir.is_none() {
+        if system {
+            return system_roots(Path::new("/")).map(|(roots, _)| roots);
+        }
         return Ok(RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         });
@@ -434,6 +485,80 @@ fn default_roots(
         ));
     }
     Ok(roots)
+}
+
+/// Where Linux and BSD systems keep their CA bundle, most common first (the list Go's
+/// `crypto/x509` searches): Debian/Ubuntu/Gentoo/Arch, Fedora/RHEL 6, openSUSE, OpenELEC,
+/// CentOS/RHEL 7+, Alpine/OpenBSD/macOS, FreeBSD, DragonFly, NetBSD.
+pub const SYSTEM_CA_FILES: [&str; 9] = [
+    "etc/ssl/certs/ca-certificates.crt",
+    "etc/pki/tls/certs/ca-bundle.crt",
+    "etc/ssl/ca-bundle.pem",
+    "etc/pki/tls/cacert.pem",
+    "etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "etc/ssl/cert.pem",
+    "usr/local/etc/ssl/cert.pem",
+    "usr/local/share/certs/ca-root-nss.crt",
+    "etc/openssl/certs/ca-certificates.crt",
+];
+
+/// Folders of PEM files tried when none of [`SYSTEM_CA_FILES`] exists (SLES, Fedora, the
+/// BSDs), each file that parses taken.
+pub const SYSTEM_CA_DIRS: [&str; 4] = [
+    "etc/ssl/certs",
+    "etc/pki/tls/certs",
+    "usr/local/share/certs",
+    "etc/openssl/certs",
+];
+
+#[cfg(feature = "tls")]
+/// The system's CA bundle under `root` (`/` but in tests): the first of [`SYSTEM_CA_FILES`]
+/// holding certificates, else every certificate in [`SYSTEM_CA_DIRS`]. Returns the roots and
+/// where they came from.
+fn system_roots(root: &Path) -> Result<(RootCertStore, PathBuf), TlsError> {
+    for file in SYSTEM_CA_FILES {
+        let path = root.join(file);
+        let Ok(data) = std::fs::read(&path) else {
+            continue;
+        };
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(
+            CertificateDer::pem_slice_iter(&data).filter_map(Result::ok),
+        );
+        if !roots.is_empty() {
+            return Ok((roots, path));
+        }
+    }
+    for dir in SYSTEM_CA_DIRS {
+        let path = root.join(dir);
+        let Ok(entries) = std::fs::read_dir(&path) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+        files.sort();
+        let mut roots = RootCertStore::empty();
+        let mut seen = HashSet::new();
+        for file in files {
+            if let Ok(data) = std::fs::read(&file) {
+                let fresh = CertificateDer::pem_slice_iter(&data)
+                    .filter_map(Result::ok)
+                    .filter(|c| seen.insert(c.as_ref().to_vec()));
+                roots.add_parsable_certificates(fresh);
+            }
+        }
+        if !roots.is_empty() {
+            return Ok((roots, path));
+        }
+    }
+    Err(TlsError::bad_ca(
+        root,
+        format!(
+            "no system CA bundle found (looked for {} and in {} under {})",
+            SYSTEM_CA_FILES.join(", "),
+            SYSTEM_CA_DIRS.join(", "),
+            root.display()
+        ),
+    ))
 }
 
 #[cfg(feature = "tls")]
@@ -1427,5 +1552,44 @@ mod tests {
             TlsError::from_io_error(&io).unwrap().kind,
             TlsErrorKind::Handshake
         );
+    }
+
+    #[test]
+    fn system_roots_takes_the_first_bundle_found_then_the_folders() {
+        let base = std::env::temp_dir().join(format!("squall-sysroots-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let pem = |name: &str| {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            params.self_signed(&key).unwrap().pem()
+        };
+        // Nothing there: an error naming where it looked.
+        std::fs::create_dir_all(&base).unwrap();
+        let e = system_roots(&base).unwrap_err();
+        assert!(matches!(e.kind, TlsErrorKind::BadCaFile { .. }), "{e}");
+        assert!(e.to_string().contains("etc/ssl/cert.pem"), "{e}");
+        // A folder only (each parsable file taken, the rest skipped).
+        let dir = base.join("etc/pki/tls/certs");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.pem"), pem("A")).unwrap();
+        std::fs::write(dir.join("b.pem"), pem("B")).unwrap();
+        std::fs::write(dir.join("README"), "not a certificate").unwrap();
+        let (roots, from) = system_roots(&base).unwrap();
+        assert_eq!((roots.len(), from), (2, dir.clone()));
+        // An empty bundle file is passed over; a later one with certificates wins over folders.
+        std::fs::create_dir_all(base.join("etc/ssl/certs")).unwrap();
+        std::fs::write(base.join("etc/ssl/certs/ca-certificates.crt"), "").unwrap();
+        std::fs::write(
+            base.join("etc/ssl/cert.pem"),
+            pem("C") + &pem("D") + &pem("E"),
+        )
+        .unwrap();
+        let (roots, from) = system_roots(&base).unwrap();
+        assert_eq!((roots.len(), from), (3, base.join("etc/ssl/cert.pem")));
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

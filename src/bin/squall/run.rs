@@ -227,6 +227,11 @@ fn build_request(ctx: &Ctx, i: usize, log: &Arc<Mutex<HeadLog>>) -> HttpRequest 
     if let Some(p) = &a.key {
         req = req.client_key(p);
     }
+    // As curl: SSLKEYLOGFILE set (and not empty) logs the TLS secrets there. The library
+    // itself never reads it unless asked.
+    if std::env::var_os("SSLKEYLOGFILE").is_some_and(|v| !v.is_empty()) {
+        req = req.tls_key_log(true);
+    }
     if a.verbose {
         // The first request head is shown as it is sent; later ones (redirect hops, retries)
         // wait for the answer, so that each shows after the response head that caused it.
