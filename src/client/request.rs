@@ -197,7 +197,7 @@ impl HttpRequest {
         HttpRequest::new(url)
     }
 
-    /// A POST to `url`; give it a body ([`body`](Self::body), [`json`](Self::json),
+    /// A POST to `url`; give it a body ([`body`](Self::body), `json`,
     /// [`form`](Self::form) or [`body_producer`](Self::body_producer)).
     pub fn post(url: &str) -> HttpRequest {
         HttpRequest::new(url).method("POST")
@@ -208,7 +208,7 @@ impl HttpRequest {
     /// A body is sent with the `Content-Type` the headers give. Without one, a POST is sent
     /// as `Content-Type: application/x-www-form-urlencoded`, as Tornado does, and any
     /// other method with no `Content-Type` at all: set the header, or use
-    /// [`json`](Self::json) or [`form`](Self::form), which set it.
+    /// `json` or [`form`](Self::form), which set it.
     pub fn body(mut self, b: impl Into<Vec<u8>>) -> Self {
         self.body = Some(Arc::new(b.into()));
         self
