@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use super::Inner;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
-use super::proxy::ProxyErrorKind;
 use super::fetch::{Ctx, Phase};
 use super::pool::{Conn, Permit};
+use super::proxy::ProxyErrorKind;
 use super::request::{Prepared, Proxy};
 use crate::http::headers::HttpHeaders;
 use crate::http::request::{BodyFraming, write_head};
@@ -148,7 +148,10 @@ fn not_resolved(req: &Prepared, host: &str, why: &str) -> HttpError {
             ErrorKind::Proxy(ProxyErrorKind::Resolve),
             format!("Could not resolve proxy {host}: {why}"),
         ),
-        None => HttpError::new(ErrorKind::Dns, format!("Could not resolve host {host}: {why}")),
+        None => HttpError::new(
+            ErrorKind::Dns,
+            format!("Could not resolve host {host}: {why}"),
+        ),
     }
 }
 

@@ -669,7 +669,10 @@ mod tests {
     #[test]
     fn proxy_url_forms() {
         let p = Proxy::parse("proxy.example").unwrap();
-        assert_eq!((p.host(), p.port(), p.username()), ("proxy.example", 1080, None));
+        assert_eq!(
+            (p.host(), p.port(), p.username()),
+            ("proxy.example", 1080, None)
+        );
         let p = Proxy::parse("  HTTP://Proxy.Example:3128/  ").unwrap();
         assert_eq!((p.host(), p.port()), ("proxy.example", 3128));
         let p = Proxy::parse("127.0.0.1:8080").unwrap();
@@ -705,13 +708,25 @@ mod tests {
 
         let r = ProxyRules::from_vars([("all_proxy", "socks5://h:1")]);
         let e = r.proxy_for(&url("http://example.com/")).unwrap_err();
-        assert_eq!(e.kind(), &ErrorKind::Proxy(ProxyErrorKind::UnsupportedScheme));
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::Proxy(ProxyErrorKind::UnsupportedScheme)
+        );
         assert!(e.to_string().contains("in all_proxy"), "{e}");
         assert!(e.to_string().contains("socks5"), "{e}");
         let e = Proxy::parse("https://h:1").unwrap_err();
-        assert_eq!(e.kind(), &ErrorKind::Proxy(ProxyErrorKind::UnsupportedScheme));
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::Proxy(ProxyErrorKind::UnsupportedScheme)
+        );
 
-        for bad in ["http://", "http://h:99999", "h h", "http://h:x", "http://caf\u{e9}:1"] {
+        for bad in [
+            "http://",
+            "http://h:99999",
+            "h h",
+            "http://h:x",
+            "http://caf\u{e9}:1",
+        ] {
             let e = Proxy::parse(bad).unwrap_err();
             assert_eq!(e.kind(), &ErrorKind::Proxy(ProxyErrorKind::BadUrl), "{bad}");
             assert!(e.to_string().starts_with("invalid proxy URL"), "{e}");
@@ -735,7 +750,13 @@ mod tests {
 
     #[test]
     fn no_proxy_names_match_on_label_boundaries() {
-        for list in ["example.com", ".example.com", "example.com.", "*.example.com", "EXAMPLE.com"] {
+        for list in [
+            "example.com",
+            ".example.com",
+            "example.com.",
+            "*.example.com",
+            "EXAMPLE.com",
+        ] {
             let n = NoProxy::parse(list);
             assert!(n.matches("example.com", 80), "{list}");
             assert!(n.matches("www.example.com", 80), "{list}");
@@ -747,7 +768,10 @@ mod tests {
         let n = NoProxy::parse("localhost , foo.test,bar.test");
         assert!(n.matches("localhost", 8000));
         assert!(n.matches("bar.test", 1));
-        assert!(!n.matches("127.0.0.1", 8000), "a name never matches an address");
+        assert!(
+            !n.matches("127.0.0.1", 8000),
+            "a name never matches an address"
+        );
     }
 
     #[test]
@@ -763,7 +787,10 @@ mod tests {
         assert!(n.matches("[::1]", 80));
         assert!(n.matches("fdab::1", 80));
         assert!(!n.matches("fe80::1", 80));
-        assert!(!n.matches("10.example", 80), "an address never matches a name");
+        assert!(
+            !n.matches("10.example", 80),
+            "an address never matches a name"
+        );
         // Families never mix; an IPv4 range does not match an IPv6 host.
         assert!(!NoProxy::parse("0.0.0.0/0").matches("::1", 80));
         assert!(NoProxy::parse("0.0.0.0/0").matches("8.8.8.8", 80));
@@ -821,6 +848,74 @@ mod tests {
         assert!(!format!("{r:?}").contains("hunter2"));
         let r = ProxyRules::from_vars([("all_proxy", "http://user:hunter2@[h:1")]);
         assert!(!format!("{r:?}").contains("hunter2"));
+    }
+
+    /// A request prepared as a client with `rules` prepares it.
+    fn prepared(req: crate::HttpRequest, rules: ProxyRules) -> Prepared {
+        let mut p = super::super::request::prepare(&req, None).unwrap();
+        p.proxy_rules = Some(Arc::new(rules));
+        route(&mut p).unwrap();
+        p
+    }
+
+    fn hop_of(p: &Prepared) -> Option<(String, Option<String>)> {
+        p.proxy
+            .as_ref()
+            .map(|h| (format!("{}:{}", h.host, h.port), h.auth.clone()))
+    }
+
+    fn redirect(p: &mut Prepared, to: &str) {
+        super::super::redirect::apply(p, 302, url(to)).unwrap();
+    }
+
+    #[test]
+    fn each_redirect_hop_picks_its_proxy() {
+        let rules = ProxyRules::from_vars([
+            ("http_proxy", "http://pu:pp@hp:1"),
+            ("no_proxy", "direct.test"),
+        ]);
+        let own = Some(format!("Basic {}", base64(b"pu:pp")));
+        let mut p = prepared(crate::HttpRequest::new("http://a.test/"), rules);
+        assert_eq!(hop_of(&p), Some(("hp:1".into(), own.clone())));
+        // No https_proxy: the https hop goes direct, with no proxy credentials anywhere.
+        redirect(&mut p, "https://a.test/x");
+        assert_eq!(hop_of(&p), None);
+        assert!(!p.headers.contains("Proxy-Authorization"));
+        // A no_proxy host goes direct too.
+        redirect(&mut p, "http://direct.test/");
+        assert_eq!(hop_of(&p), None);
+        // Another host through the proxy: the proxy's own credentials go to the proxy.
+        redirect(&mut p, "http://b.test/");
+        assert_eq!(hop_of(&p), Some(("hp:1".into(), own)));
+    }
+
+    #[test]
+    fn a_callers_proxy_authorization_goes_to_proxies_only() {
+        let req = || {
+            crate::HttpRequest::new("http://a.test/").header("Proxy-Authorization", "Basic mine")
+        };
+        // Never in the request's own headers, so never to an origin (direct or tunnelled).
+        let p = prepared(req(), ProxyRules::none());
+        assert!(!p.headers.contains("Proxy-Authorization"));
+        assert_eq!(hop_of(&p), None);
+        // To a proxy without credentials of its own, until the chain leaves the origin.
+        let mut p = prepared(req(), ProxyRules::all(Proxy::new("hp", 1)));
+        assert!(!p.headers.contains("Proxy-Authorization"));
+        assert_eq!(hop_of(&p), Some(("hp:1".into(), Some("Basic mine".into()))));
+        redirect(&mut p, "http://a.test/next");
+        assert_eq!(hop_of(&p), Some(("hp:1".into(), Some("Basic mine".into()))));
+        redirect(&mut p, "http://b.test/");
+        assert_eq!(hop_of(&p), Some(("hp:1".into(), None)));
+        redirect(&mut p, "http://a.test/back");
+        assert_eq!(hop_of(&p), Some(("hp:1".into(), None)));
+        // A request's own proxy wins over the client's rules and keeps its credentials.
+        let own = crate::HttpRequest::new("https://a.test/")
+            .proxy_host("own")
+            .proxy_port(9)
+            .proxy_auth("o", "p");
+        let p = super::super::request::prepare(&own, None).unwrap();
+        let want = Some(format!("Basic {}", base64(b"o:p")));
+        assert_eq!(hop_of(&p), Some(("own:9".into(), want)));
     }
 
     #[test]
