@@ -83,7 +83,7 @@ fn http_proxy_is_used_and_upper_case_http_proxy_is_not() {
     let o = squall(&[("http_proxy", &hp)], &[&url]);
     assert_exit(&o, 0);
     assert_eq!(stdout(&o), "via /x");
-    assert_eq!(targets(&proxy), [url.clone()]);
+    assert_eq!(targets(&proxy), vec![url.clone()]);
     // HTTP_PROXY alone: ignored (httpoxy), the request goes direct.
     let o = squall(&[("HTTP_PROXY", &proxy.url())], &[&url]);
     assert_exit(&o, 0);

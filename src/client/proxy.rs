@@ -215,7 +215,7 @@ fn parse_proxy(text: &str, var: Option<&str>) -> Result<Proxy, ProxyUrlError> {
     } else {
         Cow::Owned(format!("http://{text}"))
     };
-    let url = Url::parse(&with_scheme).map_err(|e| fail(ProxyErrorKind::BadUrl, &e.reason()))?;
+    let url = Url::parse(&with_scheme).map_err(|e| fail(ProxyErrorKind::BadUrl, e.reason()))?;
     if url.scheme() != "http" {
         return Err(fail(
             ProxyErrorKind::UnsupportedScheme,

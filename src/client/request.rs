@@ -355,19 +355,25 @@ impl HttpRequest {
 
     /// Send the request through the HTTP proxy at this host: http URLs as
     /// absolute-form requests to the proxy, https URLs through a `CONNECT` tunnel (the
-    /// origin's certificate is still verified end to end).
+    /// origin's certificate is still verified end to end). It wins over the client's proxy
+    /// rules (from the environment or the builder, see [`proxy`](super::proxy)), and every
+    /// redirect hop goes through it.
     pub fn proxy_host(mut self, host: &str) -> Self {
         self.proxy_host = Some(host.to_string());
         self
     }
 
-    /// The proxy's port (default 80).
+    /// The proxy's port (default 80, Tornado's; a proxy URL without a port, from the
+    /// environment or [`Proxy::parse`](super::Proxy::parse), gets curl's 1080).
     pub fn proxy_port(mut self, port: u16) -> Self {
         self.proxy_port = Some(port);
         self
     }
 
-    /// Basic credentials for the proxy (`Proxy-Authorization`).
+    /// Basic credentials for the proxy (`Proxy-Authorization`). A `Proxy-Authorization`
+    /// header given with [`header`](HttpRequest::header) is for proxies too: it goes to a
+    /// proxy that has no credentials of its own (until a redirect leaves the origin), and
+    /// never to an origin, directly or through a tunnel.
     pub fn proxy_auth(mut self, user: &str, pass: &str) -> Self {
         self.proxy_username = Some(user.to_string());
         self.proxy_password = Some(pass.to_string());
