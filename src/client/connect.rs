@@ -115,7 +115,7 @@ pub(crate) async fn open(
         .map_err(|e| {
             // The error names every address tried; add the host name when there was one.
             let msg = if req.proxy.is_some() {
-                format!("proxy {host}:{port}: {e}")
+                format!("proxy {}: {e}", host_port(host, port))
             } else if req.url.is_ip_host() && target == host {
                 e.to_string()
             } else {
@@ -155,6 +155,15 @@ fn not_resolved(req: &Prepared, host: &str, why: &str) -> HttpError {
     }
 }
 
+/// `host:port`, with an IPv6 host in brackets.
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// A refused or unreachable connection: to the origin, or to the proxy (curl's 7 either way).
 fn connect_kind(req: &Prepared) -> ErrorKind {
     match req.proxy {
@@ -191,11 +200,7 @@ async fn tunnel(
         &mut head,
     )
     .map_err(|e| HttpError::invalid(e.to_string()))?;
-    let proxy_name = if proxy.host.contains(':') {
-        format!("[{}]:{}", proxy.host, proxy.port)
-    } else {
-        format!("{}:{}", proxy.host, proxy.port)
-    };
+    let proxy_name = host_port(&proxy.host, proxy.port);
     let fail_with = |status: Option<u16>, why: String| {
         HttpError::new(
             ErrorKind::Proxy(ProxyErrorKind::Tunnel { status }),

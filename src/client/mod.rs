@@ -358,7 +358,8 @@ impl ClientBuilder {
 }
 
 impl AsyncHttpClient {
-    /// A client with the default settings.
+    /// A client with the default settings: among them, proxies from the environment
+    /// (`http_proxy`, `https_proxy`, `all_proxy`, `no_proxy`; see [`proxy`]), read now, once.
     pub fn new() -> AsyncHttpClient {
         ClientBuilder::default().build()
     }
