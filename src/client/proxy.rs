@@ -67,8 +67,10 @@ pub const PROXY_VARIABLES: [&str; 7] = [
     "NO_PROXY",
 ];
 
-/// Why a proxy could not be used (the CLI maps each to curl's exit code).
+/// Why a proxy could not be used (the CLI maps each to curl's exit code). More kinds may
+/// come (with more proxy schemes), so a `match` needs a wildcard arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProxyErrorKind {
     /// The proxy URL does not parse (curl's 5).
     BadUrl,

@@ -104,6 +104,8 @@ pub fn for_proxy(kind: &ProxyErrorKind) -> u8 {
         ProxyErrorKind::BadUrl | ProxyErrorKind::Resolve => RESOLVE_PROXY,
         ProxyErrorKind::UnsupportedScheme | ProxyErrorKind::Connect => CONNECT,
         ProxyErrorKind::Tunnel { .. } => RECV,
+        // A kind added later: the proxy could not be used, which curl numbers 7.
+        _ => CONNECT,
     }
 }
 
