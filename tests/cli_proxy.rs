@@ -10,13 +10,11 @@ mod proxy_support;
 #[path = "tls_support/mod.rs"]
 mod tls_support;
 
-use std::io::Write;
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use client_util::{Server, closed_port, ok, resp};
-use proxy_support::{ProxyOptions, TestProxy, header};
+use client_util::{Server, closed_port, ok};
+use proxy_support::{ProxyOptions, TestProxy, TlsOrigin, header};
 use squall::client::proxy::PROXY_VARIABLES;
 use squall::client::request::base64;
 
@@ -154,26 +152,12 @@ fn proxy_user_goes_to_the_proxy_only() {
 
 #[test]
 fn https_through_the_tunnel_from_https_proxy() {
-    use tls_support::*;
-    let ca = Ca::new("squall cli proxy CA");
-    let leaf = ca.leaf(&["origin.test"]);
-    let dir = TempDir::new("cli-proxy");
-    let ca_path = dir.write("ca.pem", ca.pem());
-    let inside = Arc::new(Mutex::new(Vec::new()));
-    let seen = inside.clone();
-    let (origin, _) = spawn_server(server_config(&leaf, None), 1, move |_, s| {
-        let head = tls_support::read_head(s)?;
-        seen.lock()
-            .unwrap()
-            .push(String::from_utf8_lossy(&head).to_string());
-        s.write_all(&resp(200, &[], b"tunnelled"))?;
-        s.flush()
-    });
+    let origin = TlsOrigin::start("cli-proxy");
     let proxy = TestProxy::with(ProxyOptions {
         require_auth: Some(basic("pu", "pp")),
         ..ProxyOptions::default()
     });
-    let url = format!("https://origin.test:{}/s", origin.port());
+    let url = origin.url("/s");
     let hp = format!("http://127.0.0.1:{}", proxy.port());
     let o = squall(
         &[("HTTPS_PROXY", &hp)],
@@ -183,19 +167,19 @@ fn https_through_the_tunnel_from_https_proxy() {
             "-H",
             "Proxy-Authorization: Basic c2VjcmV0",
             "--cacert",
-            ca_path.to_str().unwrap(),
+            origin.ca_path.to_str().unwrap(),
             &url,
         ],
     );
     assert_exit(&o, 0);
-    assert_eq!(stdout(&o), "tunnelled");
+    assert_eq!(stdout(&o), "GET /s HTTP/1.1");
     let heads = proxy.heads();
     assert!(heads[0].starts_with(&format!("CONNECT origin.test:{} ", origin.port())));
     assert_eq!(
         header(&heads[0], "Proxy-Authorization"),
         Some(basic("pu", "pp").as_str())
     );
-    let inside = inside.lock().unwrap()[0].clone();
+    let inside = origin.heads()[0].clone();
     assert!(inside.starts_with("GET /s HTTP/1.1\r\n"), "{inside}");
     assert_eq!(header(&inside, "Proxy-Authorization"), None, "{inside}");
 }

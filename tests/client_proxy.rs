@@ -13,12 +13,8 @@ mod proxy_support;
 #[path = "tls_support/mod.rs"]
 mod tls_support;
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
-use std::sync::{Arc, Mutex};
-
-use client_util::{Server, closed_port, ok, raw_server, read_head, resp, run};
-use proxy_support::{ProxyOptions, TestProxy, header};
+use client_util::{Server, closed_port, ok, resp, run};
+use proxy_support::{ProxyOptions, TestProxy, TlsOrigin, header};
 use squall::client::request::base64;
 use squall::{AsyncHttpClient, ErrorKind, HttpRequest, NoProxy, Proxy, ProxyErrorKind, ProxyRules};
 
@@ -68,82 +64,25 @@ fn r39_proxy_validation() {
     });
 }
 
-/// A CONNECT proxy: answers `status` to the CONNECT, then (on 2xx) pipes bytes both ways
-/// between the client and `origin`.
-fn connect_proxy(
-    origin: std::net::SocketAddr,
-    status: u16,
-) -> (
-    std::net::SocketAddr,
-    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-) {
-    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let h2 = heads.clone();
-    let (addr, _) = raw_server(move |mut client, _| {
-        let Some(head) = read_head(&mut client) else {
-            return;
-        };
-        h2.lock()
-            .unwrap()
-            .push(String::from_utf8_lossy(&head).to_string());
-        if status != 200 {
-            let _ = client.write_all(&resp(status, &[], b""));
-            return;
-        }
-        client
-            .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-            .unwrap();
-        let server = TcpStream::connect(origin).unwrap();
-        let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-        let up = std::thread::spawn(move || {
-            let _ = std::io::copy(&mut c2, &mut s2);
-            let _ = s2.shutdown(Shutdown::Write);
-        });
-        let (mut s3, mut c3) = (server, client);
-        let _ = std::io::copy(&mut s3, &mut c3);
-        let _ = c3.shutdown(Shutdown::Write);
-        let _ = up.join();
-    });
-    (addr, heads)
-}
-
 #[test]
 fn t10_https_through_a_connect_tunnel_verifies_the_origin() {
-    use tls_support::*;
-    let ca = Ca::new("squall proxy test CA");
-    let leaf = ca.leaf(&["origin.test"]);
-    let dir = TempDir::new("client-proxy");
-    let ca_path = dir.write("ca.pem", ca.pem());
-    let (origin, _) = spawn_server(server_config(&leaf, None), 1, |_, s| {
-        let mut head = Vec::new();
-        let mut b = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if s.read(&mut b)? == 0 {
-                return Ok(());
-            }
-            head.push(b[0]);
-        }
-        let text = String::from_utf8_lossy(&head).to_string();
-        let body = text.lines().next().unwrap_or("").to_string();
-        s.write_all(&resp(200, &[], body.as_bytes()))?;
-        s.flush()
-    });
-    let (proxy, heads) = connect_proxy(origin, 200);
+    let origin = TlsOrigin::start("client-proxy");
+    let proxy = TestProxy::start();
     run(async {
         let r = AsyncHttpClient::new()
             .fetch(
-                HttpRequest::new(&format!("https://origin.test:{}/secret", origin.port()))
+                HttpRequest::new(&origin.url("/secret"))
                     .proxy_host("127.0.0.1")
                     .proxy_port(proxy.port())
                     .proxy_auth("pu", "pp")
-                    .ca_certs(&ca_path),
+                    .ca_certs(&origin.ca_path),
             )
             .await
             .unwrap();
         // Inside the tunnel the request is origin-form.
         assert_eq!(r.text().unwrap(), "GET /secret HTTP/1.1");
     });
-    let heads = heads.lock().unwrap();
+    let heads = proxy.heads();
     assert!(
         heads[0].starts_with(&format!(
             "CONNECT origin.test:{} HTTP/1.1\r\n",
@@ -152,16 +91,18 @@ fn t10_https_through_a_connect_tunnel_verifies_the_origin() {
         "{}",
         heads[0]
     );
-    assert!(
-        heads[0].contains("Proxy-Authorization: Basic "),
-        "{}",
-        heads[0]
+    assert_eq!(
+        header(&heads[0], "Proxy-Authorization"),
+        Some(basic("pu", "pp").as_str())
     );
 }
 
 #[test]
 fn refused_tunnel_is_a_connect_error_naming_the_proxy() {
-    let (proxy, _) = connect_proxy("127.0.0.1:9".parse().unwrap(), 407);
+    let proxy = TestProxy::with(ProxyOptions {
+        refuse_connect: Some(407),
+        ..ProxyOptions::default()
+    });
     run(async {
         let e = AsyncHttpClient::new()
             .fetch(
@@ -233,21 +174,7 @@ fn http_proxy_variable_sends_http_through_the_forwarding_proxy() {
 
 #[test]
 fn https_proxy_variable_tunnels_and_credentials_stay_in_the_connect() {
-    use tls_support::*;
-    let ca = Ca::new("squall proxy rules CA");
-    let leaf = ca.leaf(&["origin.test"]);
-    let dir = TempDir::new("client-proxy-rules");
-    let ca_path = dir.write("ca.pem", ca.pem());
-    let origin_heads = Arc::new(Mutex::new(Vec::new()));
-    let oh = origin_heads.clone();
-    let (origin, _) = spawn_server(server_config(&leaf, None), 1, move |_, s| {
-        let head = tls_support::read_head(s)?;
-        oh.lock()
-            .unwrap()
-            .push(String::from_utf8_lossy(&head).to_string());
-        s.write_all(&resp(200, &[], b"secret page"))?;
-        s.flush()
-    });
+    let origin = TlsOrigin::start("client-proxy-rules");
     let proxy = TestProxy::with(ProxyOptions {
         require_auth: Some(basic("pu", "pp")),
         ..ProxyOptions::default()
@@ -260,13 +187,13 @@ fn https_proxy_variable_tunnels_and_credentials_stay_in_the_connect() {
     run(async {
         let r = c
             .fetch(
-                HttpRequest::new(&format!("https://origin.test:{}/page", origin.port()))
+                HttpRequest::new(&origin.url("/page"))
                     .header("Proxy-Authorization", "Basic Y2FsbGVyOnNlY3JldA==")
-                    .ca_certs(&ca_path),
+                    .ca_certs(&origin.ca_path),
             )
             .await
             .unwrap();
-        assert_eq!(r.text().unwrap(), "secret page");
+        assert_eq!(r.text().unwrap(), "GET /page HTTP/1.1");
     });
     let heads = proxy.heads();
     assert_eq!(heads.len(), 1, "{heads:?}");
@@ -284,7 +211,7 @@ fn https_proxy_variable_tunnels_and_credentials_stay_in_the_connect() {
     );
     // Inside the tunnel: origin-form, and no Proxy-Authorization at all (neither the
     // proxy's credentials nor the caller's header).
-    let inside = origin_heads.lock().unwrap()[0].clone();
+    let inside = origin.heads()[0].clone();
     assert!(inside.starts_with("GET /page HTTP/1.1\r\n"), "{inside}");
     assert_eq!(header(&inside, "Proxy-Authorization"), None, "{inside}");
 }
