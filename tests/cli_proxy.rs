@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use client_util::{Server, closed_port, ok};
-use proxy_support::{ProxyOptions, TestProxy, TlsOrigin, header};
+use proxy_support::{ProxyOptions, TestProxy, TlsOrigin, assert_connect, header};
 use squall::client::proxy::PROXY_VARIABLES;
 use squall::client::request::base64;
 
@@ -173,12 +173,7 @@ fn https_through_the_tunnel_from_https_proxy() {
     );
     assert_exit(&o, 0);
     assert_eq!(stdout(&o), "GET /s HTTP/1.1");
-    let heads = proxy.heads();
-    assert!(heads[0].starts_with(&format!("CONNECT origin.test:{} ", origin.port())));
-    assert_eq!(
-        header(&heads[0], "Proxy-Authorization"),
-        Some(basic("pu", "pp").as_str())
-    );
+    assert_connect(&proxy.heads()[0], origin.port(), Some(&basic("pu", "pp")));
     let inside = origin.heads()[0].clone();
     assert!(inside.starts_with("GET /s HTTP/1.1\r\n"), "{inside}");
     assert_eq!(header(&inside, "Proxy-Authorization"), None, "{inside}");

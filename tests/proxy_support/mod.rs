@@ -139,6 +139,15 @@ pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// Asserts that `head` is a `CONNECT` to `origin.test:<port>` carrying exactly this
+/// `Proxy-Authorization` (or none).
+#[track_caller]
+pub fn assert_connect(head: &str, port: u16, auth: Option<&str>) {
+    let want = format!("CONNECT origin.test:{port} HTTP/1.1\r\n");
+    assert!(head.starts_with(&want), "{head}");
+    assert_eq!(header(head, "Proxy-Authorization"), auth, "{head}");
+}
+
 fn read_head(s: &mut TcpStream) -> Option<String> {
     String::from_utf8(crate::client_util::read_head(s)?).ok()
 }
