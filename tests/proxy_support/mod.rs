@@ -6,71 +6,21 @@
 //! It only ever connects to 127.0.0.1: every host name resolves there (so a test can name
 //! the origin `origin.test` and prove that the proxy, not the client, resolved it). It
 //! records every head it receives, can demand credentials (407 without them), and can refuse
-//! tunnels with a status of the test's choosing. [`TlsOrigin`] is an https origin to reach
-//! through its tunnels. A test crate that uses this module also declares `client_util` and
-//! `tls_support`.
+//! tunnels with a status of the test's choosing. [`TlsOrigin`] (in `tls_origin.rs`) is an
+//! https origin to reach through its tunnels. A test crate that uses this module also
+//! declares `client_util` and `tls_support`.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use crate::tls_support::{Ca, TempDir, server_config, spawn_server};
-
-/// An https origin on loopback for the name `origin.test`, with a certificate from a test CA
-/// (`ca_path`): it serves one connection, answering each request with the request line it
-/// saw (inside TLS), and records the heads.
-pub struct TlsOrigin {
-    pub addr: SocketAddr,
-    pub ca_path: PathBuf,
-    heads: Arc<Mutex<Vec<String>>>,
-    _dir: TempDir,
-}
-
-impl TlsOrigin {
-    pub fn start(tag: &str) -> TlsOrigin {
-        let ca = Ca::new(&format!("squall {tag} CA"));
-        let leaf = ca.leaf(&["origin.test"]);
-        let dir = TempDir::new(tag);
-        let ca_path = dir.write("ca.pem", ca.pem());
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let seen = heads.clone();
-        let (addr, _) = spawn_server(server_config(&leaf, None), 1, move |_, s| {
-            loop {
-                let head = crate::tls_support::read_head(s)?;
-                let head = String::from_utf8_lossy(&head).to_string();
-                let line = head.split("\r\n").next().unwrap_or("").to_string();
-                seen.lock().unwrap().push(head);
-                s.write_all(&crate::client_util::resp(200, &[], line.as_bytes()))?;
-                s.flush()?;
-            }
-        });
-        TlsOrigin {
-            addr,
-            ca_path,
-            heads,
-            _dir: dir,
-        }
-    }
-
-    pub fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
-    /// `https://origin.test:<port><path>`
-    pub fn url(&self, path: &str) -> String {
-        format!("https://origin.test:{}{path}", self.port())
-    }
-
-    /// The request heads received inside TLS.
-    pub fn heads(&self) -> Vec<String> {
-        self.heads.lock().unwrap().clone()
-    }
-}
+// The https origin for the tunnel tests: TLS-only, in a file of its own.
+pub mod tls_origin;
+pub use tls_origin::TlsOrigin;
 
 /// How the proxy behaves.
 #[derive(Clone, Debug, Default)]
