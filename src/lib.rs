@@ -39,6 +39,7 @@ pub use client::{
     AsyncHttpClient, BodyWriter, ClientBuilder, ErrorKind, HttpClient, HttpError, HttpRequest,
     HttpResponse, ResponseReader, StreamingResponse, TimeInfo, TimeoutPhase,
 };
+pub use client::{NoProxy, Proxy, ProxyErrorKind, ProxyRules};
 pub use http::headers::HttpHeaders;
 pub use http::url::Url;
 pub use ioloop::IoLoop;

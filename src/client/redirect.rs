@@ -15,6 +15,9 @@
 //! - `Host` is recomputed for each hop (D-12); a caller's `Host` does not follow a redirect.
 //! - Two `Location` fields with different values: not followed, a malformed reply (the
 //!   target is ambiguous, RFC 9110 §10.2.2); identical repeats are fine.
+//! - The proxy is chosen again for each hop by the same rules (`no_proxy` may name the new
+//!   host; an https target uses `https_proxy`). The proxy's own credentials go to the proxy
+//!   only, so a hop that goes direct carries none.
 
 use super::error::{ErrorKind, HttpError};
 use super::request::{Body, Prepared, check_scheme};
@@ -118,8 +121,10 @@ pub(crate) enum RedirectError {
     Target(HttpError),
 }
 
-/// Rewrites `req` for the hop to `target` after a `code` response.
-pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) {
+/// Rewrites `req` for the hop to `target` after a `code` response, and picks the hop's proxy
+/// again (the target's scheme and host may call for another one, or none). An error when the
+/// proxy variable for the target's scheme does not parse.
+pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) -> Result<(), HttpError> {
     if let Some(m) = redirected_method(code, &req.method) {
         req.method = m.to_string();
         req.body = Body::None;
@@ -147,6 +152,7 @@ pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) {
     } else {
         target
     };
+    super::proxy::route(req)
 }
 
 #[cfg(test)]
@@ -250,12 +256,12 @@ mod tests {
         // Same origin, spelled with the default port: kept (D-14).
         let mut p = prep(base());
         let t = follow(&p, 302, "https://H:443/next", 0);
-        apply(&mut p, 302, t);
+        apply(&mut p, 302, t).unwrap();
         assert!(p.headers.contains("Authorization"));
         assert!(p.headers.contains("Cookie"));
         // https -> http on the same host leaves the origin (D-15).
         let t = follow(&p, 302, "http://h/plain", 1);
-        apply(&mut p, 302, t);
+        apply(&mut p, 302, t).unwrap();
         for h in ["Authorization", "Cookie", "Proxy-Authorization"] {
             assert!(!p.headers.contains(h), "{h} survived");
         }
@@ -263,7 +269,7 @@ mod tests {
         assert!(p.url.username().is_none());
         // Coming back does not bring them back.
         let t = follow(&p, 302, "https://h/back", 2);
-        apply(&mut p, 302, t);
+        apply(&mut p, 302, t).unwrap();
         assert!(!p.headers.contains("Authorization"));
     }
 
@@ -281,7 +287,7 @@ mod tests {
             Ok(Decision::Answer)
         ));
         let t = follow(&p, 303, "/x", 0);
-        apply(&mut p, 303, t);
+        apply(&mut p, 303, t).unwrap();
         assert_eq!(p.method, "GET");
         assert!(matches!(p.body, Body::None));
         assert!(!p.headers.contains("Content-Type"));
@@ -289,7 +295,7 @@ mod tests {
         // D-12: a caller's Host does not follow.
         let mut p = prep(HttpRequest::new("http://h/").header("Host", "custom"));
         let t = follow(&p, 301, "/y", 0);
-        apply(&mut p, 301, t);
+        apply(&mut p, 301, t).unwrap();
         assert!(!p.headers.contains("Host"));
     }
 
