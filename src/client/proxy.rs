@@ -911,7 +911,7 @@ mod tests {
         redirect(&mut p, "http://a.test/back");
         assert_eq!(hop_of(&p), Some(("hp:1".into(), None)));
         // A request's own proxy wins over the client's rules and keeps its credentials.
-        let own = crate::HttpRequest::new("https://a.test/")
+        let own = crate::HttpRequest::new("http://a.test/")
             .proxy_host("own")
             .proxy_port(9)
             .proxy_auth("o", "p");
