@@ -56,6 +56,10 @@ fn tls_kind(r: Result<Vec<u8>, HttpError>) -> TlsErrorKind {
 
 /// Whether this machine has a system bundle where squall looks for one.
 fn machine_has_bundle() -> bool {
+    let var = |v| std::env::var_os(v).is_some_and(|p| !p.is_empty());
+    if var("SSL_CERT_FILE") || var("SSL_CERT_DIR") {
+        return true;
+    }
     SYSTEM_CA_FILES
         .iter()
         .chain(SYSTEM_CA_DIRS.iter())
@@ -73,7 +77,8 @@ fn extra_roots_add_to_the_base_and_ca_certs_replace_it() {
     let url = format!("https://localhost:{port}/");
     let req = || HttpRequest::new(&url).connect_timeout(Duration::from_secs(10));
 
-    // webpki-roots alone do not know the private CA.
+    // The default roots (webpki-roots, or SSL_CERT_FILE/SSL_CERT_DIR when the environment
+    // sets them) do not know the private CA.
     assert_eq!(tls_kind(fetch(req())), TlsErrorKind::UnknownIssuer);
     // Added to them, it is trusted.
     assert_eq!(fetch(req().extra_ca_certs(&ca_file)).unwrap(), b"ok");
@@ -95,8 +100,9 @@ fn extra_roots_add_to_the_base_and_ca_certs_replace_it() {
         }
     );
 
-    // The system bundle as the base: it does not know a CA made a moment ago, the extra
-    // file adds it. (Without any bundle on this machine, both are a CA-file error.)
+    // The system bundle as the base (SSL_CERT_FILE/SSL_CERT_DIR still win when set): it
+    // does not know a CA made a moment ago, the extra file adds it. (Without any bundle on
+    // this machine and no variables, both are a CA-file error.)
     let system = fetch(req().system_ca_certs(true));
     let system_plus = fetch(req().system_ca_certs(true).extra_ca_certs(&ca_file));
     if machine_has_bundle() {
