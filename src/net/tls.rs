@@ -32,39 +32,29 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-// Without the `tls` feature only the settings and the error types above remain: a request
+// Without the `tls` feature only this module's settings and error types remain: a request
 // still carries its TLS options and an error still has a kind, but nothing can connect.
 #[cfg(feature = "tls")]
-use std::cell::RefCell;
-#[cfg(feature = "tls")]
-use std::collections::{HashMap, HashSet};
-#[cfg(feature = "tls")]
-use std::ffi::OsString;
-#[cfg(feature = "tls")]
-use std::future::poll_fn;
-#[cfg(feature = "tls")]
-use std::io::{IoSlice, Read, Write};
-#[cfg(feature = "tls")]
-use std::net::{IpAddr, Shutdown, SocketAddr};
-#[cfg(feature = "tls")]
-use std::path::Path;
-#[cfg(feature = "tls")]
-use std::sync::{Mutex, OnceLock};
-#[cfg(feature = "tls")]
-use std::task::{Context, Poll, Waker, ready};
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    ffi::OsString,
+    future::poll_fn,
+    io::{IoSlice, Read, Write},
+    net::{IpAddr, Shutdown, SocketAddr},
+    path::Path,
+    sync::{Mutex, OnceLock},
+    task::{Context, Poll, Waker, ready},
+};
 
-#[cfg(feature = "tls")]
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-#[cfg(feature = "tls")]
-use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
-#[cfg(feature = "tls")]
-use rustls::pki_types::pem::{self, PemObject};
-#[cfg(feature = "tls")]
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 #[cfg(feature = "tls")]
 use rustls::{
     CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
     SignatureScheme,
+    client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier},
+    crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature},
+    pki_types::pem::{self, PemObject},
+    pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime},
 };
 
 #[cfg(feature = "tls")]
