@@ -64,12 +64,14 @@ mod oneshot;
 pub mod periodic;
 mod reactor;
 mod timer;
+mod trace;
 
 pub use executor::{JoinError, JoinHandle};
 pub use net::{TcpListener, TcpStream, UdpSocket};
 pub use oneshot::{Canceled, OneshotReceiver, OneshotSender, oneshot};
 pub use periodic::{PeriodicCallback, PeriodicError, Schedule};
 pub use timer::{Elapsed, Sleep, Timeout, TimeoutHandle, sleep, sleep_until, timeout, timeout_at};
+pub use trace::LoopTrace;
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -203,6 +205,9 @@ pub(crate) struct Inner {
     main_woken: Cell<bool>,
     /// Spare buffer swapped with the remote queue, so draining it allocates nothing.
     remote_spare: RefCell<Vec<RemoteJob>>,
+    /// A [`LoopTrace`] is installed: turns go through `trace::traced_turn`.
+    tracing: Cell<bool>,
+    trace: RefCell<Option<LoopTrace>>,
 }
 
 impl Inner {
@@ -213,30 +218,50 @@ impl Inner {
 
     /// One turn of the loop; see the module docs.
     fn turn(self: &Rc<Self>) {
-        // 1. How long may we block?
-        let work_waiting = !self.exec.ready.borrow().is_empty()
-            || self.main_woken.get()
-            || self.shared.notified.load(Ordering::Acquire);
-        let timeout = if work_waiting {
-            Some(Duration::ZERO)
-        } else {
-            self.timers
-                .borrow_mut()
-                .next_deadline()
-                .map(|at| at.saturating_duration_since(Instant::now()))
-        };
-        // 2. Poll and turn events into readiness flags and wakes.
-        if let Err(e) = self.reactor.poll(timeout) {
-            eprintln!("squall IoLoop: poll failed: {e}");
-            // Avoid a hot spin on a persistent error.
-            std::thread::sleep(Duration::from_millis(1));
+        // The only cost of tracing when it is off: this one test per turn.
+        if self.tracing.get() {
+            return trace::traced_turn(self);
         }
+        // 1. How long may we block?
+        let (timeout, _why) = self.poll_timeout();
+        // 2. Poll and turn events into readiness flags and wakes.
+        self.poll_reactor(timeout);
         // 3. Cross-thread jobs.
         self.drain_remote();
         // 4. Timers that are due.
         timer::fire_due(self);
         // 5. The ready queue, as it is now.
         executor::run_ready(self);
+    }
+
+    /// Step 1: zero if work is waiting, else until the earliest timer, else forever.
+    fn poll_timeout(&self) -> (Option<Duration>, trace::Why) {
+        use trace::Why;
+        let why = if !self.exec.ready.borrow().is_empty() {
+            Why::Ready
+        } else if self.main_woken.get() {
+            Why::Main
+        } else if self.shared.notified.load(Ordering::Acquire) {
+            Why::Remote
+        } else {
+            return match self.timers.borrow_mut().next_deadline() {
+                Some(at) => (
+                    Some(at.saturating_duration_since(Instant::now())),
+                    Why::Timer,
+                ),
+                None => (None, Why::Forever),
+            };
+        };
+        (Some(Duration::ZERO), why)
+    }
+
+    /// Step 2: the poll, the one place the thread sleeps.
+    fn poll_reactor(&self, timeout: Option<Duration>) {
+        if let Err(e) = self.reactor.poll(timeout) {
+            eprintln!("squall IoLoop: poll failed: {e}");
+            // Avoid a hot spin on a persistent error.
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     fn drain_remote(&self) {
@@ -410,6 +435,7 @@ impl IoLoop {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
+        let trace = LoopTrace::from_env();
         let shared = Arc::new(Shared {
             id,
             remote: Mutex::new(RemoteQueue {
@@ -432,6 +458,8 @@ impl IoLoop {
                 close_requested: Cell::new(false),
                 main_woken: Cell::new(false),
                 remote_spare: RefCell::new(Vec::new()),
+                tracing: Cell::new(trace.is_some()),
+                trace: RefCell::new(trace),
             }),
         })
     }
@@ -479,6 +507,15 @@ impl IoLoop {
             timers: self.inner.timers.borrow().len(),
             sockets: self.inner.reactor.source_count(),
         }
+    }
+
+    /// Record every turn of this loop from now on into `trace` (see [`LoopTrace`]), or stop
+    /// recording with `None`. Returns the trace that was installed, if any; dropping it
+    /// finishes it (a JSON trace gets its closing bracket). `SQUALL_TRACE=1` in the
+    /// environment installs a text trace on stderr in every new loop.
+    pub fn set_trace(&self, trace: Option<LoopTrace>) -> Option<LoopTrace> {
+        self.inner.tracing.set(trace.is_some());
+        std::mem::replace(&mut *self.inner.trace.borrow_mut(), trace)
     }
 
     /// Is the loop running (inside `run_sync` or `start`)?

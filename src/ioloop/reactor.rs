@@ -230,6 +230,13 @@ impl Reactor {
         Ok(())
     }
 
+    /// The events of the last poll (for the loop trace; the buffer is kept until the next).
+    pub(crate) fn for_each_event(&self, mut f: impl FnMut(&mio::event::Event)) {
+        for ev in self.events.borrow().iter() {
+            f(ev);
+        }
+    }
+
     /// How many sockets are registered (for tests and diagnostics).
     pub(crate) fn source_count(&self) -> usize {
         self.sources.borrow().items.iter().flatten().count()
