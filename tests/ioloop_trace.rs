@@ -82,7 +82,8 @@ fn scenario(lp: &IoLoop) -> Vec<String> {
                 let _ = tx.send("callback from a thread".to_string());
             });
         });
-        l2.borrow_mut().push(rx.await.unwrap());
+        let from_thread = rx.await.unwrap();
+        l2.borrow_mut().push(from_thread);
         // Joined: the eventfd was written before the turns below poll, so they see it.
         thread.join().unwrap();
         // A task and a callback, to see both kinds run.
