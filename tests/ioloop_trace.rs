@@ -176,6 +176,10 @@ fn chrome_trace_parses_and_has_a_poll_and_a_run_per_turn() {
         events.iter().filter(|e| e["name"] == name).collect()
     };
     assert_eq!(named("thread_name").len(), 1);
+    assert!(
+        !named("run_sync future").is_empty(),
+        "the main future's polls between turns"
+    );
     let polls = named("poll");
     let runs = named("run");
     assert_eq!(polls.len() as u64, turns);

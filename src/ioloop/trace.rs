@@ -21,7 +21,8 @@
 //! ```
 //!
 //! **Chrome Trace Event JSON** (the "JSON array" form): each turn becomes a `poll` and a `run`
-//! slice on the loop's track, with the details above as `args`, plus a `ready left` counter.
+//! slice on the loop's track, with the details above as `args`, plus a `ready left` counter;
+//! the poll of `run_sync`'s own future between two turns is a `run_sync future` slice.
 //! Perfetto (<https://ui.perfetto.dev>) and `chrome://tracing` open it as a timeline. It is
 //! written by hand, so it needs no JSON library; the closing `]` is written when the trace is
 //! dropped, and the viewers accept a file without it (a crashed program still leaves a
@@ -63,6 +64,9 @@ pub struct LoopTrace {
     fresh: bool,
     /// A write failed: stop trying, the loop must not suffer for its trace.
     broken: bool,
+    /// The last turn ended with `run_sync`'s future due for a poll, at this time: the gap
+    /// until the next turn is that poll (it happens outside the turn, in `try_run_sync`).
+    main_since: Option<Instant>,
     line: String,
 }
 
@@ -111,6 +115,7 @@ impl LoopTrace {
             turns: 0,
             fresh: true,
             broken: false,
+            main_since: None,
             line: String::new(),
         }
     }
@@ -141,6 +146,7 @@ impl LoopTrace {
             Format::Chrome => self.chrome_events(loop_id, t),
         }
         self.emit();
+        self.main_since = t.main_next.then_some(t.done);
         if self.format == Format::Text {
             // Unbuffered writers (stderr) flush anyway; a buffered one shows lines as they come.
             let _ = self.out.flush();
@@ -200,12 +206,22 @@ impl LoopTrace {
         let (start, polled) = (self.micros(t.start), self.micros(t.polled));
         let done = self.micros(t.done);
         let turn = self.turns;
+        let main = self.main_since.map(|since| self.micros(since));
         let l = &mut self.line;
         if self.fresh {
             self.fresh = false;
             let _ = write!(
                 l,
                 "[\n{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{loop_id},\"args\":{{\"name\":\"IoLoop {loop_id}\"}}}}"
+            );
+        }
+        if let Some(since) = main {
+            let _ = write!(
+                l,
+                ",\n{{\"name\":\"run_sync future\",\"cat\":\"ioloop\",\"ph\":\"X\",\"pid\":1,\"tid\":{loop_id},\"ts\":{:.3},\"dur\":{:.3},\"args\":{{\"after_turn\":{}}}}}",
+                since,
+                start - since,
+                turn - 1
             );
         }
         let timeout = match t.timeout {

@@ -139,6 +139,8 @@ pub struct FetchArgs {
     pub silent: bool,
     /// `-P`
     pub parallel: usize,
+    /// `--trace-loop FILE`: the event loop's turns as Chrome Trace Event JSON.
+    pub trace_loop: Option<PathBuf>,
 }
 
 impl Default for FetchArgs {
@@ -170,6 +172,7 @@ impl Default for FetchArgs {
             verbose: false,
             silent: false,
             parallel: 1,
+            trace_loop: None,
         }
     }
 }
@@ -526,6 +529,7 @@ where
                 let v = text(&mut p, "-P")?;
                 a.parallel = parse_count("--parallel", &v)?;
             }
+            Long("trace-loop") => a.trace_loop = Some(path(&mut p)?),
             Value(v) => a.urls.push(with_scheme(string("URL", v)?)),
             _ => return Err(arg.unexpected().into()),
         }
@@ -642,6 +646,8 @@ Options:
   -v, --verbose               request and response heads on stderr
   -s, --silent                no progress bar
   -P, --parallel N            fetch N URLs at once (default 1); output stays in URL order
+      --trace-loop FILE       record every turn of the event loop in FILE (Chrome Trace
+                              Event JSON: open it in ui.perfetto.dev or chrome://tracing)
   -h, --help                  this help
   -V, --version               print the version
 
