@@ -596,6 +596,42 @@ fn a_task_woken_during_its_poll_is_polled_again() {
 }
 
 #[test]
+fn a_task_woken_twice_before_it_runs_is_polled_once() {
+    use std::future::poll_fn;
+    use std::task::{Poll, Waker};
+    let lp = IoLoop::new();
+    let polls = Rc::new(Cell::new(0));
+    let done = Rc::new(Cell::new(false));
+    let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let (p, d, w) = (polls.clone(), done.clone(), waker.clone());
+    let task = lp.spawn(poll_fn(move |cx| {
+        p.set(p.get() + 1);
+        if d.get() {
+            return Poll::Ready(());
+        }
+        *w.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }));
+    let polls_seen = lp.run_sync(async move {
+        sleep(ms(5)).await; // the task was polled once and waits
+        let w = waker.borrow().clone().expect("the task stored its waker");
+        // Two wakes in one callback: the task's "scheduled" flag queues it only once.
+        IoLoop::current().add_callback(move || {
+            w.wake_by_ref();
+            w.wake_by_ref();
+        });
+        sleep(ms(5)).await;
+        let seen = polls.get();
+        done.set(true);
+        let w = waker.borrow().clone().unwrap();
+        w.wake();
+        task.await.unwrap();
+        seen
+    });
+    assert_eq!(polls_seen, 2, "one poll at spawn, one for the two wakes");
+}
+
+#[test]
 fn a_self_waking_task_does_not_starve_timers_or_callbacks() {
     use std::future::poll_fn;
     use std::task::Poll;
