@@ -632,6 +632,41 @@ fn a_task_woken_twice_before_it_runs_is_polled_once() {
 }
 
 #[test]
+fn a_stale_wake_never_polls_the_task_that_reuses_the_slot() {
+    use std::future::poll_fn;
+    use std::task::{Poll, Waker};
+    let lp = IoLoop::new();
+    let polls_of_b = lp.run_sync(async {
+        let lp = IoLoop::current();
+        let waker_a: Rc<RefCell<Option<Waker>>> = Rc::default();
+        let w = waker_a.clone();
+        let a = lp.spawn(poll_fn(move |cx| {
+            *w.borrow_mut() = Some(cx.waker().clone());
+            Poll::<()>::Pending
+        }));
+        sleep(ms(5)).await; // A was polled once and waits
+        let stale = waker_a.borrow_mut().take().expect("A stored its waker");
+        // In one go: wake A (its key is queued), cancel A (its slot is freed), spawn B (it
+        // takes the free slot). The queued key of A now names B's slot, with an old generation.
+        stale.wake_by_ref();
+        a.cancel();
+        let polls = Rc::new(Cell::new(0));
+        let p = polls.clone();
+        let b = lp.spawn(poll_fn(move |_| {
+            p.set(p.get() + 1);
+            Poll::<()>::Pending
+        }));
+        sleep(ms(5)).await;
+        b.cancel();
+        polls.get()
+    });
+    assert_eq!(
+        polls_of_b, 1,
+        "B is polled once, at spawn; A's stale key is ignored"
+    );
+}
+
+#[test]
 fn a_self_waking_task_does_not_starve_timers_or_callbacks() {
     use std::future::poll_fn;
     use std::task::Poll;
