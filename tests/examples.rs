@@ -2,8 +2,8 @@
 //! so no rung rots: each runs as its own process, must exit 0 within a generous bound, and
 //! must print what its doc comment promises. `cargo test` builds the examples before it runs
 //! any test; the binaries sit next to this test's own (`target/<profile>/examples/`). When
-//! one is missing or older than its source (e.g. after `cargo test --test examples` alone),
-//! it is built first with the same cargo.
+//! one is missing or older than its source or the library (e.g. after
+//! `cargo test --test examples` alone), it is built first with the same cargo.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,23 +25,43 @@ fn example_binary(name: &str) -> PathBuf {
         .join("examples")
         .join(format!("{name}.rs"));
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let library = newest(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     let stale = match (modified(&bin), modified(&source)) {
-        (Some(b), Some(s)) => b < s,
+        (Some(b), Some(s)) => b < s || library.is_some_and(|l| b < l),
         _ => true,
     };
     if stale {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let mut build = Command::new(cargo);
-        build
-            .args(["build", "--quiet", "--example", name])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let status = build.status().expect("run cargo build");
-        assert!(status.success(), "cargo build --example {name} failed");
+        // One build of every example, shared by the tests that find theirs stale.
+        static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        let ok = *BUILT.get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+            let mut build = Command::new(cargo);
+            build
+                .args(["build", "--quiet", "--examples"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"));
+            if dir.ends_with("release") {
+                build.arg("--release");
+            }
+            build.status().is_ok_and(|s| s.success())
+        });
+        assert!(ok, "cargo build --examples failed");
     }
     bin
+}
+
+/// The newest modification time of any file under `dir`.
+fn newest(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut best = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let t = if path.is_dir() {
+            newest(&path)
+        } else {
+            entry.metadata().and_then(|m| m.modified()).ok()
+        };
+        best = best.max(t);
+    }
+    best
 }
 
 /// Run an example with `args` and `env`, killing it if it outlives [`LIMIT`].

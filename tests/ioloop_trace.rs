@@ -120,7 +120,7 @@ fn text_trace_shows_the_timer_the_socket_and_the_thread() {
     assert!(!timed.is_empty(), "no poll bounded by a timer:\n{text}");
     assert!(
         lines.iter().any(|l| l.contains("timers 1;")
-            && l.contains("1 timer callback)")
+            && l.contains("ran 1 (1 timer callback)")
             && l.contains("events: none")),
         "no turn fired the 30 ms callback:\n{text}"
     );
@@ -140,7 +140,7 @@ fn text_trace_shows_the_timer_the_socket_and_the_thread() {
     assert!(
         lines
             .iter()
-            .any(|l| l.contains("1 task,") && l.contains("1 callback,")),
+            .any(|l| l.contains("ran 2 (1 task, 1 callback) in ")),
         "no turn ran the task and the callback together:\n{text}"
     );
     // A turn with work waiting does not sleep at all.

@@ -17,7 +17,7 @@
 //! Two formats. **Text**: one line per turn, for a terminal:
 //!
 //! ```text
-//! [loop 1] turn 4 +0.412ms: poll <=20000.000ms (timer) waited 0.087ms; events: t1 writable; remote 0; timers 0; ran 1 (1 task, 0 callbacks, 0 timer callbacks) in 0.031ms; left 0
+//! [loop 1] turn 3 +0.402ms: poll <=19999.600ms (timer) waited 0.087ms; events: t1 writable; remote 0; timers 0; ran 2 (1 task, 1 callback) in 0.031ms; left 0
 //! ```
 //!
 //! **Chrome Trace Event JSON** (the "JSON array" form): each turn becomes a `poll` and a `run`
@@ -183,21 +183,31 @@ impl LoopTrace {
         }
         let _ = write!(
             l,
-            "; remote {}; timers {}; ran {} ({} task{}, {} callback{}, {} timer callback{}) in {:.3}ms; left {}",
+            "; remote {}; timers {}; ran {}",
             t.remote,
             t.timers,
-            t.ran.total(),
-            t.ran.tasks,
-            plural(t.ran.tasks),
-            t.ran.calls,
-            plural(t.ran.calls),
-            t.ran.timers,
-            plural(t.ran.timers),
-            ms(t.done - t.ran_from),
-            t.left
+            t.ran.total()
         );
+        let kinds = [
+            (t.ran.tasks, "task"),
+            (t.ran.calls, "callback"),
+            (t.ran.timers, "timer callback"),
+        ];
+        let mut first = true;
+        for (n, what) in kinds.into_iter().filter(|k| k.0 > 0) {
+            l.push_str(if first { " (" } else { ", " });
+            first = false;
+            let _ = write!(l, "{n} {what}{}", plural(n));
+        }
+        if !first {
+            l.push(')');
+        }
+        if t.ran.total() > 0 {
+            let _ = write!(l, " in {:.3}ms", ms(t.done - t.ran_from));
+        }
+        let _ = write!(l, "; left {}", t.left);
         if t.main_next {
-            l.push_str(" + run_sync's future");
+            l.push_str("; then run_sync's future");
         }
         l.push('\n');
     }
