@@ -1,5 +1,5 @@
 //! End-to-end tests of the event loop: run_sync, callbacks, timers, tasks, cross-thread
-//! wakes. Behaviour IDs (L-xx) refer to the team's Tornado behaviour list. Time-based tests
+//! wakes. Behaviour IDs (L-xx) are described in docs/behaviours.md. Time-based tests
 //! assert order and generous bounds only.
 
 use std::cell::{Cell, RefCell};

@@ -1,6 +1,6 @@
 //! Command-line parsing for `squall` and `squall bench`.
 //!
-//! This is the whole option grammar of `cli.md` in one place, parsed with `lexopt` (which
+//! This is the whole option grammar of `docs/cli.md` in one place, parsed with `lexopt` (which
 //! adds no dependencies of its own). Parsing is pure: it never touches the network or the
 //! file system, so every rule here is unit tested below. Anything wrong with the command line
 //! becomes a [`Usage`] error (exit 2) with a one-line reason; reading `-d @FILE` happens later,
