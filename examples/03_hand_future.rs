@@ -98,5 +98,6 @@ fn main() {
 
 // Try this: delete the line `s.1 = Some(cx.waker().clone());` in `Signal::poll`. Nothing
 // wakes the task any more, so `run_sync` waits forever: a future that returns Pending
-// without arranging a wake-up is the classic async bug (run it with `SQUALL_TRACE=1`: the
-// last turn polls "forever" with no events).
+// without arranging a wake-up is the classic async bug. With `SQUALL_TRACE=1`, the last line
+// is the turn that ran the timer's `fire`; after it the loop has no timer and no work left,
+// and its next poll blocks for good.

@@ -60,7 +60,8 @@ fn main() -> std::io::Result<()> {
     })
 }
 
-// Try this: make the client's buffer 64 bytes instead of 8. The reply now comes in one read,
-// and because that read returned fewer bytes than asked for, squall clears the readable flag
-// without trying a read that would only say WouldBlock (the "short read rule" of
-// reactor.rs). Count the turns with `SQUALL_TRACE=1` before and after.
+// Try this: give the server a 4-byte buffer instead of 4096. The echo now takes seven reads
+// and seven writes, yet `SQUALL_TRACE=1` shows the same three turns as before: a read that
+// fills its buffer leaves the readable flag set (more may be waiting), so the next read is
+// tried at once, in the same poll of the task, with no trip through epoll. Only the last,
+// short read clears the flag (the "short read rule" of reactor.rs).

@@ -58,6 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-// Try this: fetch the URL twice in the same `run_sync`. The second fetch finds the pooled
-// connection: no connect turn, no `writable` edge to wait for, just the request written at
-// once and one turn waiting for the reply.
+// Try this: let the server answer two requests on its connection (a `for _ in 0..2` around
+// its read-and-reply) and fetch the URL twice in the same `run_sync`. The second fetch takes a
+// single turn: the pool hands back the open connection, so there is no connect and no
+// `writable` edge to wait for; the request is written at once and the turn waits for the reply.
