@@ -66,9 +66,15 @@ fn newest(dir: &Path) -> Option<std::time::SystemTime> {
 
 /// Run an example with `args` and `env`, killing it if it outlives [`LIMIT`].
 fn run(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(example_binary(name))
+    let mut command = Command::new(example_binary(name));
+    // The caller's shell must not change what is tested: no trace unless asked, and no proxy
+    // (the examples' servers are on loopback, which a proxy variable would redirect).
+    command.env_remove("SQUALL_TRACE");
+    for v in squall::client::proxy::PROXY_VARIABLES {
+        command.env_remove(v);
+    }
+    let mut child = command
         .args(args)
-        .env_remove("SQUALL_TRACE") // the caller's shell must not change what is tested
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
