@@ -95,6 +95,17 @@ fn register(src: &mut impl mio::event::Source, token: Token) {
     });
 }
 
+/// Try `op`; on WouldBlock, wait for the socket's next edge and try again.
+async fn retry<T>(token: Token, mut op: impl FnMut() -> std::io::Result<T>) -> T {
+    loop {
+        match op() {
+            Ok(v) => return v,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => io_event(token).await,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
 type Task = Pin<Box<dyn Future<Output = ()>>>;
 
 /// Run every task to completion.
@@ -149,11 +160,8 @@ fn run(tasks: Vec<Task>) {
                 ready: ready.clone(),
                 poll_waker: poll_waker.clone(),
             }));
-            if task
-                .as_mut()
-                .poll(&mut Context::from_waker(&waker))
-                .is_ready()
-            {
+            let mut cx = Context::from_waker(&waker);
+            if task.as_mut().poll(&mut cx).is_ready() {
                 tasks[id] = None;
             }
         }
@@ -173,22 +181,13 @@ fn main() {
             let mut s = std::net::TcpStream::connect(addr).unwrap();
             s.write_all(b"hello from a thread").unwrap();
         });
-        // Try; on WouldBlock, wait for the socket's next edge; try again.
-        let mut stream = loop {
-            match listener.accept() {
-                Ok((s, _)) => break s,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => io_event(Token(0)).await,
-                Err(e) => panic!("accept: {e}"),
-            }
-        };
+        let (mut stream, _) = retry(Token(0), || listener.accept()).await;
         register(&mut stream, Token(1));
         let (mut got, mut buf) = (Vec::new(), [0u8; 64]);
         loop {
-            match stream.read(&mut buf) {
-                Ok(0) => break, // end of stream: the thread closed its socket
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => io_event(Token(1)).await,
-                Err(e) => panic!("read: {e}"),
+            match retry(Token(1), || stream.read(&mut buf)).await {
+                0 => break, // end of stream: the thread closed its socket
+                n => got.extend_from_slice(&buf[..n]),
             }
         }
         println!("task 1: read {:?}", String::from_utf8_lossy(&got));
