@@ -437,3 +437,127 @@ pub(crate) fn traced_turn(inner: &Rc<Inner>) {
         trace.record(inner.id, &record);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// A writer the test reads back.
+    #[derive(Clone, Default)]
+    struct Buf(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Buf {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.borrow().clone()).unwrap()
+        }
+    }
+
+    /// A turn that started 1 ms after the trace began, polled with a 5 ms timer bound for
+    /// 2 ms, saw a readable socket with its peer gone and the eventfd, drained one remote
+    /// job, fired one timer, ran a task and a timer callback in 0.25 ms and left one job.
+    fn record(origin: Instant, shift_us: u64) -> TurnRecord {
+        let at = |us: u64| origin + Duration::from_micros(shift_us + us);
+        TurnRecord {
+            start: at(1000),
+            timeout: Some(Duration::from_millis(5)),
+            why: Why::Timer,
+            polled: at(3000),
+            events: vec![
+                Event {
+                    token: Some(3),
+                    readable: true,
+                    writable: false,
+                    read_closed: true,
+                    write_closed: false,
+                    error: false,
+                },
+                Event {
+                    token: None,
+                    readable: true,
+                    writable: false,
+                    read_closed: false,
+                    write_closed: false,
+                    error: false,
+                },
+            ],
+            remote: 1,
+            timers: 1,
+            ran_from: at(3250),
+            ran: Ran {
+                tasks: 1,
+                calls: 0,
+                timers: 1,
+            },
+            done: at(3500),
+            left: 1,
+            main_next: true,
+        }
+    }
+
+    #[test]
+    fn text_line_exactly() {
+        let buf = Buf::default();
+        let mut trace = LoopTrace::text(buf.clone());
+        let t = record(trace.origin, 0);
+        trace.record(7, &t);
+        let idle = TurnRecord {
+            timeout: None,
+            why: Why::Forever,
+            events: Vec::new(),
+            remote: 0,
+            timers: 0,
+            ran: Ran::default(),
+            left: 0,
+            main_next: false,
+            ..record(trace.origin, 0)
+        };
+        trace.record(7, &idle);
+        assert_eq!(
+            buf.text(),
+            "[loop 7] turn 1 +1.000ms: poll <=5.000ms (timer) waited 2.000ms; events: t3 readable \
+             read-closed, waker; remote 1; timers 1; ran 2 (1 task, 1 timer callback) in 0.250ms; \
+             left 1; then run_sync's future\n\
+             [loop 7] turn 2 +1.000ms: poll forever (no timer, no work) waited 2.000ms; events: \
+             none; remote 0; timers 0; ran 0; left 0\n"
+        );
+        assert_eq!(trace.turns(), 2);
+    }
+
+    #[test]
+    fn chrome_events_exactly() {
+        let buf = Buf::default();
+        let mut trace = LoopTrace::chrome_json(buf.clone());
+        let t = record(trace.origin, 0);
+        trace.record(7, &t);
+        // The next turn, 3 ms later: between the two, run_sync's future was polled.
+        let next = TurnRecord {
+            main_next: false,
+            ..record(trace.origin, 3000)
+        };
+        trace.record(7, &next);
+        drop(trace);
+        let expected = r#"[
+{"name":"thread_name","ph":"M","pid":1,"tid":7,"args":{"name":"IoLoop 7"}},
+{"name":"poll","cat":"ioloop","ph":"X","pid":1,"tid":7,"ts":1000.000,"dur":2000.000,"args":{"turn":1,"timeout_ms":5.000,"why":"timer","events":["t3 readable read-closed","waker"]}},
+{"name":"run","cat":"ioloop","ph":"X","pid":1,"tid":7,"ts":3000.000,"dur":500.000,"args":{"turn":1,"remote":1,"timers":1,"tasks":1,"callbacks":0,"timer_callbacks":1,"left":1,"main_next":true}},
+{"name":"ready left","ph":"C","pid":1,"tid":7,"ts":3500.000,"args":{"jobs":1}},
+{"name":"run_sync future","cat":"ioloop","ph":"X","pid":1,"tid":7,"ts":3500.000,"dur":500.000,"args":{"after_turn":1}},
+{"name":"poll","cat":"ioloop","ph":"X","pid":1,"tid":7,"ts":4000.000,"dur":2000.000,"args":{"turn":2,"timeout_ms":5.000,"why":"timer","events":["t3 readable read-closed","waker"]}},
+{"name":"run","cat":"ioloop","ph":"X","pid":1,"tid":7,"ts":6000.000,"dur":500.000,"args":{"turn":2,"remote":1,"timers":1,"tasks":1,"callbacks":0,"timer_callbacks":1,"left":1,"main_next":false}},
+{"name":"ready left","ph":"C","pid":1,"tid":7,"ts":6500.000,"args":{"jobs":1}}
+]
+"#;
+        assert_eq!(buf.text(), expected);
+    }
+}
