@@ -403,7 +403,8 @@ pub(crate) fn traced_turn(inner: &Rc<Inner>) {
     let remote = inner.exec.ready.borrow().len() - before;
     // 4. Timers.
     let timers = timer::fire_due(inner);
-    // 5. The ready queue: what is in it now is what runs.
+    // 5. The ready queue: what is in it now is what runs (the batch rule of `run_ready`; if
+    //    that rule ever stops a batch early, count only the jobs it really ran).
     let ran_from = Instant::now();
     let mut ran = Ran::default();
     for job in inner.exec.ready.borrow().iter() {
