@@ -167,12 +167,17 @@ fn rung_01_timers_with_squall_trace_shows_its_turns() {
     let o = run("01_timers", &[], &[("SQUALL_TRACE", "1")]);
     let err = String::from_utf8(o.stderr).unwrap();
     let turns: Vec<&str> = err.lines().filter(|l| l.starts_with("[loop ")).collect();
-    assert!(turns.len() >= 4, "a turn per deadline at least:\n{err}");
+    assert!(turns.len() >= 2, "{err}");
     assert!(turns.iter().any(|l| l.contains("(timer)")), "{err}");
-    assert!(
-        turns.iter().any(|l| l.contains("3 timer callbacks")),
-        "{err}"
-    );
+    // "a", "b" and "c" share a deadline, so one turn runs all three (more if the machine was
+    // slow enough for a neighbouring deadline to be due too).
+    let timer_callbacks = |l: &str| -> u32 {
+        l.split(['(', ',', ')'])
+            .find_map(|part| part.trim().strip_suffix(" timer callbacks"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(turns.iter().any(|l| timer_callbacks(l) >= 3), "{err}");
     // The program's own output is unchanged by the trace.
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(out.contains("order: 10 ms, a, b, c, 20 ms, 30 ms"), "{out}");
