@@ -152,9 +152,10 @@ fn run(tasks: Vec<Task>) {
             events.iter().count()
         );
         for id in batch {
+            // A finished task may still be queued by a late wake: skip it.
             let Some(task) = tasks[id].as_mut() else {
                 continue;
-            }; // already finished
+            };
             let waker = Waker::from(Arc::new(TaskWaker {
                 id,
                 ready: ready.clone(),
