@@ -235,6 +235,7 @@ fn rung_05_raw_http() {
 }
 
 #[test]
+#[cfg(feature = "json")]
 fn rung_06_fetch() {
     rung(
         "06_fetch",
@@ -248,6 +249,7 @@ fn rung_06_fetch() {
 }
 
 #[test]
+#[cfg(feature = "tls")]
 fn rung_07_tls() {
     rung("07_tls", &["-> 200 \"hello over TLS\"", "TLS handshake"]);
 }
