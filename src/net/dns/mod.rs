@@ -31,6 +31,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+
+pub mod message;
 use crate::ioloop;
 
 /// The future a [`Resolver`] returns: every address found for the name, in the order the
