@@ -32,6 +32,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 
+pub mod cache;
+pub mod conf;
 pub mod message;
 use crate::ioloop;
 
