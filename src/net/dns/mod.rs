@@ -26,6 +26,7 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
@@ -35,11 +36,71 @@ use std::time::Duration;
 pub mod cache;
 pub mod conf;
 pub mod message;
+pub mod stub;
+
+pub use stub::{StubConfig, StubResolver};
 use crate::ioloop;
 
 /// The future a [`Resolver`] returns: every address found for the name, in the order the
 /// resolver gave them (which is the order happy eyeballs starts from).
 pub type ResolveFuture = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>>>>;
+
+/// Addresses as a lookup finds them, in batches: the stub resolver hands over the `AAAA`
+/// answer without waiting for the `A` one (RFC 8305 §3), and happy eyeballs
+/// ([`crate::net::connect::connect_streaming`]) starts connecting on the first batch.
+///
+/// `poll_next` gives `Some(Ok(addrs))` for each batch found, `Some(Err(e))` when the lookup
+/// failed (only if no batch came before; the stream then ends), and `None` at the end.
+pub trait AddressStream {
+    /// The next batch, the failure, or the end (see the trait docs).
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Vec<SocketAddr>>>>;
+
+    /// Who answered, or what was tried so far: for `squall -v` and for timeout messages,
+    /// e.g. `stub resolver, nameserver 10.0.0.1:53` (empty when there is nothing to say).
+    fn describe(&self) -> String {
+        String::new()
+    }
+}
+
+/// A boxed [`AddressStream`], as [`Resolver::resolve_stream`] returns it.
+pub type ResolveStream = Box<dyn AddressStream>;
+
+/// The next batch of `stream` (see [`AddressStream::poll_next`]).
+pub async fn next_batch(stream: &mut dyn AddressStream) -> Option<io::Result<Vec<SocketAddr>>> {
+    std::future::poll_fn(|cx| stream.poll_next(cx)).await
+}
+
+/// An [`AddressStream`] of one batch: a [`ResolveFuture`]'s answer. What
+/// [`Resolver::resolve_stream`] gives for resolvers that find every address at once.
+pub struct FutureStream {
+    fut: Option<ResolveFuture>,
+    label: String,
+}
+
+impl FutureStream {
+    /// The stream of `fut`'s answer; `label` is what [`AddressStream::describe`] says.
+    pub fn new(fut: ResolveFuture, label: String) -> FutureStream {
+        FutureStream {
+            fut: Some(fut),
+            label,
+        }
+    }
+}
+
+impl AddressStream for FutureStream {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Vec<SocketAddr>>>> {
+        let Some(fut) = self.fut.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let answer = std::task::ready!(fut.as_mut().poll(cx));
+        self.fut = None;
+        Poll::Ready(Some(answer))
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+}
 
 /// Turns a host name and port into socket addresses (Tornado's pluggable `Resolver`).
 ///
@@ -47,28 +108,43 @@ pub type ResolveFuture = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>
 /// returned future runs on the loop; an implementation that blocks must do its work elsewhere
 /// (as [`ThreadedResolver`] does). Errors should name the host, e.g.
 /// `failed to resolve example.invalid: ...`.
+///
+/// Only [`resolve`](Resolver::resolve) is required. The client calls
+/// [`resolve_stream`](Resolver::resolve_stream), whose default gives `resolve`'s answer as one
+/// batch; a resolver that finds addresses in pieces ([`StubResolver`]) overrides it.
 pub trait Resolver {
     /// Resolve `host` (a name, or an IP literal, IPv6 possibly in brackets) for `port`.
     fn resolve(&self, host: &str, port: u16) -> ResolveFuture;
-}
 
-impl<R: Resolver + ?Sized> Resolver for Rc<R> {
-    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
-        (**self).resolve(host, port)
+    /// Resolve `host` for `port`, giving addresses as they are found (see [`AddressStream`]).
+    fn resolve_stream(&self, host: &str, port: u16) -> ResolveStream {
+        Box::new(FutureStream::new(self.resolve(host, port), self.name()))
+    }
+
+    /// What this resolver is, for `squall -v` and error messages (`threaded resolver
+    /// (getaddrinfo)`, `stub resolver (nameservers 10.0.0.1:53)`).
+    fn name(&self) -> String {
+        "custom resolver".to_owned()
     }
 }
 
-impl<R: Resolver + ?Sized> Resolver for Arc<R> {
-    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
-        (**self).resolve(host, port)
-    }
+macro_rules! forward_resolver {
+    ($($ptr:ident),*) => {$(
+        impl<R: Resolver + ?Sized> Resolver for $ptr<R> {
+            fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
+                (**self).resolve(host, port)
+            }
+            fn resolve_stream(&self, host: &str, port: u16) -> ResolveStream {
+                (**self).resolve_stream(host, port)
+            }
+            fn name(&self) -> String {
+                (**self).name()
+            }
+        }
+    )*};
 }
 
-impl<R: Resolver + ?Sized> Resolver for Box<R> {
-    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
-        (**self).resolve(host, port)
-    }
-}
+forward_resolver!(Rc, Arc, Box);
 
 /// The most worker threads the process-wide resolver pool runs at once. Further lookups queue.
 pub const MAX_RESOLVER_THREADS: usize = 4;
@@ -114,6 +190,10 @@ impl Resolver for ThreadedResolver {
                 ))),
             }
         })
+    }
+
+    fn name(&self) -> String {
+        "threaded resolver (getaddrinfo)".to_owned()
     }
 }
 
@@ -469,6 +549,15 @@ impl Resolver for MappedResolver {
     fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
         let (host, port) = self.mapping.apply(host, port);
         self.inner.resolve(&host, port)
+    }
+
+    fn resolve_stream(&self, host: &str, port: u16) -> ResolveStream {
+        let (host, port) = self.mapping.apply(host, port);
+        self.inner.resolve_stream(&host, port)
+    }
+
+    fn name(&self) -> String {
+        format!("{} with a hostname mapping", self.inner.name())
     }
 }
 
