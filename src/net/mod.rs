@@ -31,7 +31,10 @@ pub mod dns;
 pub mod tls;
 
 pub use connect::{ConnectError, ConnectOptions, connect, parse_network_interface};
-pub use dns::{HostnameMapping, MappedResolver, Resolver, ThreadedResolver};
+pub use dns::{
+    HostnameMapping, MappedResolver, Resolver, ResolverChoice, StubConfig, StubResolver,
+    ThreadedResolver,
+};
 
 /// A connected stream the client talks HTTP over: plain TCP or TLS on top of TCP.
 pub enum Stream {

@@ -146,6 +146,66 @@ macro_rules! forward_resolver {
 
 forward_resolver!(Rc, Arc, Box);
 
+/// Which resolver a client uses when it is given none ([`crate::ClientBuilder`]'s
+/// `resolver_choice`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ResolverChoice {
+    /// The stub resolver when the system allows it ([`StubResolver::system_can_replace_libc`]:
+    /// Linux, nsswitch `hosts: files dns`, a name server in resolv.conf), else the threaded
+    /// one. The environment variable `SQUALL_RESOLVER=threaded` (or `stub`) overrides the
+    /// guess, for a machine where it is wrong.
+    #[default]
+    Auto,
+    /// [`ThreadedResolver`]: `getaddrinfo` on worker threads.
+    Threaded,
+    /// [`StubResolver::system`]: the stub resolver with the system's configuration.
+    Stub,
+    /// The stub resolver asking these servers (`squall --dns-servers`), with resolv.conf's
+    /// search list and options and `/etc/hosts` first.
+    StubServers(Vec<SocketAddr>),
+}
+
+impl ResolverChoice {
+    /// The resolver chosen. The system stub resolver is one per process, so its cache is
+    /// shared by every client.
+    pub fn resolver(&self) -> Rc<dyn Resolver> {
+        static SYSTEM_STUB: OnceLock<StubResolver> = OnceLock::new();
+        let stub = || Rc::new(SYSTEM_STUB.get_or_init(|| StubResolver::system(None)).clone());
+        match self {
+            ResolverChoice::Threaded => Rc::new(ThreadedResolver),
+            ResolverChoice::Stub => stub(),
+            ResolverChoice::StubServers(servers) => {
+                Rc::new(StubResolver::system(Some(servers.clone())))
+            }
+            ResolverChoice::Auto => match std::env::var("SQUALL_RESOLVER").as_deref() {
+                Ok("threaded") => Rc::new(ThreadedResolver),
+                Ok("stub") => stub(),
+                _ if StubResolver::system_can_replace_libc() => stub(),
+                _ => Rc::new(ThreadedResolver),
+            },
+        }
+    }
+}
+
+/// Parse a `--dns-servers` list as curl takes it: comma-separated addresses, each with an
+/// optional port (`10.0.0.1,10.0.0.2:5353,[2001:db8::1]:53,::1`); port 53 by default.
+pub fn parse_dns_servers(list: &str) -> Result<Vec<SocketAddr>, String> {
+    let mut out = Vec::new();
+    for item in list.split(',').map(str::trim) {
+        let addr = if let Ok(sa) = item.parse::<SocketAddr>() {
+            sa
+        } else if let Ok(ip) = strip_brackets(item).parse::<IpAddr>() {
+            SocketAddr::new(ip, 53)
+        } else {
+            return Err(format!(
+                "invalid DNS server {item:?} (expected an IP address with an optional port)"
+            ));
+        };
+        out.push(addr);
+    }
+    Ok(out)
+}
+
 /// The most worker threads the process-wide resolver pool runs at once. Further lookups queue.
 pub const MAX_RESOLVER_THREADS: usize = 4;
 
@@ -605,6 +665,37 @@ mod tests {
             .count();
         // All 16 were queued while the first lookup was held at the gate: they joined it.
         assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn dns_servers_list_as_curl_takes_it() {
+        assert_eq!(
+            parse_dns_servers("10.0.0.1,10.0.0.2:5353, [2001:db8::1]:54,::1,[::2]").unwrap(),
+            vec![
+                "10.0.0.1:53".parse().unwrap(),
+                "10.0.0.2:5353".parse().unwrap(),
+                "[2001:db8::1]:54".parse().unwrap(),
+                "[::1]:53".parse().unwrap(),
+                "[::2]:53".parse().unwrap(),
+            ]
+        );
+        for bad in ["", "10.0.0.1,", "dns.example", "10.0.0.1:99999"] {
+            let e = parse_dns_servers(bad).unwrap_err();
+            assert!(e.starts_with("invalid DNS server"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn resolver_choice_names_itself() {
+        assert_eq!(
+            ResolverChoice::Threaded.resolver().name(),
+            "threaded resolver (getaddrinfo)"
+        );
+        let servers = vec!["127.0.0.1:5353".parse().unwrap()];
+        assert_eq!(
+            ResolverChoice::StubServers(servers).resolver().name(),
+            "stub resolver (nameservers 127.0.0.1:5353)"
+        );
     }
 
     #[test]
