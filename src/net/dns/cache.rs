@@ -137,15 +137,36 @@ mod tests {
         let mut c = Cache::new(8);
         let a = Cached::Addrs(vec![ip("::1")]);
         c.put("long.test", 28, a.clone(), Duration::from_secs(86_400), t0);
-        assert_eq!(c.get("long.test", 28, t0 + MAX_TTL - Duration::from_secs(1)), Some(a));
+        assert_eq!(
+            c.get("long.test", 28, t0 + MAX_TTL - Duration::from_secs(1)),
+            Some(a)
+        );
         assert_eq!(c.get("long.test", 28, t0 + MAX_TTL), None);
-        c.put("neg.test", 1, Cached::NoSuchName, Duration::from_secs(900), t0);
-        c.put("nodata.test", 1, Cached::Addrs(vec![]), Duration::from_secs(900), t0);
+        c.put(
+            "neg.test",
+            1,
+            Cached::NoSuchName,
+            Duration::from_secs(900),
+            t0,
+        );
+        c.put(
+            "nodata.test",
+            1,
+            Cached::Addrs(vec![]),
+            Duration::from_secs(900),
+            t0,
+        );
         let later = t0 + NEGATIVE_TTL;
         assert_eq!(c.get("neg.test", 1, t0), Some(Cached::NoSuchName));
         assert_eq!(c.get("neg.test", 1, later), None);
         assert_eq!(c.get("nodata.test", 1, later), None);
-        c.put("zero.test", 1, Cached::Addrs(vec![ip("10.0.0.1")]), Duration::ZERO, t0);
+        c.put(
+            "zero.test",
+            1,
+            Cached::Addrs(vec![ip("10.0.0.1")]),
+            Duration::ZERO,
+            t0,
+        );
         assert_eq!(c.get("zero.test", 1, t0), None);
     }
 

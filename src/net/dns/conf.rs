@@ -238,7 +238,10 @@ impl<T> Watched<T> {
     /// [`RECHECK_EVERY`] at most).
     pub fn get(&mut self) -> &T {
         let now = Instant::now();
-        if self.checked.is_none_or(|c| now.duration_since(c) >= RECHECK_EVERY) {
+        if self
+            .checked
+            .is_none_or(|c| now.duration_since(c) >= RECHECK_EVERY)
+        {
             self.checked = Some(now);
             let mtime = std::fs::metadata(&self.path)
                 .and_then(|m| m.modified())
@@ -359,7 +362,14 @@ mod tests {
         );
         assert_eq!(
             systemd,
-            Some(s(&["files", "mymachines", "resolve", "files", "myhostname", "dns"]))
+            Some(s(&[
+                "files",
+                "mymachines",
+                "resolve",
+                "files",
+                "myhostname",
+                "dns"
+            ]))
         );
         assert_eq!(
             nsswitch_hosts("hosts: dns [ NOTFOUND=return ] files"),
@@ -371,7 +381,11 @@ mod tests {
         assert!(stub_can_replace(Some(&s(&["files", "dns"]))));
         assert!(!stub_can_replace(systemd.as_deref()));
         assert!(!stub_can_replace(Some(&s(&["dns", "files"]))));
-        assert!(!stub_can_replace(Some(&s(&["files", "mdns4_minimal", "dns"]))));
+        assert!(!stub_can_replace(Some(&s(&[
+            "files",
+            "mdns4_minimal",
+            "dns"
+        ]))));
     }
 
     #[test]

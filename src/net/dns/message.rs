@@ -344,12 +344,19 @@ impl ReplyBuilder {
         }
     }
 
-    fn record(&mut self, name: &str, rtype: u16, ttl: u32, data: &[u8]) -> Result<(), MessageError> {
+    fn record(
+        &mut self,
+        name: &str,
+        rtype: u16,
+        ttl: u32,
+        data: &[u8],
+    ) -> Result<(), MessageError> {
         self.owner(name)?;
         self.out.extend_from_slice(&rtype.to_be_bytes());
         self.out.extend_from_slice(&CLASS_IN.to_be_bytes());
         self.out.extend_from_slice(&ttl.to_be_bytes());
-        self.out.extend_from_slice(&(data.len() as u16).to_be_bytes());
+        self.out
+            .extend_from_slice(&(data.len() as u16).to_be_bytes());
         self.out.extend_from_slice(data);
         self.answers += 1;
         self.out[6..8].copy_from_slice(&self.answers.to_be_bytes());
@@ -436,7 +443,9 @@ pub fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), MessageErr
     let mut after: Option<usize> = None; // where the caller continues, once a pointer is seen
     let mut pointers = 0usize;
     loop {
-        let len = *msg.get(pos).ok_or(MessageError::Truncated { what: "a name" })?;
+        let len = *msg
+            .get(pos)
+            .ok_or(MessageError::Truncated { what: "a name" })?;
         match len & 0xc0 {
             0x00 => {
                 let len = len as usize;
@@ -652,7 +661,8 @@ mod tests {
         // One byte at a time: each strict prefix fails with a typed error, never a panic.
         for n in 0..REPLY.len() {
             match parse(&REPLY[..n]) {
-                Err(MessageError::Truncated { .. }) | Err(MessageError::PointerOutOfRange { .. }) => {}
+                Err(MessageError::Truncated { .. })
+                | Err(MessageError::PointerOutOfRange { .. }) => {}
                 other => panic!("prefix of {n} bytes: {other:?}"),
             }
         }
@@ -707,7 +717,10 @@ mod tests {
         m.extend_from_slice(&[0xc1, 0x00]);
         assert_eq!(
             parse(&m),
-            Err(MessageError::PointerOutOfRange { at: 12, target: 256 })
+            Err(MessageError::PointerOutOfRange {
+                at: 12,
+                target: 256
+            })
         );
     }
 
@@ -724,10 +737,7 @@ mod tests {
     fn oversize_counts_are_truncation() {
         let mut m = header(u16::MAX);
         m.extend_from_slice(&[0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 10, 0, 0, 1]);
-        assert_eq!(
-            parse(&m),
-            Err(MessageError::Truncated { what: "a name" })
-        );
+        assert_eq!(parse(&m), Err(MessageError::Truncated { what: "a name" }));
         let mut q = query(1, "a.b", TYPE_A).unwrap();
         q[5] = 200; // 200 questions, one present
         assert!(matches!(parse(&q), Err(MessageError::Truncated { .. })));
@@ -763,7 +773,10 @@ mod tests {
         assert_eq!(parse(&m), Err(MessageError::BadRecord { rtype: 1, len: 3 }));
         let mut m = header(1);
         m.extend_from_slice(&[1, b'a', 0, 0, 28, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4]);
-        assert_eq!(parse(&m), Err(MessageError::BadRecord { rtype: 28, len: 4 }));
+        assert_eq!(
+            parse(&m),
+            Err(MessageError::BadRecord { rtype: 28, len: 4 })
+        );
         // A CNAME whose name runs past its rdlength.
         let mut m = header(1);
         m.extend_from_slice(&[1, b'a', 0, 0, 5, 0, 1, 0, 0, 0, 0, 0, 2, 1, b'b', 0]);

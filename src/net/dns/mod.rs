@@ -26,20 +26,19 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
-
 
 pub mod cache;
 pub mod conf;
 pub mod message;
 pub mod stub;
 
-pub use stub::{StubConfig, StubResolver};
 use crate::ioloop;
+pub use stub::{StubConfig, StubResolver};
 
 /// The future a [`Resolver`] returns: every address found for the name, in the order the
 /// resolver gave them (which is the order happy eyeballs starts from).
@@ -170,7 +169,13 @@ impl ResolverChoice {
     /// shared by every client.
     pub fn resolver(&self) -> Rc<dyn Resolver> {
         static SYSTEM_STUB: OnceLock<StubResolver> = OnceLock::new();
-        let stub = || Rc::new(SYSTEM_STUB.get_or_init(|| StubResolver::system(None)).clone());
+        let stub = || {
+            Rc::new(
+                SYSTEM_STUB
+                    .get_or_init(|| StubResolver::system(None))
+                    .clone(),
+            )
+        };
         match self {
             ResolverChoice::Threaded => Rc::new(ThreadedResolver),
             ResolverChoice::Stub => stub(),

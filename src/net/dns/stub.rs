@@ -241,7 +241,9 @@ impl StubResolver {
         let config = self.config();
         let from_hosts = {
             let mut sh = self.lock();
-            sh.hosts.as_mut().and_then(|h| h.get().get(&name).map(|a| a.to_vec()))
+            sh.hosts
+                .as_mut()
+                .and_then(|h| h.get().get(&name).map(|a| a.to_vec()))
         };
         if let Some(ips) = from_hosts {
             let mut o = out.borrow_mut();
@@ -253,8 +255,11 @@ impl StubResolver {
                     .map(|p| p.display().to_string())
                     .unwrap_or_default()
             ));
-            o.batches
-                .push_back(ips.into_iter().map(|ip| SocketAddr::new(ip, port)).collect());
+            o.batches.push_back(
+                ips.into_iter()
+                    .map(|ip| SocketAddr::new(ip, port))
+                    .collect(),
+            );
             drop(o);
             return StubStream { fut: None, out };
         }
@@ -399,7 +404,9 @@ pub fn candidates(name: &str, search: &[String], ndots: u8) -> Vec<String> {
     if dots >= ndots as usize {
         std::iter::once(name.to_owned()).chain(with).collect()
     } else {
-        with.into_iter().chain(std::iter::once(name.to_owned())).collect()
+        with.into_iter()
+            .chain(std::iter::once(name.to_owned()))
+            .collect()
     }
 }
 
@@ -427,7 +434,11 @@ pub fn addresses(msg: &Message, qname: &str, qtype: u16) -> io::Result<(Vec<IpAd
         }
     }
     let mut ips = Vec::new();
-    for r in msg.answers.iter().filter(|r| r.name == name && r.rtype == qtype) {
+    for r in msg
+        .answers
+        .iter()
+        .filter(|r| r.name == name && r.rtype == qtype)
+    {
         let ip = match (&r.data, qtype) {
             (RData::A(v4), TYPE_A) => IpAddr::V4(*v4),
             (RData::Aaaa(v6), TYPE_AAAA) => IpAddr::V6(*v6),
@@ -505,7 +516,10 @@ impl Lookup {
 
     fn emit(&self, ips: &[IpAddr]) {
         if !ips.is_empty() {
-            let batch = ips.iter().map(|ip| SocketAddr::new(*ip, self.port)).collect();
+            let batch = ips
+                .iter()
+                .map(|ip| SocketAddr::new(*ip, self.port))
+                .collect();
             self.out.borrow_mut().batches.push_back(batch);
         }
     }
@@ -739,8 +753,8 @@ impl Lookup {
             Ok(Err(e)) => return Err(TryFailure::Failed(format!("over TCP: {e}"))),
             Ok(Ok(b)) => b,
         };
-        let msg = message::parse(&body)
-            .map_err(|e| TryFailure::Failed(format!("over TCP: {e}")))?;
+        let msg =
+            message::parse(&body).map_err(|e| TryFailure::Failed(format!("over TCP: {e}")))?;
         if msg.id != id || !answers_question(&msg, cand, qtype) {
             return Err(TryFailure::Failed(
                 "over TCP: the reply does not match the query".into(),
@@ -793,7 +807,11 @@ mod tests {
         );
         assert_eq!(
             candidates("www.example.com", &search, 1),
-            vec!["www.example.com", "www.example.com.corp.example", "www.example.com.lab.example"]
+            vec![
+                "www.example.com",
+                "www.example.com.corp.example",
+                "www.example.com.lab.example"
+            ]
         );
         assert_eq!(
             candidates("a.b", &search, 2),
