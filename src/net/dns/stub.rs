@@ -229,7 +229,8 @@ impl StubResolver {
         let out = Rc::new(RefCell::new(Outbox::default()));
         if let Some(answer) = super::resolve_without_lookup(host, port) {
             let mut o = out.borrow_mut();
-            o.answered_by = Some("no lookup needed".into());
+            o.answered_by =
+                Some("stub resolver, built-in answer (localhost or an IP literal)".into());
             match answer {
                 Ok(addrs) => o.batches.push_back(addrs),
                 Err(e) => o.end = Some(Err(e)),
