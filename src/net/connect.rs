@@ -13,6 +13,10 @@
 //!    which closes its socket.
 //! 4. When all fail, [`ConnectError`] lists every address and its error.
 //!
+//! With [`connect_streaming`], addresses the resolver finds later (RFC 8305 §3: the `A`
+//! answer after the `AAAA` one, or the other way round) join the race when they arrive, at
+//! the front of the queue; the race only gives up once the resolver is done too.
+//!
 //! Each attempt is a socket made with `socket2`: non-blocking, bound to the source address
 //! (`network_interface`) when one is set, `TCP_NODELAY` on, then `connect()`, which returns
 //! "in progress". The half-open socket is handed to [`TcpStream::connected`], which waits on

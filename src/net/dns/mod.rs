@@ -1,24 +1,38 @@
-//! Name resolution off the loop.
+//! Name resolution: two resolvers behind one trait, and the pieces of the second.
 //!
 //! The loop thread must never block, and the system resolver (`getaddrinfo`) can block for
-//! seconds. So a lookup is handed to a small pool of worker threads, and the answer comes back
-//! through [`crate::ioloop::oneshot`], whose sender wakes the loop from any thread. The pool is
-//! shared by the whole process, started lazily (no thread exists until the first real lookup),
-//! holds at most [`MAX_RESOLVER_THREADS`] threads, and a thread that has been idle for
-//! [`RESOLVER_IDLE_EXIT`] exits.
+//! seconds. There are two ways around that, and squall has both:
 //!
-//! Two kinds of names never reach the pool: IP literals (`127.0.0.1`, `::1`, `[::1]`) are
+//! - [`ThreadedResolver`] (this file): `getaddrinfo` on a small pool of worker threads, the
+//!   answer coming back through [`crate::ioloop::oneshot`], whose sender wakes the loop from
+//!   any thread. The pool is shared by the whole process, started lazily (no thread exists
+//!   until the first real lookup), holds at most [`MAX_RESOLVER_THREADS`] threads, and a
+//!   thread idle for [`RESOLVER_IDLE_EXIT`] exits. It does whatever the C library does
+//!   (nsswitch, mDNS, LDAP...), but a lookup cannot be cancelled.
+//! - [`StubResolver`] ([`stub`]): a DNS client on the loop itself, asking the name servers of
+//!   `/etc/resolv.conf` over UDP (TCP when a reply is truncated). No thread; dropping the
+//!   lookup closes its socket. Its parts: [`message`] (sans-IO DNS messages, fuzzed),
+//!   [`conf`] (resolv.conf, hosts and nsswitch parsers) and [`cache`] (TTL cache).
+//!
+//! [`ResolverChoice::Auto`], the client's default, takes the stub resolver when the system's
+//! configuration says `getaddrinfo` would do the same thing (Linux, nsswitch `hosts: files
+//! dns`, a name server in resolv.conf), else the threaded one.
+//!
+//! Two kinds of names never reach either: IP literals (`127.0.0.1`, `::1`, `[::1]`) are
 //! parsed in place, and `localhost` (and `*.localhost`) answers the loopback addresses at once,
 //! as RFC 6761 §6.3 asks of resolver libraries.
 //!
 //! Resolution is pluggable through the object-safe [`Resolver`] trait (Tornado's `resolver`
-//! option). [`HostnameMapping`] and [`MappedResolver`] implement Tornado's `hostname_mapping`:
-//! a host, or a host and port, is redirected to another target before resolving; what the
-//! request says in its `Host` header is the client's business and does not change.
+//! option). A resolver may hand addresses over as it finds them ([`AddressStream`]), so happy
+//! eyeballs can start on the `AAAA` answer before the `A` one arrives (RFC 8305 §3).
+//! [`HostnameMapping`] and [`MappedResolver`] implement Tornado's `hostname_mapping`: a host,
+//! or a host and port, is redirected to another target before resolving; what the request
+//! says in its `Host` header is the client's business and does not change.
 //!
-//! Concurrent lookups of one name and port share a single `getaddrinfo` call. Dropping a
-//! resolve future never blocks: a lookup nobody waits for any more is skipped if it has not
-//! started, and one that is running finishes on its worker thread, its answer thrown away.
+//! In the threaded resolver, concurrent lookups of one name and port share a single
+//! `getaddrinfo` call. Dropping a resolve future never blocks: a lookup nobody waits for any
+//! more is skipped if it has not started, and one that is running finishes on its worker
+//! thread, its answer thrown away.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
