@@ -400,3 +400,39 @@ fn happy_eyeballs_takes_addresses_that_arrive_late() {
     });
     assert_eq!(err.attempts.len(), 2, "{err}");
 }
+
+#[test]
+fn a_silent_server_is_skipped_after_its_timeout() {
+    let quiet = DnsServer::start(|_| vec![]);
+    let good = DnsServer::start(|q| vec![Out::Reply(answer(q, &[V4], &[]))]);
+    let r = StubResolver::new(StubConfig {
+        timeout: Duration::from_millis(100),
+        ..config(&[&quiet, &good])
+    });
+    assert_eq!(resolve(&r, "slow.test").unwrap(), vec![sa(V4)]);
+    assert_eq!(quiet.seen().len(), 2);
+    assert_eq!(good.seen().len(), 2);
+}
+
+#[test]
+fn rotate_starts_each_lookup_at_the_next_server() {
+    let one = DnsServer::start(|q| vec![Out::Reply(answer(q, &[V4], &[]))]);
+    let two = DnsServer::start(|q| vec![Out::Reply(answer(q, &[V4], &[]))]);
+    let cfg = StubConfig {
+        cache_size: 0,
+        ..config(&[&one, &two])
+    };
+    let plain = StubResolver::new(cfg.clone());
+    for i in 0..4 {
+        resolve(&plain, &format!("p{i}.test")).unwrap();
+    }
+    assert_eq!((one.seen().len(), two.seen().len()), (8, 0));
+    let rotating = StubResolver::new(StubConfig {
+        rotate: true,
+        ..cfg
+    });
+    for i in 0..4 {
+        resolve(&rotating, &format!("r{i}.test")).unwrap();
+    }
+    assert_eq!((one.seen().len(), two.seen().len()), (8 + 4, 4));
+}
