@@ -105,7 +105,9 @@ fn cname_chain_in_the_answer() {
 fn truncated_reply_is_asked_again_over_tcp() {
     let srv = DnsServer::start(|q| {
         if q.tcp {
-            vec![Out::Reply(answer(q, &[V4], &[V6]))]
+            // Over TCP the reply arrives a byte at a time: the length prefix and the message
+            // are reassembled from pieces.
+            vec![Out::Trickle(answer(q, &[V4], &[V6]))]
         } else {
             let tc = ReplyBuilder::new(q.id, &q.name, q.qtype, Rcode::NoError)
                 .unwrap()

@@ -31,6 +31,9 @@ pub enum Out {
     Reply(Vec<u8>),
     /// Send these bytes over UDP from another socket (a different source port).
     Spoof(Vec<u8>),
+    /// Over TCP: send the framed reply one byte per write (1 ms apart, `TCP_NODELAY`), so
+    /// the reader gets it in pieces. Over UDP: like `Reply`.
+    Trickle(Vec<u8>),
     /// Wait.
     Sleep(Duration),
 }
@@ -77,7 +80,7 @@ impl DnsServer {
                     seen.lock().unwrap().push(q.clone());
                     for out in handler(&q) {
                         match out {
-                            Out::Reply(b) => {
+                            Out::Reply(b) | Out::Trickle(b) => {
                                 let _ = udp.send_to(&b, from);
                             }
                             Out::Spoof(b) => {
@@ -117,6 +120,15 @@ impl DnsServer {
                                 let mut framed = (b.len() as u16).to_be_bytes().to_vec();
                                 framed.extend_from_slice(&b);
                                 let _ = s.write_all(&framed);
+                            }
+                            Out::Trickle(b) => {
+                                let _ = s.set_nodelay(true);
+                                let mut framed = (b.len() as u16).to_be_bytes().to_vec();
+                                framed.extend_from_slice(&b);
+                                for byte in framed {
+                                    let _ = s.write_all(&[byte]);
+                                    std::thread::sleep(Duration::from_millis(1));
+                                }
                             }
                             Out::Sleep(d) => std::thread::sleep(d),
                         }

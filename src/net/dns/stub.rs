@@ -482,6 +482,12 @@ enum TryFailure {
 
 impl Lookup {
     async fn run(self) -> io::Result<()> {
+        if self.servers.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("cannot resolve {}: no name servers configured", self.name),
+            ));
+        }
         let tried_names = candidates(&self.name, &self.config.search, self.config.ndots);
         let mut last_failure: Option<io::Error> = None;
         let mut nxdomain = false;
@@ -871,6 +877,30 @@ mod tests {
             .unwrap();
         let msg = message::parse(&nine.finish()).unwrap();
         assert!(addresses(&msg, "c0.test", TYPE_A).is_err());
+    }
+
+    #[test]
+    fn resolver_is_send_and_sync_and_needs_servers() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<StubResolver>();
+        let r = StubResolver::new(StubConfig {
+            hosts_file: None,
+            ..StubConfig::with_servers(vec![])
+        });
+        // with_servers(vec![]) falls back to resolv.conf's default server...
+        assert_eq!(r.config().servers, vec!["127.0.0.1:53".parse().unwrap()]);
+        // ...an explicitly empty list is an error naming the name, before any I/O.
+        let r = StubResolver::new(StubConfig {
+            servers: vec![],
+            ..r.config()
+        });
+        let err = crate::ioloop::IoLoop::new()
+            .run_sync(r.resolve("x.test", 80))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot resolve x.test: no name servers configured"
+        );
     }
 
     #[test]
