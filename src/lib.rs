@@ -23,6 +23,7 @@ pub use client::{
     AsyncHttpClient, BodyWriter, ClientBuilder, ErrorKind, HttpClient, HttpError, HttpRequest,
     HttpResponse, StreamingResponse, TimeInfo, TimeoutPhase,
 };
+pub use client::{NoProxy, Proxy, ProxyErrorKind, ProxyRules};
 pub use http::headers::HttpHeaders;
 pub use http::url::Url;
 pub use ioloop::IoLoop;

@@ -139,7 +139,13 @@ fn once(bytes: &[u8]) -> Canned {
 // ------------------------------------------------------------------------------------------
 
 fn squall(args: &[&str]) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_squall"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_squall"));
+    // The tests' servers are on loopback: a proxy from the machine's environment must not
+    // be taken for them (squall, like curl, would send 127.0.0.1 through it).
+    for v in squall::client::proxy::PROXY_VARIABLES {
+        cmd.env_remove(v);
+    }
+    let child = cmd
         .args(args)
         .env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")

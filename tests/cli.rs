@@ -19,6 +19,11 @@ use std::time::{Duration, Instant};
 
 fn cmd(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_squall"));
+    // The servers here are on loopback: a proxy from the machine's environment must not be
+    // taken for them (squall, like curl, would send 127.0.0.1 through it).
+    for v in squall::client::proxy::PROXY_VARIABLES {
+        c.env_remove(v);
+    }
     c.args(args)
         .env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")

@@ -133,7 +133,12 @@ fn rss_flat_while_streaming_256_mib() {
         return;
     }
     let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
+    let mut cmd = Command::new(exe);
+    // The child's server is on loopback: no proxy from the machine's environment.
+    for v in squall::client::proxy::PROXY_VARIABLES {
+        cmd.env_remove(v);
+    }
+    let out = cmd
         .args([
             "rss_flat_while_streaming_256_mib",
             "--exact",

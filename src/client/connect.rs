@@ -15,6 +15,7 @@ use super::Inner;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
 use super::fetch::{Ctx, Phase};
 use super::pool::{Conn, Permit};
+use super::proxy::ProxyErrorKind;
 use super::request::{Prepared, Proxy};
 use crate::http::headers::HttpHeaders;
 use crate::http::request::{BodyFraming, write_head};
@@ -114,10 +115,7 @@ pub(crate) async fn open(
                     // The resolver's own retries ran out (its text names the name and servers).
                     HttpError::timeout(TimeoutPhase::Resolve, e.to_string())
                 } else {
-                    HttpError::new(
-                        ErrorKind::Dns,
-                        format!("Could not resolve host {host}: {e}"),
-                    )
+                    not_resolved(req, host, &e.to_string())
                 }
             })?;
             more = Some(stream);
@@ -133,15 +131,14 @@ pub(crate) async fn open(
         } else {
             "no IPv4 address (allow_ipv6 is off)"
         };
-        let kind = if target.parse::<IpAddr>().is_ok() {
-            ErrorKind::Connect
-        } else {
-            ErrorKind::Dns
-        };
-        return Err(HttpError::new(
-            kind,
-            format!("Could not resolve host {host}: {why}"),
-        ));
+        if target.parse::<IpAddr>().is_ok() {
+            let what = if req.proxy.is_some() { "proxy" } else { "host" };
+            return Err(HttpError::new(
+                connect_kind(req),
+                format!("Could not resolve {what} {host}: {why}"),
+            ));
+        }
+        return Err(not_resolved(req, host, why));
     }
     let t1 = Instant::now();
     let opts = ConnectOptions {
@@ -160,12 +157,14 @@ pub(crate) async fn open(
         .await?
         .map_err(|e| {
             // The error names every address tried; add the host name when there was one.
-            let msg = if req.url.is_ip_host() && target == host {
+            let msg = if req.proxy.is_some() {
+                format!("proxy {}: {e}", host_port(host, port))
+            } else if req.url.is_ip_host() && target == host {
                 e.to_string()
             } else {
                 format!("{host}: {e}")
             };
-            HttpError::new(ErrorKind::Connect, msg)
+            HttpError::new(connect_kind(req), msg)
         })?;
     let _ = tcp.set_nodelay(true);
     let t2 = Instant::now();
@@ -185,9 +184,41 @@ pub(crate) async fn open(
     Ok(inner.pool.conn(stream, peer, permit))
 }
 
+/// A failed lookup of `host`: the origin's (curl's exit 6) or the proxy's (5).
+fn not_resolved(req: &Prepared, host: &str, why: &str) -> HttpError {
+    match req.proxy {
+        Some(_) => HttpError::new(
+            ErrorKind::Proxy(ProxyErrorKind::Resolve),
+            format!("Could not resolve proxy {host}: {why}"),
+        ),
+        None => HttpError::new(
+            ErrorKind::Dns,
+            format!("Could not resolve host {host}: {why}"),
+        ),
+    }
+}
+
+/// `host:port`, with an IPv6 host in brackets.
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// A refused or unreachable connection: to the origin, or to the proxy (curl's 7 either way).
+fn connect_kind(req: &Prepared) -> ErrorKind {
+    match req.proxy {
+        Some(_) => ErrorKind::Proxy(ProxyErrorKind::Connect),
+        None => ErrorKind::Connect,
+    }
+}
+
 /// Opens a `CONNECT` tunnel through `proxy` to the origin of `req` (RFC 9110 §9.3.6): a 2xx
-/// makes the connection a byte pipe to the origin; anything else is a connect error that
-/// says what the proxy answered.
+/// makes the connection a byte pipe to the origin; anything else is a tunnel error
+/// (`ErrorKind::Proxy(Tunnel)`, curl's 56) that names the proxy and says what it answered.
+/// Only this request carries `Proxy-Authorization`; what goes through the tunnel never does.
 async fn tunnel(
     tcp: &TcpStream,
     req: &Prepared,
@@ -212,13 +243,14 @@ async fn tunnel(
         &mut head,
     )
     .map_err(|e| HttpError::invalid(e.to_string()))?;
-    let proxy_name = format!("{}:{}", proxy.host, proxy.port);
-    let fail = |why: String| {
+    let proxy_name = host_port(&proxy.host, proxy.port);
+    let fail_with = |status: Option<u16>, why: String| {
         HttpError::new(
-            ErrorKind::Connect,
+            ErrorKind::Proxy(ProxyErrorKind::Tunnel { status }),
             format!("proxy {proxy_name} could not open a tunnel to {authority}: {why}"),
         )
     };
+    let fail = |why: String| fail_with(None, why);
     let exchange = async {
         tcp.write_all(&head)
             .await
@@ -237,9 +269,10 @@ async fn tunnel(
                 let (used, ev) = parser.parse(&pending).map_err(|e| fail(e.to_string()))?;
                 let verdict = match ev {
                     Some(Event::Head(h)) if (200..300).contains(&h.code) => Some(Ok(())),
-                    Some(Event::Head(h)) => {
-                        Some(Err(fail(format!("HTTP {} {}", h.code, h.reason))))
-                    }
+                    Some(Event::Head(h)) => Some(Err(fail_with(
+                        Some(h.code),
+                        format!("the proxy answered HTTP {} {}", h.code, h.reason),
+                    ))),
                     Some(_) => None,
                     None if used == 0 => break,
                     None => None,

@@ -13,6 +13,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::proxy::ProxyErrorKind;
 use super::response::{HttpResponse, TimeInfo};
 use crate::http::response::ProtoErrorKind;
 use crate::net::tls::TlsErrorKind;
@@ -75,6 +76,8 @@ pub enum ErrorKind {
     Callback,
     /// The client was closed (before or during the fetch).
     ClientClosed,
+    /// The proxy failed: its URL, its name, the connection to it, or its `CONNECT` tunnel.
+    Proxy(ProxyErrorKind),
     /// `text()` or `json()` could not decode the body (charset, bad bytes, bad JSON).
     Decode,
 }

@@ -703,7 +703,7 @@ pub(crate) async fn run_to_answer(
                 // D-16: the redirect's body is drained (within max_body_size) so the
                 // connection can be reused; it is never decoded or streamed.
                 drain(inner, ex, prep).await;
-                redirect::apply(prep, head.code, target);
+                redirect::apply(prep, head.code, target)?;
                 history.push(head);
                 hops += 1;
             }

@@ -67,6 +67,13 @@
 //! - Q-06..Q-08: [`AsyncHttpClient::shared`] is the per-loop shared client (no configuration);
 //!   [`AsyncHttpClient::new`] is always a new one (Tornado's `force_instance`).
 //! - R-39, T-10: HTTP proxies are supported (absolute-form for http, `CONNECT` for https).
+//!   By default a client takes them from the environment by curl's rules (`http_proxy`,
+//!   `https_proxy`, `all_proxy`, `no_proxy`; not `HTTP_PROXY`), read once when it is built;
+//!   [`ClientBuilder::proxy_from_env`], [`ClientBuilder::proxy`] and
+//!   [`ClientBuilder::proxies`] change that, and a request's own `proxy_host` wins over all
+//!   of it. Each redirect hop picks its proxy again (its scheme and host may differ).
+//!   `Proxy-Authorization` goes to a proxy only: in the `CONNECT` request of a tunnel, or
+//!   with a plain-http request to the proxy, never to an origin. See [`proxy`].
 
 pub mod blocking;
 pub mod body;
@@ -75,6 +82,7 @@ pub mod error;
 mod exchange;
 mod fetch;
 pub mod pool;
+pub mod proxy;
 pub mod queue;
 pub mod redirect;
 pub mod request;
@@ -93,6 +101,7 @@ use std::time::Duration;
 pub use blocking::HttpClient;
 pub use body::BodyWriter;
 pub use error::{ErrorKind, HttpError, TimeoutPhase};
+pub use proxy::{NoProxy, Proxy, ProxyErrorKind, ProxyRules};
 pub use request::HttpRequest;
 pub use response::{HttpResponse, TimeInfo};
 pub use streaming::StreamingResponse;
@@ -123,6 +132,8 @@ pub(crate) struct Config {
     pub max_body_size: Option<u64>,
     pub hostname_mapping: HashMap<String, String>,
     pub defaults: Option<HttpRequest>,
+    /// The proxy rules, read once when the client was built; `None` when nothing is proxied.
+    pub proxies: Option<std::sync::Arc<ProxyRules>>,
 }
 
 pub(crate) struct Inner {
@@ -218,6 +229,8 @@ pub struct ClientBuilder {
     resolver: Option<Rc<dyn Resolver>>,
     resolver_choice: ResolverChoice,
     defaults: Option<HttpRequest>,
+    /// `None`: read the environment in `build`.
+    proxies: Option<ProxyRules>,
 }
 
 impl Default for ClientBuilder {
@@ -233,6 +246,7 @@ impl Default for ClientBuilder {
             resolver: None,
             resolver_choice: ResolverChoice::Auto,
             defaults: None,
+            proxies: None,
         }
     }
 }
@@ -306,6 +320,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Take proxies from the environment (the default: `http_proxy`, `https_proxy`,
+    /// `all_proxy`, `no_proxy`, by curl's rules, read once in [`build`](Self::build); see
+    /// [`proxy`]) or not (`false`: no proxy at all, unless a request names its own).
+    pub fn proxy_from_env(mut self, on: bool) -> Self {
+        self.proxies = if on { None } else { Some(ProxyRules::none()) };
+        self
+    }
+
+    /// Send every request through `proxy` (http as absolute-form requests, https through a
+    /// `CONNECT` tunnel); the environment is not read. A request's own proxy still wins.
+    pub fn proxy(self, proxy: Proxy) -> Self {
+        self.proxies(ProxyRules::all(proxy))
+    }
+
+    /// Use these proxy rules instead of the environment's (for example
+    /// `ProxyRules::all(p).no_proxy(NoProxy::parse("localhost,.internal"))`, or
+    /// `ProxyRules::from_vars(...)` with variables of your own). A request's own proxy still
+    /// wins.
+    pub fn proxies(mut self, rules: ProxyRules) -> Self {
+        self.proxies = Some(rules);
+        self
+    }
+
     /// The client.
     pub fn build(self) -> AsyncHttpClient {
         let read = READ_SIZE.min(self.max_buffer_size);
@@ -317,6 +354,7 @@ impl ClientBuilder {
                     max_body_size: Some(self.max_body_size.unwrap_or(self.max_buffer_size as u64)),
                     hostname_mapping: self.hostname_mapping,
                     defaults: self.defaults,
+                    proxies: proxy::client_rules(self.proxies),
                 },
                 resolver: self
                     .resolver
@@ -332,7 +370,8 @@ impl ClientBuilder {
 }
 
 impl AsyncHttpClient {
-    /// A client with the default settings.
+    /// A client with the default settings: among them, proxies from the environment
+    /// (`http_proxy`, `https_proxy`, `all_proxy`, `no_proxy`; see [`proxy`]), read now, once.
     pub fn new() -> AsyncHttpClient {
         ClientBuilder::default().build()
     }
@@ -490,7 +529,15 @@ impl AsyncHttpClient {
             }
             None => original,
         };
-        request::prepare(effective, self.inner.config.max_body_size)
+        let mut prep = request::prepare(effective, self.inner.config.max_body_size)?;
+        // The client's proxy rules, unless the request named its own proxy.
+        if prep.proxy_rules.is_none()
+            && let Some(rules) = &self.inner.config.proxies
+        {
+            prep.proxy_rules = Some(rules.clone());
+            proxy::route(&mut prep)?;
+        }
+        Ok(prep)
     }
 }
 

@@ -13,6 +13,9 @@
 //!   https → http on the same host too), `Authorization`, `Cookie`, `Proxy-Authorization`
 //!   are dropped for the rest of the chain, even if it comes back (D-13..D-15).
 //! - `Host` is recomputed for each hop (D-12); a caller's `Host` does not follow a redirect.
+//! - The proxy is chosen again for each hop by the same rules (`no_proxy` may name the new
+//!   host; an https target uses `https_proxy`). The proxy's own credentials go to the proxy
+//!   only, so a hop that goes direct carries none.
 
 use super::error::HttpError;
 use super::request::{Body, Prepared, check_scheme};
@@ -85,8 +88,10 @@ pub(crate) enum RedirectError {
     Target(HttpError),
 }
 
-/// Rewrites `req` for the hop to `target` after a `code` response.
-pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) {
+/// Rewrites `req` for the hop to `target` after a `code` response, and picks the hop's proxy
+/// again (the target's scheme and host may call for another one, or none). An error when the
+/// proxy variable for the target's scheme does not parse.
+pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) -> Result<(), HttpError> {
     if let Some(m) = redirected_method(code, &req.method) {
         req.method = m.to_string();
         req.body = Body::None;
@@ -114,6 +119,7 @@ pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) {
     } else {
         target
     };
+    super::proxy::route(req)
 }
 
 #[cfg(test)]
@@ -216,12 +222,12 @@ mod tests {
         // Same origin, spelled with the default port: kept (D-14).
         let mut p = prep(base());
         let t = follow(&p, 302, "https://H:443/next", 0);
-        apply(&mut p, 302, t);
+        apply(&mut p, 302, t).unwrap();
         assert!(p.headers.contains("Authorization"));
         assert!(p.headers.contains("Cookie"));
         // https -> http on the same host leaves the origin (D-15).
         let t = follow(&p, 302, "http://h/plain", 1);
-        apply(&mut p, 302, t);
+        apply(&mut p, 302, t).unwrap();
         for h in ["Authorization", "Cookie", "Proxy-Authorization"] {
             assert!(!p.headers.contains(h), "{h} survived");
         }
@@ -229,7 +235,7 @@ mod tests {
         assert!(p.url.username().is_none());
         // Coming back does not bring them back.
         let t = follow(&p, 302, "https://h/back", 2);
-        apply(&mut p, 302, t);
+        apply(&mut p, 302, t).unwrap();
         assert!(!p.headers.contains("Authorization"));
     }
 
@@ -247,7 +253,7 @@ mod tests {
             Ok(Decision::Answer)
         ));
         let t = follow(&p, 303, "/x", 0);
-        apply(&mut p, 303, t);
+        apply(&mut p, 303, t).unwrap();
         assert_eq!(p.method, "GET");
         assert!(matches!(p.body, Body::None));
         assert!(!p.headers.contains("Content-Type"));
@@ -255,7 +261,7 @@ mod tests {
         // D-12: a caller's Host does not follow.
         let mut p = prep(HttpRequest::new("http://h/").header("Host", "custom"));
         let t = follow(&p, 301, "/y", 0);
-        apply(&mut p, 301, t);
+        apply(&mut p, 301, t).unwrap();
         assert!(!p.headers.contains("Host"));
     }
 }

@@ -24,6 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError};
+use super::proxy::ProxyRules;
 use crate::http::headers::HttpHeaders;
 use crate::http::url::Url;
 use crate::net::tls::TlsSettings;
@@ -354,19 +355,25 @@ impl HttpRequest {
 
     /// Send the request through the HTTP proxy at this host: http URLs as
     /// absolute-form requests to the proxy, https URLs through a `CONNECT` tunnel (the
-    /// origin's certificate is still verified end to end).
+    /// origin's certificate is still verified end to end). It wins over the client's proxy
+    /// rules (from the environment or the builder, see [`proxy`](super::proxy)), and every
+    /// redirect hop goes through it.
     pub fn proxy_host(mut self, host: &str) -> Self {
         self.proxy_host = Some(host.to_string());
         self
     }
 
-    /// The proxy's port (default 80).
+    /// The proxy's port (default 80, Tornado's; a proxy URL without a port, from the
+    /// environment or [`Proxy::parse`](super::Proxy::parse), gets curl's 1080).
     pub fn proxy_port(mut self, port: u16) -> Self {
         self.proxy_port = Some(port);
         self
     }
 
-    /// Basic credentials for the proxy (`Proxy-Authorization`).
+    /// Basic credentials for the proxy (`Proxy-Authorization`). A `Proxy-Authorization`
+    /// header given with [`header`](HttpRequest::header) is for proxies too: it goes to a
+    /// proxy that has no credentials of its own (until a redirect leaves the origin), and
+    /// never to an origin, directly or through a tunnel.
     pub fn proxy_auth(mut self, user: &str, pass: &str) -> Self {
         self.proxy_username = Some(user.to_string());
         self.proxy_password = Some(pass.to_string());
@@ -501,8 +508,13 @@ pub(crate) struct Prepared {
     pub conn_close: bool,
     /// Set once a hop left the original origin: credentials are gone for good (D-13).
     pub left_origin: bool,
-    /// The HTTP proxy to go through, if any.
+    /// The HTTP proxy of the current hop, if any (chosen by `proxy_rules`).
     pub proxy: Option<Proxy>,
+    /// How each hop picks its proxy: the request's own proxy, else its client's rules.
+    pub proxy_rules: Option<Arc<ProxyRules>>,
+    /// The caller's `Proxy-Authorization` header: taken out of `headers` so that it never
+    /// reaches an origin; it goes to a proxy that has no credentials of its own.
+    pub caller_proxy_auth: Option<String>,
     /// The fragment of the URL as given: never sent, but a redirect whose `Location` has none
     /// inherits it (RFC 9110 §10.2.2), for `effective_url`.
     pub fragment: Option<String>,
@@ -655,7 +667,12 @@ pub(crate) fn prepare(
         (None, None) => Body::None,
     };
 
-    let proxy = match &req.proxy_host {
+    // Proxy-Authorization is for a proxy only (see `proxy::route`).
+    let caller_proxy_auth = headers.get("Proxy-Authorization").map(str::to_string);
+    headers.remove("Proxy-Authorization");
+
+    // A request's own proxy: every hop goes through it, whatever the client's rules.
+    let own_rules = match &req.proxy_host {
         None => None,
         Some(host) => {
             let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -666,8 +683,9 @@ pub(crate) fn prepare(
             {
                 return Err(HttpError::invalid(format!("invalid proxy_host {host:?}")));
             }
-            let auth = match &req.proxy_username {
-                None => None,
+            let mut proxy = super::proxy::Proxy::new(host, req.proxy_port.unwrap_or(80));
+            match &req.proxy_username {
+                None => {}
                 Some(user) => {
                     match req.proxy_auth_mode.as_deref() {
                         None => {}
@@ -678,15 +696,10 @@ pub(crate) fn prepare(
                             )));
                         }
                     }
-                    let creds = format!("{user}:{}", req.proxy_password.as_deref().unwrap_or(""));
-                    Some(format!("Basic {}", base64(creds.as_bytes())))
+                    proxy = proxy.with_auth(user, req.proxy_password.as_deref().unwrap_or(""));
                 }
-            };
-            Some(Proxy {
-                host: host.to_ascii_lowercase(),
-                port: req.proxy_port.unwrap_or(80),
-                auth,
-            })
+            }
+            Some(Arc::new(ProxyRules::all(proxy)))
         }
     };
 
@@ -698,7 +711,7 @@ pub(crate) fn prepare(
         config: req.tls_config.clone(),
     };
 
-    Ok(Prepared {
+    let mut prepared = Prepared {
         original_url: url.clone(),
         url,
         method,
@@ -722,9 +735,13 @@ pub(crate) fn prepare(
         request_head_callback: req.request_head_callback.clone(),
         conn_close,
         left_origin: false,
-        proxy,
+        proxy: None,
+        proxy_rules: own_rules,
+        caller_proxy_auth,
         fragment: req.url.split_once('#').map(|(_, f)| f.to_string()),
-    })
+    };
+    super::proxy::route(&mut prepared)?;
+    Ok(prepared)
 }
 
 /// only http and https.

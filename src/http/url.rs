@@ -22,18 +22,28 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UrlError {
     message: String,
+    /// Where `reason` starts in `message`.
+    reason_at: usize,
 }
 
 impl UrlError {
     fn new(url: &str, why: impl fmt::Display) -> UrlError {
+        let head = format!("malformed URL {url:?}: ");
         UrlError {
-            message: format!("malformed URL {url:?}: {why}"),
+            reason_at: head.len(),
+            message: format!("{head}{why}"),
         }
     }
 
     /// The full message (same as `Display`).
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// Only what is wrong, without the URL (for messages that must not quote it, such as
+    /// one about a proxy URL holding a password).
+    pub fn reason(&self) -> &str {
+        &self.message[self.reason_at..]
     }
 }
 
@@ -574,6 +584,7 @@ impl Url {
         }
         Url::parse(&target).map_err(|e| UrlError {
             message: format!("{} (resolving {reference:?} against {self})", e.message),
+            reason_at: e.reason_at,
         })
     }
 

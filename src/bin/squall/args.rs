@@ -141,6 +141,12 @@ pub struct FetchArgs {
     pub silent: bool,
     /// `-P`
     pub parallel: usize,
+    /// `-x` / `--proxy`: the proxy URL as given (the empty string means no proxy at all).
+    pub proxy: Option<String>,
+    /// `--noproxy`: replaces `no_proxy` / `NO_PROXY`.
+    pub noproxy: Option<String>,
+    /// `-U` / `--proxy-user`
+    pub proxy_user: Option<(String, String)>,
 }
 
 impl Default for FetchArgs {
@@ -173,6 +179,9 @@ impl Default for FetchArgs {
             verbose: false,
             silent: false,
             parallel: 1,
+            proxy: None,
+            noproxy: None,
+            proxy_user: None,
         }
     }
 }
@@ -478,6 +487,13 @@ where
                 let (user, pass) = u.split_once(':').unwrap_or((&u, ""));
                 a.user = Some((user.to_string(), pass.to_string()));
             }
+            Short('x') | Long("proxy") => a.proxy = Some(text(&mut p, "-x")?),
+            Long("noproxy") => a.noproxy = Some(text(&mut p, "--noproxy")?),
+            Short('U') | Long("proxy-user") => {
+                let u = text(&mut p, "-U")?;
+                let (user, pass) = u.split_once(':').unwrap_or((&u, ""));
+                a.proxy_user = Some((user.to_string(), pass.to_string()));
+            }
             Short('A') | Long("user-agent") => {
                 let ua = text(&mut p, "-A")?;
                 parse_header(&format!("User-Agent: {ua}"))?;
@@ -648,12 +664,19 @@ Options:
       --max-body-size BYTES   refuse larger (decoded) bodies (alias --max-filesize; K/M/G ok)
       --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT
       --dns-servers LIST      resolve with these DNS servers (ADDR[:PORT],...), on the loop
+  -x, --proxy URL             HTTP proxy ([http://][USER:PASS@]HOST[:PORT], port 1080 by
+                              default; \"\" for none); https goes through CONNECT
+      --noproxy LIST          hosts to reach directly (replaces no_proxy; * for all)
+  -U, --proxy-user USER:PASS  basic auth for the proxy (userinfo in the proxy URL wins)
   -w, --write-out FORMAT      print FORMAT after each URL (%{http_code}, ...; @FILE reads it)
   -v, --verbose               request and response heads on stderr
   -s, --silent                no progress bar
   -P, --parallel N            fetch N URLs at once (default 1); output stays in URL order
   -h, --help                  this help
   -V, --version               print the version
+
+Without -x, proxies come from http_proxy (never HTTP_PROXY), https_proxy/HTTPS_PROXY,
+all_proxy/ALL_PROXY and no_proxy/NO_PROXY, by curl's rules.
 
 -w variables: http_code url_effective num_redirects size_download content_type time_connect
 time_starttransfer time_total (also response_code http_version size_header method scheme
@@ -748,6 +771,9 @@ mod tests {
             "--max-filesize",
             "--resolve",
             "--dns-servers",
+            "--proxy ",
+            "--noproxy",
+            "--proxy-user",
             "--write-out",
             "--verbose",
             "--silent",
@@ -933,6 +959,21 @@ mod tests {
             Some(("solo".into(), "".into()))
         );
         assert!(err(&["--key", "k", "u"]).contains("--cert"));
+    }
+
+    #[test]
+    fn proxy_options() {
+        let a = fetch(&["u"]);
+        assert_eq!((a.proxy, a.noproxy, a.proxy_user), (None, None, None));
+        let a = fetch(&["-x", "p:3128", "--noproxy", "a,b", "-U", "pu:p:w", "u"]);
+        assert_eq!(a.proxy.as_deref(), Some("p:3128"));
+        assert_eq!(a.noproxy.as_deref(), Some("a,b"));
+        assert_eq!(a.proxy_user, Some(("pu".into(), "p:w".into())));
+        let a = fetch(&["--proxy", "", "--proxy-user", "solo", "u"]);
+        assert_eq!(a.proxy.as_deref(), Some(""));
+        assert_eq!(a.proxy_user, Some(("solo".into(), "".into())));
+        assert!(err(&["u", "-x"]).contains("-x"));
+        assert!(err(&["u", "--noproxy"]).contains("--noproxy"));
     }
 
     #[test]

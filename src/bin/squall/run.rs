@@ -14,7 +14,7 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use squall::client::{StreamingResponse, TimeInfo};
+use squall::client::{NoProxy, ProxyRules, StreamingResponse, TimeInfo};
 use squall::http::headers::HttpHeaders;
 use squall::http::response::{ResponseHead, Version};
 use squall::{AsyncHttpClient, HttpError, HttpRequest, IoLoop};
@@ -108,7 +108,10 @@ async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
         Rc::new(move |t: &str| Ui::message_on(&ui, t)) as crate::dnslog::Say
     });
     let resolver = crate::dnslog::resolver(args.dns_servers.as_deref(), say);
-    let client = builder.resolver(resolver).build();
+    let client = builder
+        .resolver(resolver)
+        .proxies(proxy_rules(args))
+        .build();
     let ticker = ctx.ui.enabled().then(|| {
         let ctx = ctx.clone();
         squall::ioloop::spawn(async move {
@@ -174,6 +177,25 @@ async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
         first = exit::WRITE;
     }
     first
+}
+
+/// curl's proxy options: `-x URL` for every URL (`-x ""` for none) instead of the
+/// environment's proxies, `--noproxy` instead of `no_proxy`/`NO_PROXY` (which apply to `-x`
+/// too, as in curl), and `-U` for any proxy without userinfo of its own.
+fn proxy_rules(a: &FetchArgs) -> ProxyRules {
+    let rules = match a.proxy.as_deref() {
+        None => ProxyRules::from_env(),
+        Some("") => ProxyRules::none(),
+        Some(url) => ProxyRules::all_url(url).no_proxy(NoProxy::from_env()),
+    };
+    let rules = match &a.noproxy {
+        Some(list) => rules.no_proxy(NoProxy::parse(list)),
+        None => rules,
+    };
+    match &a.proxy_user {
+        Some((user, pass)) => rules.proxy_auth(user, pass),
+        None => rules,
+    }
 }
 
 fn build_request(ctx: &Ctx, i: usize, log: &Rc<RefCell<HeadLog>>) -> HttpRequest {
