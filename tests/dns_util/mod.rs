@@ -57,6 +57,24 @@ impl DnsServer {
                 break (udp, tcp);
             }
         };
+        DnsServer::serve(udp, tcp, handler)
+    }
+
+    /// On a given address (the benchmark's port-53 mode), if it is free.
+    pub fn start_on(
+        addr: SocketAddr,
+        handler: impl Fn(&Seen) -> Vec<Out> + Send + Sync + 'static,
+    ) -> std::io::Result<DnsServer> {
+        let udp = UdpSocket::bind(addr)?;
+        let tcp = TcpListener::bind(addr)?;
+        Ok(DnsServer::serve(udp, tcp, handler))
+    }
+
+    fn serve(
+        udp: UdpSocket,
+        tcp: TcpListener,
+        handler: impl Fn(&Seen) -> Vec<Out> + Send + Sync + 'static,
+    ) -> DnsServer {
         let addr = udp.local_addr().unwrap();
         udp.set_read_timeout(Some(Duration::from_millis(20)))
             .unwrap();
