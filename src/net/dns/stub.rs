@@ -59,6 +59,9 @@ use crate::ioloop::{self, TcpStream, UdpSocket};
 
 /// The most CNAME links followed inside one answer.
 pub const MAX_CNAME_CHAIN: usize = 8;
+/// How long [`StubResolver::resolve`] waits for the second family once the first answered
+/// (RFC 8305 §3's "Resolution Delay").
+pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
 /// The largest UDP reply read (RFC 1035 says 512 without EDNS; servers sending more are not
 /// cut short here).
 const UDP_BUF: usize = 4096;
@@ -293,17 +296,28 @@ impl StubResolver {
 }
 
 impl Resolver for StubResolver {
+    /// Every address at once. Once the first family has answered, the other gets
+    /// [`RESOLUTION_DELAY`] more to arrive, as RFC 8305 §3 advises, and is left out if it
+    /// does not (the client uses [`resolve_stream`](Resolver::resolve_stream) instead, which
+    /// never drops a late answer).
     fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
         let mut stream = self.start(host, port);
         Box::pin(async move {
             let mut all: Vec<SocketAddr> = Vec::new();
-            while let Some(batch) = super::next_batch(&mut stream).await {
-                for a in batch? {
-                    if !all.contains(&a) {
-                        all.push(a);
+            let Some(first) = super::next_batch(&mut stream).await else {
+                return Ok(all);
+            };
+            all.extend(first?);
+            let rest = async {
+                while let Some(Ok(batch)) = super::next_batch(&mut stream).await {
+                    for a in batch {
+                        if !all.contains(&a) {
+                            all.push(a);
+                        }
                     }
                 }
-            }
+            };
+            let _ = ioloop::timeout(RESOLUTION_DELAY, rest).await;
             Ok(all)
         })
     }
