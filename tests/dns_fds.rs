@@ -7,9 +7,8 @@ mod dns_util;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use dns_util::{DnsServer, Out, answer};
+use dns_util::{DnsServer, Out, answer, truncated};
 use squall::ioloop::{self, IoLoop};
-use squall::net::dns::message::{Rcode, ReplyBuilder};
 use squall::net::dns::{Resolver, StubConfig, StubResolver};
 
 fn open_fds() -> Option<usize> {
@@ -40,11 +39,7 @@ fn cancelled_lookups_close_their_sockets_and_free_their_timers() {
                 Out::Reply(answer(q, &[Ipv4Addr::LOCALHOST], &[])),
             ]
         } else {
-            let tc = ReplyBuilder::new(q.id, &q.name, q.qtype, Rcode::NoError)
-                .unwrap()
-                .truncated()
-                .finish();
-            vec![Out::Reply(tc)]
+            vec![Out::Reply(truncated(q))]
         }
     });
     let stub = |srv: &DnsServer| {

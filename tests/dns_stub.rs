@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use client_util::run;
-use dns_util::{DnsServer, Out, Seen, answer, empty};
+use dns_util::{DnsServer, Out, Seen, answer, empty, truncated};
 use squall::net::dns::message::{Rcode, ReplyBuilder, TYPE_A, TYPE_AAAA};
 use squall::net::dns::{self, AddressStream, Resolver, StubConfig, StubResolver};
 use squall::{AsyncHttpClient, ErrorKind, HttpRequest, TimeoutPhase};
@@ -118,11 +118,7 @@ fn truncated_reply_is_asked_again_over_tcp() {
             // are reassembled from pieces.
             vec![Out::Trickle(answer(q, &[V4], &[V6]))]
         } else {
-            let tc = ReplyBuilder::new(q.id, &q.name, q.qtype, Rcode::NoError)
-                .unwrap()
-                .truncated()
-                .finish();
-            vec![Out::Reply(tc)]
+            vec![Out::Reply(truncated(q))]
         }
     });
     let r = StubResolver::new(config(&[&srv]));

@@ -196,6 +196,14 @@ pub fn empty(q: &Seen, rcode: Rcode) -> Vec<u8> {
         .finish()
 }
 
+/// An empty reply to `q` with the TC bit: "too big for UDP, ask over TCP".
+pub fn truncated(q: &Seen) -> Vec<u8> {
+    ReplyBuilder::new(q.id, &q.name, q.qtype, Rcode::NoError)
+        .unwrap()
+        .truncated()
+        .finish()
+}
+
 /// A reply to `q` with the addresses of its type among `v4` and `v6` (TTL 60).
 pub fn answer(q: &Seen, v4: &[Ipv4Addr], v6: &[Ipv6Addr]) -> Vec<u8> {
     let mut b = ReplyBuilder::new(q.id, &q.name, q.qtype, Rcode::NoError).unwrap();
