@@ -464,3 +464,20 @@ fn resolve_does_not_wait_for_a_silent_family() {
     // A bound far above the 50 ms delay and far below the 20 s of timeouts.
     assert!(t0.elapsed() < Duration::from_secs(8), "{:?}", t0.elapsed());
 }
+
+#[test]
+fn a_search_suffix_that_makes_the_name_too_long_is_skipped() {
+    let srv = DnsServer::start(|q| vec![Out::Reply(answer(q, &[V4], &[]))]);
+    let long = vec!["a".repeat(60); 4].join("."); // 243 characters: + ".example.org" is too long
+    let r = StubResolver::new(StubConfig {
+        search: vec!["example.org".into()],
+        ndots: 9, // the suffixed name would come first
+        ..config(&[&srv])
+    });
+    assert_eq!(resolve(&r, &long).unwrap(), vec![sa(V4)]);
+    assert!(
+        srv.seen().iter().all(|q| q.name == long),
+        "{:?}",
+        srv.seen()
+    );
+}

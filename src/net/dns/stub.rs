@@ -502,13 +502,19 @@ impl Lookup {
                 format!("cannot resolve {}: no name servers configured", self.name),
             ));
         }
-        let tried_names = candidates(&self.name, &self.config.search, self.config.ndots);
+        // The name itself must be a valid DNS name; a search suffix that makes it too long
+        // is skipped, as glibc does.
+        if let Err(e) = message::encode_name(&self.name, &mut Vec::new()) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, e));
+        }
+        let tried_names: Vec<String> =
+            candidates(&self.name, &self.config.search, self.config.ndots)
+                .into_iter()
+                .filter(|c| message::encode_name(c, &mut Vec::new()).is_ok())
+                .collect();
         let mut last_failure: Option<io::Error> = None;
         let mut nxdomain = false;
         for cand in &tried_names {
-            if let Err(e) = message::encode_name(cand, &mut Vec::new()) {
-                return Err(io::Error::new(io::ErrorKind::InvalidInput, e));
-            }
             match self.candidate(cand).await {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}
@@ -579,7 +585,10 @@ impl Lookup {
                 let results = self.ask(server, cand, &want).await?;
                 for (qtype, res) in results {
                     match res {
-                        Ok(Outcome::NxDomain) => return Err(nx()),
+                        // (An NXDOMAIN after the other family gave addresses contradicts
+                        // it; the addresses stand.)
+                        Ok(Outcome::NxDomain) if !found_any => return Err(nx()),
+                        Ok(Outcome::NxDomain) => want.retain(|&t| t != qtype),
                         Ok(Outcome::Found(ips)) => {
                             found_any |= !ips.is_empty();
                             want.retain(|&t| t != qtype);
