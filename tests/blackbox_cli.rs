@@ -1,6 +1,6 @@
 //! Black-box tests of the `squall` binary against hostile servers: every case is raw canned
 //! bytes from a std-thread server on 127.0.0.1, and the verdict is the exit code that
-//! `shared/cli.md` names (its "Replies" paragraph and exit-code table), plus stdout where the
+//! `docs/cli.md` names (its "How replies are judged" section and exit-code table), plus stdout where the
 //! bytes matter. The cases are written from RFC 9112 (framing), RFC 9110 (semantics), RFC 1952
 //! (gzip) and RFC 3986 (URLs); where the RFC leaves a choice, the comment beside the case says
 //! which section decided it.

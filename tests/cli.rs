@@ -342,6 +342,7 @@ fn help_lists_every_option_one_line_each() {
         "-v, --verbose",
         "-s, --silent",
         "-P, --parallel",
+        "--trace-loop",
         "-h, --help",
         "-V, --version",
     ] {
@@ -479,6 +480,43 @@ fn output_file_and_unwritable_output_is_23() {
     assert_code(&o, 0);
     assert_eq!(std::fs::read(&p2).unwrap(), b"file body\n");
     assert_eq!(stdout(&o), "file body\n");
+}
+
+#[test]
+fn trace_loop_writes_the_turns_as_chrome_trace_json() {
+    let s = ok_server(b"traced body\n");
+    let path = temp_path("trace.json");
+    let o = squall(&["--trace-loop", path.to_str().unwrap(), &s.url("/")]);
+    assert_code(&o, 0);
+    // The transfer itself is unchanged: the body on stdout, nothing extra on stderr.
+    assert_eq!(stdout(&o), "traced body\n");
+    assert_eq!(stderr(&o), "");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let events: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let events = events.as_array().expect("the JSON array format");
+    let polls: Vec<_> = events.iter().filter(|e| e["name"] == "poll").collect();
+    let runs: Vec<_> = events.iter().filter(|e| e["name"] == "run").collect();
+    assert!(polls.len() >= 2, "a fetch takes several turns: {text}");
+    assert_eq!(polls.len(), runs.len());
+    // Some poll returned the socket's events (connect: writable; reply: readable).
+    let events_seen: Vec<&str> = polls
+        .iter()
+        .flat_map(|p| p["args"]["events"].as_array().unwrap())
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(events_seen.iter().any(|e| e.contains("writable")), "{text}");
+    assert!(events_seen.iter().any(|e| e.contains("readable")), "{text}");
+    // The fetch runs inside run_sync's own future, polled between turns.
+    assert!(runs.iter().any(|r| r["args"]["main_next"] == true));
+    assert!(events.iter().any(|e| e["name"] == "run_sync future"));
+    // An unwritable trace file is refused before anything is sent, as -o is (23).
+    let o = squall(&[
+        "--trace-loop",
+        "/nonexistent-dir-squall/t.json",
+        &s.url("/"),
+    ]);
+    assert_fails(&o, 23);
+    assert!(stderr(&o).contains("loop trace"), "{}", stderr(&o));
 }
 
 /// Resident set high-water mark of a running process, in KiB.

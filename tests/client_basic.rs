@@ -1,6 +1,6 @@
 //! End-to-end tests of `AsyncHttpClient` against loopback servers started here: requests as
 //! sent (R-*), responses as seen (S-*), errors (E-*), content encoding (C-*), the blocking
-//! client. Behaviour IDs refer to ../shared/tornado-behaviours.md.
+//! client. Behaviour IDs are described in docs/behaviours.md.
 
 mod client_util;
 

@@ -1,6 +1,6 @@
 //! The `squall` command-line tool: a curl-like client and a load generator (`squall bench`).
 //!
-//! It is a thin layer over the library's public API, and `shared/cli.md` is its contract:
+//! It is a thin layer over the library's public API, and `docs/cli.md` is its contract:
 //! options, what goes to stdout and stderr, and curl's exit-code numbering. The pieces:
 //! [`args`] parses the command line, [`run`] does the transfers (one IoLoop, one shared
 //! AsyncHttpClient, output in command-line order), [`writeout`] is the `-w` engine,

@@ -1,6 +1,6 @@
 //! Command-line parsing for `squall` and `squall bench`.
 //!
-//! This is the whole option grammar of `cli.md` in one place, parsed with `lexopt` (which
+//! This is the whole option grammar of `docs/cli.md` in one place, parsed with `lexopt` (which
 //! adds no dependencies of its own). Parsing is pure: it never touches the network or the
 //! file system, so every rule here is unit tested below. Anything wrong with the command line
 //! becomes a [`Usage`] error (exit 2) with a one-line reason; reading `-d @FILE` happens later,
@@ -141,6 +141,8 @@ pub struct FetchArgs {
     pub silent: bool,
     /// `-P`
     pub parallel: usize,
+    /// `--trace-loop FILE`: the event loop's turns as Chrome Trace Event JSON.
+    pub trace_loop: Option<PathBuf>,
     /// `-x` / `--proxy`: the proxy URL as given (the empty string means no proxy at all).
     pub proxy: Option<String>,
     /// `--noproxy`: replaces `no_proxy` / `NO_PROXY`.
@@ -179,6 +181,7 @@ impl Default for FetchArgs {
             verbose: false,
             silent: false,
             parallel: 1,
+            trace_loop: None,
             proxy: None,
             noproxy: None,
             proxy_user: None,
@@ -551,6 +554,7 @@ where
                 let v = text(&mut p, "-P")?;
                 a.parallel = parse_count("--parallel", &v)?;
             }
+            Long("trace-loop") => a.trace_loop = Some(path(&mut p)?),
             Value(v) => a.urls.push(with_scheme(string("URL", v)?)),
             _ => return Err(arg.unexpected().into()),
         }
@@ -672,6 +676,8 @@ Options:
   -v, --verbose               request and response heads on stderr
   -s, --silent                no progress bar
   -P, --parallel N            fetch N URLs at once (default 1); output stays in URL order
+      --trace-loop FILE       record every turn of the event loop in FILE (Chrome Trace
+                              Event JSON: open it in ui.perfetto.dev or chrome://tracing)
   -h, --help                  this help
   -V, --version               print the version
 

@@ -1,4 +1,4 @@
-//! curl's exit-code numbering, as `cli.md` fixes it.
+//! curl's exit-code numbering, as `docs/cli.md` fixes it.
 //!
 //! Every [`ErrorKind`] the client can return is mapped here in one exhaustive `match` (and the
 //! TLS and protocol sub-kinds in exhaustive matches of their own): a new kind in the library

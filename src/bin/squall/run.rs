@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use squall::client::{NoProxy, ProxyRules, StreamingResponse, TimeInfo};
 use squall::http::headers::HttpHeaders;
 use squall::http::response::{ResponseHead, Version};
+use squall::ioloop::LoopTrace;
 use squall::{AsyncHttpClient, HttpError, HttpRequest, IoLoop};
 
 use crate::args::{DataSource, FetchArgs};
@@ -42,13 +43,29 @@ pub fn run(args: FetchArgs) -> u8 {
     let bar =
         !args.silent && io::stderr().is_terminal() && !(to_stdout && io::stdout().is_terminal());
     let n = args.urls.len();
+    let io_loop = IoLoop::current();
+    if let Some(path) = &args.trace_loop {
+        match File::create(path) {
+            Ok(f) => drop(io_loop.set_trace(Some(LoopTrace::chrome_json(BufWriter::new(f))))),
+            Err(e) => {
+                eprintln!(
+                    "squall: cannot write the loop trace to {}: {e}",
+                    path.display()
+                );
+                return exit::WRITE;
+            }
+        }
+    }
     let ctx = Rc::new(Ctx {
         out: RefCell::new(Output::new(n)),
         ui: Ui::new(bar, n),
         body: body.map(Rc::new),
         args,
     });
-    IoLoop::current().run_sync(fetch_all(ctx))
+    let code = io_loop.run_sync(fetch_all(ctx));
+    // Dropping the trace writes its closing bracket and flushes the file.
+    drop(io_loop.set_trace(None));
+    code
 }
 
 /// The `-d` / `--json` body: the parts joined (`&` between `-d` parts), files and stdin read
