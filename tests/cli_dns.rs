@@ -80,7 +80,8 @@ fn dns_servers_are_asked_and_verbose_names_the_resolver() {
         )),
         "{err}"
     );
-    assert!(dns.seen().iter().any(|q| q.name == "web.test"));
+    // (The machine's resolv.conf search list may put a suffixed name first.)
+    assert!(dns.seen().iter().any(|q| q.name.starts_with("web.test")));
 }
 
 #[test]
