@@ -9,6 +9,11 @@
 //! with progress, a redirect, a 404 as an `HttpError`, and a timeout as a 599.
 //!
 //! Run it with `cargo run --release --example tour`. It needs no network beyond 127.0.0.1.
+//!
+//! The tour shows what the client does; the example ladder shows how, one rung at a time:
+//! `00_bones` (an event loop in a page, without squall), `01_timers`, `02_threads`,
+//! `03_hand_future`, `04_tcp_echo`, `05_raw_http`, `06_fetch`, `07_tls`, and `trace_fetch` to
+//! watch the loop's turns during one fetch (`cargo run --example 00_bones`, and so on).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -31,6 +36,10 @@ fn main() {
     println!(
         "\nThe whole tour took {:.2} s.",
         started.elapsed().as_secs_f64()
+    );
+    println!(
+        "Next, how it works, one rung at a time: cargo run --example 00_bones \
+         (then 01_timers .. 07_tls, and trace_fetch)."
     );
 }
 

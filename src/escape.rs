@@ -23,20 +23,27 @@
 //! `preserve_order` feature), so its keys come out sorted; to control the order, encode a struct
 //! or a slice of pairs through [`json_encode`] (see [`JsonObject`]).
 
+#[cfg(feature = "json")]
 use std::io;
 
+#[cfg(feature = "json")]
 use serde::Serialize;
+#[cfg(feature = "json")]
 use serde::de::DeserializeOwned;
+#[cfg(feature = "json")]
 use serde_json::ser::{CharEscape, Formatter};
 
+#[cfg(feature = "json")]
 /// The error of [`json_encode`] and [`json_decode`]: serde_json's, which says what and where
 /// (`line 1 column 5`).
 pub type JsonError = serde_json::Error;
 
+#[cfg(feature = "json")]
 /// serde_json's compact output with Tornado's separators and escapes (see the module doc).
 #[derive(Debug, Default)]
 struct TornadoFormatter;
 
+#[cfg(feature = "json")]
 impl Formatter for TornadoFormatter {
     fn begin_array_value<W: ?Sized + io::Write>(
         &mut self,
@@ -107,6 +114,7 @@ impl Formatter for TornadoFormatter {
     }
 }
 
+#[cfg(feature = "json")]
 /// Encodes `value` as JSON the way Tornado's `json_encode` does: ASCII only (`é` as `\u00e9`,
 /// characters beyond U+FFFF as a surrogate pair), `</` as `<\/` (safe inside `<script>`),
 /// separators `", "` and `": "`, fields and map entries in the order `value` gives them.
@@ -127,17 +135,20 @@ pub fn json_encode<T: Serialize + ?Sized>(value: &T) -> Result<String, JsonError
     Ok(String::from_utf8(out).expect("json_encode output is ASCII"))
 }
 
+#[cfg(feature = "json")]
 /// A JSON object written in the order of its entries: `json_encode(&JsonObject(&[("b", 1),
 /// ("a", 2)]))` gives `{"b": 1, "a": 2}`. (A `serde_json::Value` object sorts its keys.)
 #[derive(Debug, Clone, Copy)]
 pub struct JsonObject<'a, K, V>(pub &'a [(K, V)]);
 
+#[cfg(feature = "json")]
 impl<K: Serialize, V: Serialize> Serialize for JsonObject<'_, K, V> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 
+#[cfg(feature = "json")]
 /// Decodes JSON text or UTF-8 bytes into a [`serde_json::Value`] or any `T: DeserializeOwned`.
 /// Strings come back as Rust `String`s (so `json_decode(json_encode(s)) == s`). Input that is
 /// not strict JSON (trailing data, `NaN`, `Infinity`, invalid UTF-8, a lone surrogate escape)

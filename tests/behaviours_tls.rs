@@ -1,5 +1,6 @@
 //! TLS behaviour items across redirects (T-09): a hop keeps the original request's TLS
 //! settings, http → https included. Certificates are made at test time (rcgen).
+#![cfg(feature = "tls")]
 
 mod client_util;
 #[path = "tls_support/mod.rs"]

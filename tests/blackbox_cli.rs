@@ -1,6 +1,6 @@
 //! Black-box tests of the `squall` binary against hostile servers: every case is raw canned
 //! bytes from a std-thread server on 127.0.0.1, and the verdict is the exit code that
-//! `shared/cli.md` names (its "Replies" paragraph and exit-code table), plus stdout where the
+//! `docs/cli.md` names (its "How replies are judged" section and exit-code table), plus stdout where the
 //! bytes matter. The cases are written from RFC 9112 (framing), RFC 9110 (semantics), RFC 1952
 //! (gzip) and RFC 3986 (URLs); where the RFC leaves a choice, the comment beside the case says
 //! which section decided it.
@@ -8,6 +8,7 @@
 //! Each server answers one canned reply per connection, then closes its side (a FIN, never a
 //! reset unless the case asks for one). Cases run in a table per topic; a failing table lists
 //! every case that failed, not only the first.
+#![cfg(feature = "cli")]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -139,7 +140,13 @@ fn once(bytes: &[u8]) -> Canned {
 // ------------------------------------------------------------------------------------------
 
 fn squall(args: &[&str]) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_squall"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_squall"));
+    // The tests' servers are on loopback: a proxy from the machine's environment must not
+    // be taken for them (squall, like curl, would send 127.0.0.1 through it).
+    for v in squall::client::proxy::PROXY_VARIABLES {
+        cmd.env_remove(v);
+    }
+    let child = cmd
         .args(args)
         .env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")

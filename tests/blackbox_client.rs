@@ -2,6 +2,7 @@
 //! against raw canned replies: each hostile reply must end in the typed error the CLI maps to
 //! its exit code (CONTRACT.md's ErrorKind table), never a panic, a hang or a truncated body
 //! passed off as complete. The same cases through the binary are in tests/blackbox_cli.rs.
+#![cfg(feature = "gzip")]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

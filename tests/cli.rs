@@ -3,6 +3,7 @@
 //! servers the tests start on 127.0.0.1 ephemeral ports (canned replies, raw bytes, resets).
 //! Exit 6 (DNS) uses a name with a 64-octet label: RFC 1035 caps labels at 63, so the system
 //! resolver refuses it without sending a query off the machine.
+#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -19,6 +20,11 @@ use std::time::{Duration, Instant};
 
 fn cmd(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_squall"));
+    // The servers here are on loopback: a proxy from the machine's environment must not be
+    // taken for them (squall, like curl, would send 127.0.0.1 through it).
+    for v in squall::client::proxy::PROXY_VARIABLES {
+        c.env_remove(v);
+    }
     c.args(args)
         .env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")
@@ -337,6 +343,7 @@ fn help_lists_every_option_one_line_each() {
         "-v, --verbose",
         "-s, --silent",
         "-P, --parallel",
+        "--trace-loop",
         "-h, --help",
         "-V, --version",
     ] {
@@ -474,6 +481,43 @@ fn output_file_and_unwritable_output_is_23() {
     assert_code(&o, 0);
     assert_eq!(std::fs::read(&p2).unwrap(), b"file body\n");
     assert_eq!(stdout(&o), "file body\n");
+}
+
+#[test]
+fn trace_loop_writes_the_turns_as_chrome_trace_json() {
+    let s = ok_server(b"traced body\n");
+    let path = temp_path("trace.json");
+    let o = squall(&["--trace-loop", path.to_str().unwrap(), &s.url("/")]);
+    assert_code(&o, 0);
+    // The transfer itself is unchanged: the body on stdout, nothing extra on stderr.
+    assert_eq!(stdout(&o), "traced body\n");
+    assert_eq!(stderr(&o), "");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let events: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let events = events.as_array().expect("the JSON array format");
+    let polls: Vec<_> = events.iter().filter(|e| e["name"] == "poll").collect();
+    let runs: Vec<_> = events.iter().filter(|e| e["name"] == "run").collect();
+    assert!(polls.len() >= 2, "a fetch takes several turns: {text}");
+    assert_eq!(polls.len(), runs.len());
+    // Some poll returned the socket's events (connect: writable; reply: readable).
+    let events_seen: Vec<&str> = polls
+        .iter()
+        .flat_map(|p| p["args"]["events"].as_array().unwrap())
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(events_seen.iter().any(|e| e.contains("writable")), "{text}");
+    assert!(events_seen.iter().any(|e| e.contains("readable")), "{text}");
+    // The fetch runs inside run_sync's own future, polled between turns.
+    assert!(runs.iter().any(|r| r["args"]["main_next"] == true));
+    assert!(events.iter().any(|e| e["name"] == "run_sync future"));
+    // An unwritable trace file is refused before anything is sent, as -o is (23).
+    let o = squall(&[
+        "--trace-loop",
+        "/nonexistent-dir-squall/t.json",
+        &s.url("/"),
+    ]);
+    assert_fails(&o, 23);
+    assert!(stderr(&o).contains("loop trace"), "{}", stderr(&o));
 }
 
 /// Resident set high-water mark of a running process, in KiB.
@@ -1583,4 +1627,61 @@ fn bench_over_tls() {
     assert!(stdout(&o).contains("errors: 0"), "{}", stdout(&o));
     let o = squall(&["bench", "-n", "10", "-k", &url]);
     assert_code(&o, 0);
+}
+
+/// RFC 9110 §10.2.2: two different Location fields make the target ambiguous. Where the
+/// redirect would be followed (the default, or -L) it is not: exit 8 (a malformed reply), and
+/// the message names both values. Identical repeats are one target and are followed.
+#[test]
+fn two_different_locations_are_exit_8_naming_both() {
+    let s = server(|req, s| {
+        match req.target.as_str() {
+            "/two" => respond(
+                s,
+                "302 Found",
+                &[("Location", "/left"), ("Location", "/right")],
+                b"",
+            ),
+            "/same" => respond(
+                s,
+                "302 Found",
+                &[("Location", "/left"), ("Location", "/left")],
+                b"",
+            ),
+            _ => respond(s, "200 OK", &[], b"landed"),
+        }
+        true
+    });
+    let o = squall(&["-L", &s.url("/two")]);
+    assert_fails(&o, 8);
+    let e = stderr(&o);
+    assert!(e.contains("\"/left\"") && e.contains("\"/right\""), "{e}");
+    assert_eq!(s.requests().len(), 1, "not followed");
+    let o = squall(&["-L", &s.url("/same")]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "landed");
+    // Not following (--no-follow), the 3xx is just the answer.
+    assert_code(&squall(&["--no-follow", &s.url("/two")]), 0);
+}
+
+/// As curl, the CLI honours SSLKEYLOGFILE (the library alone does not, tests/tls_roots.rs).
+#[test]
+fn sslkeylogfile_gets_the_session_secrets() {
+    let p = pki("keylog", false);
+    let addr = tls_server(p.server_config.clone());
+    let log = temp_path("keys.log");
+    let _ = std::fs::remove_file(&log);
+    let mut c = cmd(&[
+        "--cacert",
+        p.ca_pem.to_str().unwrap(),
+        &format!("https://{addr}/"),
+    ]);
+    c.env("SSLKEYLOGFILE", &log);
+    let o = run_cmd(c);
+    assert_code(&o, 0);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("CLIENT_TRAFFIC_SECRET_0") || text.contains("CLIENT_RANDOM"),
+        "{text:?}"
+    );
 }

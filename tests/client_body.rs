@@ -3,9 +3,7 @@
 
 mod client_util;
 
-use std::cell::Cell;
 use std::io::Read;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -211,7 +209,7 @@ fn producer_flow_control_with_a_slow_reader() {
             .unwrap();
     });
     run(async {
-        let written = Rc::new(Cell::new(0usize));
+        let written = SharedCell::new(0usize);
         let w2 = written.clone();
         let r = AsyncHttpClient::new()
             .fetch(
@@ -354,8 +352,8 @@ fn s33_async_streaming_callback_holds_the_next_read_back() {
         }
     });
     run(async {
-        let got = Rc::new(Cell::new(0usize));
-        let stalled_at = Rc::new(Cell::new(usize::MAX));
+        let got = SharedCell::new(0usize);
+        let stalled_at = SharedCell::new(usize::MAX);
         let (g2, st2, sent2) = (got.clone(), stalled_at.clone(), sent.clone());
         let r = AsyncHttpClient::new()
             .fetch(

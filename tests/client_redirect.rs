@@ -2,11 +2,9 @@
 
 mod client_util;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use client_util::*;
 use squall::{AsyncHttpClient, ErrorKind, HttpRequest};
+use std::sync::{Arc, Mutex};
 
 fn redirect(code: u16, location: &str) -> Vec<Step> {
     vec![write(resp(
@@ -312,20 +310,20 @@ fn d20_streamed_body_307_is_the_answer_and_303_drops_it() {
 fn s38_callbacks_only_for_the_final_response() {
     let srv = server();
     run(async {
-        let lines = Rc::new(RefCell::new(Vec::<String>::new()));
-        let data = Rc::new(RefCell::new(Vec::<u8>::new()));
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let data = Arc::new(Mutex::new(Vec::<u8>::new()));
         let (l2, d2) = (lines.clone(), data.clone());
         AsyncHttpClient::new()
             .fetch(
                 HttpRequest::new(&srv.url("/r/302/end"))
-                    .header_callback(move |l| l2.borrow_mut().push(l.to_string()))
-                    .streaming_callback(move |d| d2.borrow_mut().extend_from_slice(d)),
+                    .header_callback(move |l| l2.lock().unwrap().push(l.to_string()))
+                    .streaming_callback(move |d| d2.lock().unwrap().extend_from_slice(d)),
             )
             .await
             .unwrap();
-        assert_eq!(lines.borrow()[0], "HTTP/1.1 200 OK\r\n");
-        assert!(!lines.borrow().iter().any(|l| l.contains("302")));
-        assert_eq!(*data.borrow(), b"GET /end ");
+        assert_eq!(lines.lock().unwrap()[0], "HTTP/1.1 200 OK\r\n");
+        assert!(!lines.lock().unwrap().iter().any(|l| l.contains("302")));
+        assert_eq!(*data.lock().unwrap(), b"GET /end ");
     });
 }
 
@@ -350,6 +348,11 @@ fn d16_redirect_body_over_max_body_size_is_not_read_but_followed() {
         assert_eq!(c.fetch(srv.url("/big")).await.unwrap().body, b"end");
         // Counted too long (chunked): the same.
         assert_eq!(c.fetch(srv.url("/chunked")).await.unwrap().body, b"end");
+        // The same with decompression off (and so in a build without `gzip`).
+        for path in ["/big", "/chunked"] {
+            let req = HttpRequest::new(&srv.url(path)).decompress_response(false);
+            assert_eq!(c.fetch(req).await.unwrap().body, b"end", "{path}");
+        }
         // Within the limit: drained, and the connection reused.
         let before = srv.conns();
         assert_eq!(c.fetch(srv.url("/small")).await.unwrap().body, b"end");
@@ -381,5 +384,50 @@ fn redirect_inherits_the_fragment_in_effective_url() {
         assert_eq!(r.effective_url, srv.url("/end#frag"));
         // The fragment is never sent.
         assert_eq!(srv.last().target, "/end");
+    });
+}
+
+/// RFC 9110 §10.2.2: a redirect with two different Location values is ambiguous: a malformed
+/// reply naming both, not followed; identical repeats are followed.
+#[test]
+fn two_different_locations_are_a_malformed_reply_naming_both() {
+    let srv = Server::start(|r| match r.path() {
+        "/two" => vec![write(resp(
+            301,
+            &[("Location", "/a"), ("Location", "http://elsewhere.test/b")],
+            b"",
+        ))],
+        "/same" => vec![write(resp(
+            302,
+            &[("Location", "/a"), ("Location", "/a")],
+            b"",
+        ))],
+        _ => ok(b"at a"),
+    });
+    run(async {
+        let c = AsyncHttpClient::new();
+        let e = c.fetch(srv.url("/two")).await.unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::Protocol(squall::http::ProtoErrorKind::Malformed),
+            "{e}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("\"/a\"") && msg.contains("\"http://elsewhere.test/b\""),
+            "{msg}"
+        );
+        assert_eq!(srv.reqs().len(), 1, "not followed");
+        assert_eq!(c.fetch(srv.url("/same")).await.unwrap().body, b"at a");
+        // Not followed anyway: the 3xx is the answer, whatever its Location fields.
+        let r = c
+            .fetch(
+                HttpRequest::new(&srv.url("/two"))
+                    .follow_redirects(false)
+                    .raise_error(false),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.code, 301);
     });
 }

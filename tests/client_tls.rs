@@ -2,6 +2,7 @@
 //! TLS errors (E-10, T-01..T-03), the pool never mixing TLS settings, and the handshake
 //! timeout naming the peer (E-05, T-07). Certificates are made at test time (rcgen) by the
 //! TLS layer's test support.
+#![cfg(feature = "tls")]
 
 #[path = "tls_support/mod.rs"]
 mod tls_support;

@@ -1,10 +1,11 @@
 //! Replays the fuzzers' inputs in plain `cargo test`, with no fuzzer and no nightly.
 //!
 //! Every fuzz target in `fuzz/fuzz_targets/<t>.rs` is a one-line call of
-//! `squall::http::fuzzing::fuzz_<t>`; this test calls the same function on every file of the
-//! committed, minimised corpus (`fuzz/corpus/<t>/`) and of the crash inputs found so far
-//! (`fuzz/regressions/<t>/`). So a crash the fuzzer once found cannot come back unnoticed, and
-//! the coverage the fuzzer grew is exercised on every CI run, in a fraction of a second.
+//! `squall::http::fuzzing::fuzz_<t>` (for `dns`: `squall::net::dns::message::fuzz_dns`); this
+//! test calls the same function on every file of the committed, minimised corpus
+//! (`fuzz/corpus/<t>/`) and of the crash inputs found so far (`fuzz/regressions/<t>/`). So a
+//! crash the fuzzer once found cannot come back unnoticed, and the coverage the fuzzer grew is
+//! exercised on every CI run, in a fraction of a second.
 //!
 //! A replay that tests nothing must not pass: a missing or empty corpus directory fails, and
 //! so does a fuzz target that this file does not know about.
@@ -24,7 +25,9 @@ const TARGETS: &[(&str, FuzzFn)] = &[
     ("response", fuzzing::fuzz_response),
     ("chunked", fuzzing::fuzz_chunked),
     ("url", fuzzing::fuzz_url),
+    #[cfg(feature = "gzip")]
     ("gzip", fuzzing::fuzz_gzip),
+    ("dns", squall::net::dns::message::fuzz_dns),
 ];
 
 /// Far above anything one input should take (the fuzzer's own hang limit is 10 s, in an
@@ -138,8 +141,14 @@ fn replay_url() {
 }
 
 #[test]
+#[cfg(feature = "gzip")]
 fn replay_gzip() {
     replay_target("gzip");
+}
+
+#[test]
+fn replay_dns() {
+    replay_target("dns");
 }
 
 /// Crash inputs found but not fixed yet (`fuzz/pending/<t>/`, see fuzz/README.md): kept out
@@ -165,6 +174,7 @@ fn replay_pending() {
 
 /// Every `fuzz/fuzz_targets/<t>.rs` has a replay here, and every replay has a target.
 #[test]
+#[cfg(feature = "gzip")]
 fn every_fuzz_target_is_replayed() {
     let dir = fuzz_dir().join("fuzz_targets");
     let mut on_disk: Vec<String> = inputs(&dir)

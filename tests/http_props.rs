@@ -4,6 +4,7 @@
 
 use proptest::prelude::*;
 use squall::http::chunked::{ChunkedDecoder, ChunkedEvent, ChunkedLimits};
+#[cfg(feature = "gzip")]
 use squall::http::decode::{Coding, ContentDecoder};
 use squall::http::fuzzing;
 use squall::http::headers::HttpHeaders;
@@ -146,6 +147,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg(feature = "gzip")]
     fn gzip_bodies_survive_any_split(
         body in proptest::collection::vec(any::<u8>(), 0..5000),
         members in 1usize..4,
@@ -229,6 +231,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg(feature = "gzip")]
     fn decoder_always_progresses_or_fails(
         body in proptest::collection::vec(any::<u8>(), 0..3000),
         cut in any::<usize>(),
@@ -267,6 +270,7 @@ proptest! {
         fuzzing::fuzz_response(&data);
         fuzzing::fuzz_chunked(&data);
         fuzzing::fuzz_url(&data);
+        #[cfg(feature = "gzip")]
         fuzzing::fuzz_gzip(&data);
     }
 
@@ -292,5 +296,6 @@ fn fuzz_entry_points_take_the_empty_input() {
     fuzzing::fuzz_response(b"");
     fuzzing::fuzz_chunked(b"");
     fuzzing::fuzz_url(b"");
+    #[cfg(feature = "gzip")]
     fuzzing::fuzz_gzip(b"");
 }

@@ -1,5 +1,5 @@
 //! End-to-end tests of the event loop: run_sync, callbacks, timers, tasks, cross-thread
-//! wakes. Behaviour IDs (L-xx) refer to the team's Tornado behaviour list. Time-based tests
+//! wakes. Behaviour IDs (L-xx) are described in docs/behaviours.md. Time-based tests
 //! assert order and generous bounds only.
 
 use std::cell::{Cell, RefCell};
@@ -593,6 +593,81 @@ fn a_task_woken_during_its_poll_is_polled_again() {
         .await
     });
     assert_eq!(polls, Ok(5));
+}
+
+#[test]
+fn a_task_woken_twice_before_it_runs_is_polled_once() {
+    use std::future::poll_fn;
+    use std::task::{Poll, Waker};
+    let lp = IoLoop::new();
+    let polls = Rc::new(Cell::new(0));
+    let done = Rc::new(Cell::new(false));
+    let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let (p, d, w) = (polls.clone(), done.clone(), waker.clone());
+    let task = lp.spawn(poll_fn(move |cx| {
+        p.set(p.get() + 1);
+        if d.get() {
+            return Poll::Ready(());
+        }
+        *w.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }));
+    let polls_seen = lp.run_sync(async move {
+        sleep(ms(5)).await; // the task was polled once and waits
+        let w = waker.borrow().clone().expect("the task stored its waker");
+        // Two wakes in one callback: the task's "scheduled" flag queues it only once.
+        IoLoop::current().add_callback(move || {
+            w.wake_by_ref();
+            w.wake_by_ref();
+        });
+        // Wait for the poll those wakes cause; a second poll, if any, would come in the same
+        // batch, before this future runs again.
+        while polls.get() < 2 {
+            sleep(ms(1)).await;
+        }
+        let seen = polls.get();
+        done.set(true);
+        let w = waker.borrow().clone().unwrap();
+        w.wake();
+        task.await.unwrap();
+        seen
+    });
+    assert_eq!(polls_seen, 2, "one poll at spawn, one for the two wakes");
+}
+
+#[test]
+fn a_stale_wake_never_polls_the_task_that_reuses_the_slot() {
+    use std::future::poll_fn;
+    use std::task::{Poll, Waker};
+    let lp = IoLoop::new();
+    let polls_of_b = lp.run_sync(async {
+        let lp = IoLoop::current();
+        let waker_a: Rc<RefCell<Option<Waker>>> = Rc::default();
+        let w = waker_a.clone();
+        let a = lp.spawn(poll_fn(move |cx| {
+            *w.borrow_mut() = Some(cx.waker().clone());
+            Poll::<()>::Pending
+        }));
+        sleep(ms(5)).await; // A was polled once and waits
+        let stale = waker_a.borrow_mut().take().expect("A stored its waker");
+        // In one go: wake A (its key is queued), cancel A (its slot is freed), spawn B (it
+        // takes the free slot). The queued key of A now names B's slot, with an old generation.
+        stale.wake_by_ref();
+        a.cancel();
+        let polls = Rc::new(Cell::new(0));
+        let p = polls.clone();
+        let b = lp.spawn(poll_fn(move |_| {
+            p.set(p.get() + 1);
+            Poll::<()>::Pending
+        }));
+        sleep(ms(5)).await;
+        b.cancel();
+        polls.get()
+    });
+    assert_eq!(
+        polls_of_b, 1,
+        "B is polled once, at spawn; A's stale key is ignored"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `net::Stream` over TLS: the `Tls` arm delegates reads, vectored writes, the staleness probe
 //! and the clean close to `TlsStream`, against a blocking rustls server on a std thread
 //! (certificates made at test time by the TLS tests' support module). Loopback only.
+#![cfg(feature = "tls")]
 
 mod tls_support;
 

@@ -62,7 +62,12 @@ fn readme_command_line_examples_run() {
     for line in block.lines().filter(|l| l.starts_with("squall ")) {
         let line = line.replace("http://127.0.0.1:8000", &base);
         let words = shell_words(&line);
-        let out = Command::new(env!("CARGO_BIN_EXE_squall"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_squall"));
+        // The server is on loopback: no proxy from the machine's environment.
+        for v in squall::client::proxy::PROXY_VARIABLES {
+            cmd.env_remove(v);
+        }
+        let out = cmd
             .args(&words[1..])
             .current_dir(&dir)
             .output()

@@ -2,6 +2,7 @@
 //! verification outcomes (T-01, T-02, T-03, T-05, T-06), client certificates (T-04), a
 //! plain-HTTP server, truncation, the handshake timeout (T-07), large transfers both ways,
 //! the pool's stale check and clean shutdown.
+#![cfg(feature = "tls")]
 
 mod tls_support;
 

@@ -1,6 +1,7 @@
 //! https through `AsyncHttpClient`: keep-alive reuse over TLS, the pool keeping verifying and
 //! non-verifying connections apart, TLS errors as `ErrorKind::Tls`, truncation of a
 //! close-delimited body, and redirects across schemes (T-09, D-13).
+#![cfg(feature = "tls")]
 
 mod tls_support;
 

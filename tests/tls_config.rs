@@ -1,5 +1,6 @@
 //! `net::tls` configuration: settings as a pool key, the config cache, CA and client
 //! certificate files (T-03, T-04, T-05) and the errors that name the file at fault.
+#![cfg(feature = "tls")]
 
 mod tls_support;
 

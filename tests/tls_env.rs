@@ -3,6 +3,7 @@
 //! Environment variables are process-wide, so each case runs in a child process (this test
 //! binary again, running only the ignored `child` test) with its own environment; the
 //! parent runs the server.
+#![cfg(feature = "tls")]
 
 mod tls_support;
 
@@ -87,7 +88,12 @@ fn ssl_cert_file_and_dir_replace_the_default_roots() {
         ),
     ];
     for (vars, expect) in cases {
-        let out = Command::new(std::env::current_exe().unwrap())
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        // The child's server is on loopback: no proxy from the machine's environment.
+        for v in squall::client::proxy::PROXY_VARIABLES {
+            cmd.env_remove(v);
+        }
+        let out = cmd
             .args([
                 "--exact",
                 "child",

@@ -15,13 +15,15 @@ use super::Inner;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
 use super::fetch::{Ctx, Phase};
 use super::pool::{Conn, Permit};
+use super::proxy::ProxyErrorKind;
 use super::request::{Prepared, Proxy};
 use crate::http::headers::HttpHeaders;
 use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{Event, Limits, ResponseParser};
 use crate::ioloop::TcpStream;
 use crate::net::Stream;
-use crate::net::connect::{ConnectOptions, connect};
+use crate::net::connect::{ConnectOptions, connect, connect_streaming};
+use crate::net::dns::{ResolveStream, next_batch};
 
 /// RFC 8305's recommended delay before the next connection attempt.
 pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -65,26 +67,59 @@ pub(crate) async fn open(
     let deadline = earliest(req.connect_timeout.map(|d| t0 + d), ctx.deadline);
 
     let (target, target_port) = inner.map_host(host, port);
+    // For a name, the resolver hands addresses over as it finds them: the first usable
+    // batch ends the resolve phase, later ones (say, `A` after `AAAA`) join the connect race.
+    let mut more: Option<ResolveStream> = None;
     let mut addrs: Vec<SocketAddr> = match target.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, target_port)],
         Err(_) => {
             ctx.set_phase(Phase::Resolve(host.to_string()));
-            let lookup = inner.resolver.resolve(&target, target_port);
-            let res = until(deadline, lookup, || {
-                HttpError::timeout(
-                    TimeoutPhase::Resolve,
-                    format!("Timeout while resolving {host}"),
-                )
-            })
-            .await?;
+            let mut stream = inner.resolver.resolve_stream(&target, target_port);
+            let allow_ipv6 = req.allow_ipv6;
+            let first_usable = async {
+                loop {
+                    match next_batch(&mut *stream).await {
+                        Some(Ok(mut batch)) => {
+                            if !allow_ipv6 {
+                                batch.retain(|a| a.is_ipv4());
+                            }
+                            if !batch.is_empty() {
+                                return Ok(batch);
+                            }
+                        }
+                        Some(Err(e)) => return Err(e),
+                        None => return Ok(Vec::new()),
+                    }
+                }
+            };
+            let res = match deadline {
+                None => first_usable.await,
+                Some(at) => match crate::ioloop::timeout_at(at, first_usable).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        // Name what the resolver was doing (the servers it asked), if it says.
+                        let doing = stream.describe();
+                        let msg = if doing.is_empty() || !doing.contains("tried") {
+                            format!("Timeout while resolving {host}")
+                        } else {
+                            format!("Timeout while resolving {host} ({doing})")
+                        };
+                        return Err(HttpError::timeout(TimeoutPhase::Resolve, msg));
+                    }
+                },
+            };
             let t1 = Instant::now();
             ctx.timing.borrow_mut().dns += t1 - t0;
-            res.map_err(|e| {
-                HttpError::new(
-                    ErrorKind::Dns,
-                    format!("Could not resolve host {host}: {e}"),
-                )
-            })?
+            let batch = res.map_err(|e| {
+                if e.kind() == std::io::ErrorKind::TimedOut {
+                    // The resolver's own retries ran out (its text names the name and servers).
+                    HttpError::timeout(TimeoutPhase::Resolve, e.to_string()).with_source(e)
+                } else {
+                    not_resolved(req, host, &e.to_string()).with_source(e)
+                }
+            })?;
+            more = Some(stream);
+            batch
         }
     };
     if !req.allow_ipv6 {
@@ -96,17 +131,15 @@ pub(crate) async fn open(
         } else {
             "no IPv4 address (allow_ipv6 is off)"
         };
-        let kind = if target.parse::<IpAddr>().is_ok() {
-            ErrorKind::Connect
-        } else {
-            ErrorKind::Dns
-        };
-        return Err(HttpError::new(
-            kind,
-            format!("Could not resolve host {host}: {why}"),
-        ));
+        if target.parse::<IpAddr>().is_ok() {
+            let what = if req.proxy.is_some() { "proxy" } else { "host" };
+            return Err(HttpError::new(
+                connect_kind(req),
+                format!("Could not resolve {what} {host}: {why}"),
+            ));
+        }
+        return Err(not_resolved(req, host, why));
     }
-
     let t1 = Instant::now();
     let opts = ConnectOptions {
         bind: req.bind,
@@ -114,11 +147,15 @@ pub(crate) async fn open(
         attempt_delay: ATTEMPT_DELAY,
     };
     ctx.set_phase(Phase::Connect(addrs.clone()));
-    let mut result = until(deadline, connect(&addrs, &opts), || {
-        HttpError::connect_timeout(&addrs)
-    })
-    .await?;
-    // Out of file descriptors: idle keep-alive sockets are the ones we can spare.
+    let attempt = async {
+        match more {
+            Some(more) => connect_streaming(&addrs, more, &opts).await,
+            None => connect(&addrs, &opts).await,
+        }
+    };
+    let mut result = until(deadline, attempt, || HttpError::connect_timeout(&addrs)).await?;
+    // Out of file descriptors: idle keep-alive sockets are the ones we can spare. (The retry
+    // races the addresses at hand; a resolver's later answers were consumed by the first try.)
     if let Err(e) = &result
         && e.out_of_descriptors()
         && inner.pool.evict_idle() > 0
@@ -130,12 +167,14 @@ pub(crate) async fn open(
     }
     let (tcp, peer) = result.map_err(|e| {
         // The error names every address tried; add the host name when there was one.
-        let msg = if req.url.is_ip_host() && target == host {
+        let msg = if req.proxy.is_some() {
+            format!("proxy {}: {e}", host_port(host, port))
+        } else if req.url.is_ip_host() && target == host {
             e.to_string()
         } else {
             format!("{host}: {e}")
         };
-        HttpError::new(ErrorKind::Connect, msg)
+        HttpError::new(connect_kind(req), msg).with_source(e)
     })?;
     let _ = tcp.set_nodelay(true);
     let t2 = Instant::now();
@@ -155,9 +194,41 @@ pub(crate) async fn open(
     Ok(inner.pool.conn(stream, peer, permit))
 }
 
+/// A failed lookup of `host`: the origin's (curl's exit 6) or the proxy's (5).
+fn not_resolved(req: &Prepared, host: &str, why: &str) -> HttpError {
+    match req.proxy {
+        Some(_) => HttpError::new(
+            ErrorKind::Proxy(ProxyErrorKind::Resolve),
+            format!("Could not resolve proxy {host}: {why}"),
+        ),
+        None => HttpError::new(
+            ErrorKind::Dns,
+            format!("Could not resolve host {host}: {why}"),
+        ),
+    }
+}
+
+/// `host:port`, with an IPv6 host in brackets.
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// A refused or unreachable connection: to the origin, or to the proxy (curl's 7 either way).
+fn connect_kind(req: &Prepared) -> ErrorKind {
+    match req.proxy {
+        Some(_) => ErrorKind::Proxy(ProxyErrorKind::Connect),
+        None => ErrorKind::Connect,
+    }
+}
+
 /// Opens a `CONNECT` tunnel through `proxy` to the origin of `req` (RFC 9110 §9.3.6): a 2xx
-/// makes the connection a byte pipe to the origin; anything else is a connect error that
-/// says what the proxy answered.
+/// makes the connection a byte pipe to the origin; anything else is a tunnel error
+/// (`ErrorKind::Proxy(Tunnel)`, curl's 56) that names the proxy and says what it answered.
+/// Only this request carries `Proxy-Authorization`; what goes through the tunnel never does.
 async fn tunnel(
     tcp: &TcpStream,
     req: &Prepared,
@@ -182,13 +253,14 @@ async fn tunnel(
         &mut head,
     )
     .map_err(|e| HttpError::invalid(e.to_string()))?;
-    let proxy_name = format!("{}:{}", proxy.host, proxy.port);
-    let fail = |why: String| {
+    let proxy_name = host_port(&proxy.host, proxy.port);
+    let fail_with = |status: Option<u16>, why: String| {
         HttpError::new(
-            ErrorKind::Connect,
+            ErrorKind::Proxy(ProxyErrorKind::Tunnel { status }),
             format!("proxy {proxy_name} could not open a tunnel to {authority}: {why}"),
         )
     };
+    let fail = |why: String| fail_with(None, why);
     let exchange = async {
         tcp.write_all(&head)
             .await
@@ -207,9 +279,10 @@ async fn tunnel(
                 let (used, ev) = parser.parse(&pending).map_err(|e| fail(e.to_string()))?;
                 let verdict = match ev {
                     Some(Event::Head(h)) if (200..300).contains(&h.code) => Some(Ok(())),
-                    Some(Event::Head(h)) => {
-                        Some(Err(fail(format!("HTTP {} {}", h.code, h.reason))))
-                    }
+                    Some(Event::Head(h)) => Some(Err(fail_with(
+                        Some(h.code),
+                        format!("the proxy answered HTTP {} {}", h.code, h.reason),
+                    ))),
                     Some(_) => None,
                     None if used == 0 => break,
                     None => None,

@@ -8,11 +8,21 @@
 //! Display follows Tornado: a status error reads `HTTP 404: Not Found`; every other error reads
 //! as its bare message (`Timeout during request`, `Stream closed`), and names what failed: the
 //! host, the addresses, the phase.
+//!
+//! The error is `Send + Sync + 'static`, so it crosses threads and converts into
+//! `Box<dyn Error + Send + Sync>` or `anyhow::Error`. [`std::error::Error::source`] gives the
+//! underlying cause when there is one: the `io::Error` of a reset or a failed connect, the
+//! [`TlsError`](crate::net::tls::TlsError) (whose own source is rustls' error), the
+//! [`ProtoError`](crate::http::ProtoError) of a malformed reply, the
+//! [`DecodeError`](crate::http::decode::DecodeError) of a bad gzip body, serde_json's error.
 
+use std::error::Error;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::proxy::ProxyErrorKind;
 use super::response::{HttpResponse, TimeInfo};
 use crate::http::response::ProtoErrorKind;
 use crate::net::tls::TlsErrorKind;
@@ -20,8 +30,9 @@ use crate::net::tls::TlsErrorKind;
 /// The code of an error that has no HTTP response behind it (Tornado's convention).
 pub const NO_RESPONSE_CODE: u16 = 599;
 
-/// Where a deadline ran out.
+/// Where a deadline ran out. More phases may come: match with a `_` arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TimeoutPhase {
     /// Waiting for a `max_clients` slot: `Timeout in request queue`.
     Queue,
@@ -38,7 +49,9 @@ pub enum TimeoutPhase {
 }
 
 /// What kind of failure an [`HttpError`] is. The CLI maps each kind to a curl exit code.
+/// More kinds may come: match with a `_` arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The server answered with a non-2xx status (and `raise_error` was on); `code()` is the
     /// status and `response()` the response.
@@ -47,7 +60,8 @@ pub enum ErrorKind {
     InvalidRequest,
     /// The URL does not parse.
     MalformedUrl,
-    /// The URL (or a redirect's `Location`) is not http or https.
+    /// The URL (or a redirect's `Location`) is not http or https, or is https in a build
+    /// without the `tls` feature.
     UnsupportedScheme,
     /// A deadline ran out; the phase says which.
     Timeout(TimeoutPhase),
@@ -77,11 +91,14 @@ pub enum ErrorKind {
     Callback,
     /// The client was closed (before or during the fetch).
     ClientClosed,
+    /// The proxy failed: its URL, its name, the connection to it, or its `CONNECT` tunnel.
+    Proxy(ProxyErrorKind),
     /// `text()` or `json()` could not decode the body (charset, bad bytes, bad JSON).
     Decode,
 }
 
-/// A failed fetch: a kind, a code (the status, or 599), a message and maybe a response.
+/// A failed fetch: a kind, a code (the status, or 599), a message, maybe a response and maybe
+/// an underlying cause ([`source`](std::error::Error::source)).
 #[derive(Clone, Debug)]
 pub struct HttpError {
     kind: ErrorKind,
@@ -90,18 +107,27 @@ pub struct HttpError {
     response: Option<Box<HttpResponse>>,
     request_time: Option<Duration>,
     time_info: Option<Box<TimeInfo>>,
+    /// Shared, so the error stays `Clone` (an `io::Error` is not).
+    source: Option<Arc<dyn Error + Send + Sync + 'static>>,
 }
 
 impl HttpError {
-    /// An error without a response (`code()` 599).
+    /// An error without a response (`code()` 599). A URL password quoted in `message` is
+    /// replaced by `<redacted>` (errors get logged).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> HttpError {
+        let message: String = message.into();
+        let message = match crate::http::url::redact_userinfo(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(safe) => safe,
+        };
         HttpError {
             kind,
             code: NO_RESPONSE_CODE,
-            message: message.into(),
+            message,
             response: None,
             request_time: None,
             time_info: None,
+            source: None,
         }
     }
 
@@ -114,7 +140,14 @@ impl HttpError {
             response: response.map(Box::new),
             request_time: None,
             time_info: None,
+            source: None,
         }
+    }
+
+    /// The same error with `cause` as its [`source`](std::error::Error::source).
+    pub fn with_source(mut self, cause: impl Error + Send + Sync + 'static) -> HttpError {
+        self.source = Some(Arc::new(cause));
+        self
     }
 
     /// The kind of failure.
@@ -228,7 +261,11 @@ impl fmt::Display for HttpError {
     }
 }
 
-impl std::error::Error for HttpError {}
+impl Error for HttpError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn Error + 'static))
+    }
+}
 
 #[cfg(test)]
 mod tests {

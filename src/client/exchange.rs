@@ -128,7 +128,8 @@ impl Exchange {
                     HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {t}"))
                 }
                 k => HttpError::new(ErrorKind::Tls(k.clone()), t.to_string()),
-            };
+            }
+            .with_source(t.clone());
             return Failure {
                 error,
                 before_response: before,
@@ -152,7 +153,8 @@ impl Exchange {
                     format!("{e} while {what} (peer {})", self.conn.peer),
                 )
             }
-        };
+        }
+        .with_source(e);
         Failure {
             error,
             before_response: before,
@@ -166,7 +168,8 @@ impl Exchange {
                 HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {e}"))
             }
             kind => HttpError::new(ErrorKind::Protocol(kind), e.to_string()),
-        };
+        }
+        .with_source(e);
         Failure {
             error,
             before_response: false,

@@ -33,7 +33,9 @@ use super::queue::Slot;
 use super::redirect::{self, Decision, RedirectError};
 use super::request::{Body, HttpRequest, Prepared, StreamSink};
 use super::response::{HttpResponse, TimeInfo};
-use crate::http::decode::{Coding, ContentDecoder};
+use crate::http::decode::Coding;
+#[cfg(feature = "gzip")]
+use crate::http::decode::ContentDecoder;
 use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{Limits, ResponseHead, Version};
 
@@ -138,17 +140,14 @@ fn idempotent(method: &str) -> bool {
     )
 }
 
-/// The parser's limits. `max_body_size` counts decoded bytes: when the response may come
-/// gzip-coded, the parser (which sees wire bytes) gets no body limit, and [`BodyReader`]
-/// applies it after the head says which coding it is.
-pub(crate) fn limits(inner: &Inner, req: &Prepared) -> Limits {
+/// The parser's limits. The parser (which sees wire bytes) gets no body limit: `max_body_size`
+/// counts decoded bytes, and only the client knows whether a body will be decoded, answered
+/// or drained (a followed redirect's body over the limit is skipped, not an error: D-16, also
+/// with decompression off). [`BodyReader`] and `check_declared_length` apply it.
+pub(crate) fn limits(inner: &Inner, _req: &Prepared) -> Limits {
     Limits {
         max_head_bytes: inner.config.max_header_size,
-        max_body: if req.decompress {
-            None
-        } else {
-            req.max_body_size
-        },
+        max_body: None,
         ..Limits::default()
     }
 }
@@ -377,7 +376,9 @@ async fn wait_continue(
 }
 
 fn call_data_cb(cb: &super::request::DataCallback, data: &[u8]) -> Result<(), HttpError> {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (cb.borrow_mut())(data)));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (super::request::lock(cb))(data)
+    }));
     r.map_err(|p| {
         HttpError::new(
             ErrorKind::Callback,
@@ -387,7 +388,9 @@ fn call_data_cb(cb: &super::request::DataCallback, data: &[u8]) -> Result<(), Ht
 }
 
 fn call_line_cb(cb: &super::request::LineCallback, line: &str) -> Result<(), HttpError> {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (cb.borrow_mut())(line)));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (super::request::lock(cb))(line)
+    }));
     r.map_err(|p| {
         HttpError::new(
             ErrorKind::Callback,
@@ -442,6 +445,7 @@ fn send_head_lines(cb: &super::request::LineCallback, h: &ResponseHead) -> Resul
 pub(crate) struct BodyReader {
     ex: Option<Exchange>,
     coding: Coding,
+    #[cfg(feature = "gzip")]
     decoder: Option<ContentDecoder>,
     max_decoded: Option<u64>,
     pending: Range<usize>,
@@ -464,10 +468,17 @@ impl BodyReader {
         max_decoded: Option<u64>,
         conn_close: bool,
     ) -> BodyReader {
+        // Without the `gzip` feature nothing is decoded: a body passes through as sent.
+        let coding = if cfg!(feature = "gzip") {
+            coding
+        } else {
+            Coding::Identity
+        };
         let first_byte_at = ex.first_byte_at;
         BodyReader {
             ex: Some(ex),
             coding,
+            #[cfg(feature = "gzip")]
             decoder: None,
             max_decoded,
             pending: 0..0,
@@ -528,8 +539,10 @@ impl BodyReader {
         let Some(ex) = self.ex.as_mut() else {
             return Ok(false);
         };
+        #[cfg(feature = "gzip")]
         let start = out.len();
         loop {
+            #[cfg(feature = "gzip")]
             if let Some(dec) = &mut self.decoder
                 && !self.drained
             {
@@ -614,6 +627,7 @@ impl BodyReader {
                         }
                         return Ok(true);
                     }
+                    #[cfg(feature = "gzip")]
                     if self.decoder.is_none() {
                         self.decoder = Some(ContentDecoder::new(self.coding, self.max_decoded));
                     }
@@ -623,6 +637,7 @@ impl BodyReader {
                 Ev::Trailers => {}
                 Ev::End { keep_alive } => {
                     self.keep_alive = keep_alive;
+                    #[cfg(feature = "gzip")]
                     if let Some(dec) = &mut self.decoder {
                         dec.finish(out).map_err(decode_error)?;
                     }
@@ -687,12 +702,14 @@ fn take_raw(raw: &mut u64, max: Option<u64>, n: u64) -> Result<(), HttpError> {
     }
 }
 
+#[cfg(feature = "gzip")]
 fn decode_error(e: crate::http::decode::DecodeError) -> HttpError {
-    if e.is_too_large() {
-        HttpError::new(ErrorKind::BodyTooLarge, e.to_string())
+    let kind = if e.is_too_large() {
+        ErrorKind::BodyTooLarge
     } else {
-        HttpError::new(ErrorKind::Decompression, e.to_string())
-    }
+        ErrorKind::Decompression
+    };
+    HttpError::new(kind, e.to_string()).with_source(e)
 }
 
 /// Reads and drops a body nobody will see (a followed redirect's, D-16) so the connection can
@@ -739,7 +756,7 @@ pub(crate) async fn run_to_answer(
             prep.headers.remove("Expect");
             continue;
         }
-        let location = head.headers.get("Location");
+        let location = redirect::location(prep, head.code, &head.headers)?;
         match redirect::decide(prep, head.code, location, hops) {
             Ok(Decision::Follow(target)) => {
                 // RFC 9110 §10.2.2: a Location with a fragment sets it; one without inherits.
@@ -749,7 +766,7 @@ pub(crate) async fn run_to_answer(
                 // D-16: the redirect's body is drained (within max_body_size) so the
                 // connection can be reused; it is never decoded or streamed.
                 drain(inner, ex, prep).await;
-                redirect::apply(prep, head.code, target);
+                redirect::apply(prep, head.code, target)?;
                 history.push(head);
                 hops += 1;
             }
@@ -866,7 +883,7 @@ async fn read_whole(
                     // A panic in the call or in the future it returns is the fetch's Callback
                     // error, as for the plain callbacks.
                     let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        (cb.borrow_mut())(piece)
+                        (super::request::lock(cb))(piece)
                     }));
                     let outcome = match call {
                         Ok(done) => match catch_panic(done).await {

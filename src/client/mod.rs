@@ -72,6 +72,13 @@
 //! - Q-06..Q-08: [`AsyncHttpClient::shared`] is the per-loop shared client (no configuration);
 //!   [`AsyncHttpClient::new`] is always a new one (Tornado's `force_instance`).
 //! - R-39, T-10: HTTP proxies are supported (absolute-form for http, `CONNECT` for https).
+//!   By default a client takes them from the environment by curl's rules (`http_proxy`,
+//!   `https_proxy`, `all_proxy`, `no_proxy`; not `HTTP_PROXY`), read once when it is built;
+//!   [`ClientBuilder::proxy_from_env`], [`ClientBuilder::proxy`] and
+//!   [`ClientBuilder::proxies`] change that, and a request's own `proxy_host` wins over all
+//!   of it. Each redirect hop picks its proxy again (its scheme and host may differ).
+//!   `Proxy-Authorization` goes to a proxy only: in the `CONNECT` request of a tunnel, or
+//!   with a plain-http request to the proxy, never to an origin. See [`proxy`].
 
 pub mod blocking;
 pub mod body;
@@ -80,6 +87,7 @@ pub mod error;
 mod exchange;
 mod fetch;
 pub mod pool;
+pub mod proxy;
 pub mod queue;
 pub mod redirect;
 pub mod request;
@@ -95,15 +103,16 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-pub use blocking::HttpClient;
+pub use blocking::{HttpClient, ResponseReader};
 pub use body::BodyWriter;
 pub use error::{ErrorKind, HttpError, TimeoutPhase};
+pub use proxy::{NoProxy, Proxy, ProxyErrorKind, ProxyRules};
 pub use request::HttpRequest;
 pub use response::{HttpResponse, TimeInfo};
 pub use streaming::StreamingResponse;
 
 use crate::ioloop::IoLoop;
-use crate::net::dns::{Resolver, ThreadedResolver};
+use crate::net::dns::{Resolver, ResolverChoice};
 use fetch::Ctx;
 
 /// Default `max_clients` (Tornado's).
@@ -133,6 +142,8 @@ pub(crate) struct Config {
     pub max_body_size: Option<u64>,
     pub hostname_mapping: HashMap<String, String>,
     pub defaults: Option<HttpRequest>,
+    /// The proxy rules, read once when the client was built; `None` when nothing is proxied.
+    pub proxies: Option<std::sync::Arc<ProxyRules>>,
 }
 
 pub(crate) struct Inner {
@@ -227,7 +238,10 @@ pub struct ClientBuilder {
     pool_idle_timeout: Duration,
     hostname_mapping: HashMap<String, String>,
     resolver: Option<Rc<dyn Resolver>>,
+    resolver_choice: ResolverChoice,
     defaults: Option<HttpRequest>,
+    /// `None`: read the environment in `build`.
+    proxies: Option<ProxyRules>,
 }
 
 impl Default for ClientBuilder {
@@ -242,7 +256,9 @@ impl Default for ClientBuilder {
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             hostname_mapping: HashMap::new(),
             resolver: None,
+            resolver_choice: ResolverChoice::Auto,
             defaults: None,
+            proxies: None,
         }
     }
 }
@@ -302,15 +318,48 @@ impl ClientBuilder {
         self
     }
 
-    /// The DNS resolver (default: [`ThreadedResolver`], getaddrinfo on a small pool).
+    /// The DNS resolver. Without one, [`resolver_choice`](ClientBuilder::resolver_choice)
+    /// picks it.
     pub fn resolver(mut self, r: impl Resolver + 'static) -> Self {
         self.resolver = Some(Rc::new(r));
+        self
+    }
+
+    /// Which built-in resolver to use when [`resolver`](ClientBuilder::resolver) gave none:
+    /// by default [`ResolverChoice::Auto`], the DNS stub resolver on the loop where the
+    /// system's configuration allows it (Linux, `hosts: files dns`), else `getaddrinfo` on
+    /// threads. [`AsyncHttpClient::resolver_name`] tells which one a client got.
+    pub fn resolver_choice(mut self, c: ResolverChoice) -> Self {
+        self.resolver_choice = c;
         self
     }
 
     /// Request fields used wherever a request leaves them unset.
     pub fn defaults(mut self, d: HttpRequest) -> Self {
         self.defaults = Some(d);
+        self
+    }
+
+    /// Take proxies from the environment (the default: `http_proxy`, `https_proxy`,
+    /// `all_proxy`, `no_proxy`, by curl's rules, read once in [`build`](Self::build); see
+    /// [`proxy`]) or not (`false`: no proxy at all, unless a request names its own).
+    pub fn proxy_from_env(mut self, on: bool) -> Self {
+        self.proxies = if on { None } else { Some(ProxyRules::none()) };
+        self
+    }
+
+    /// Send every request through `proxy` (http as absolute-form requests, https through a
+    /// `CONNECT` tunnel); the environment is not read. A request's own proxy still wins.
+    pub fn proxy(self, proxy: Proxy) -> Self {
+        self.proxies(ProxyRules::all(proxy))
+    }
+
+    /// Use these proxy rules instead of the environment's (for example
+    /// `ProxyRules::all(p).no_proxy(NoProxy::parse("localhost,.internal"))`, or
+    /// `ProxyRules::from_vars(...)` with variables of your own). A request's own proxy still
+    /// wins.
+    pub fn proxies(mut self, rules: ProxyRules) -> Self {
+        self.proxies = Some(rules);
         self
     }
 
@@ -325,10 +374,11 @@ impl ClientBuilder {
                     max_body_size: Some(self.max_body_size.unwrap_or(self.max_buffer_size as u64)),
                     hostname_mapping: self.hostname_mapping,
                     defaults: self.defaults,
+                    proxies: proxy::client_rules(self.proxies),
                 },
                 resolver: self
                     .resolver
-                    .unwrap_or_else(|| Rc::new(ThreadedResolver::new())),
+                    .unwrap_or_else(|| self.resolver_choice.resolver()),
                 slots: queue::Slots::new(self.max_clients),
                 pool: pool::Pool::new(
                     self.max_per_host,
@@ -345,7 +395,8 @@ impl ClientBuilder {
 }
 
 impl AsyncHttpClient {
-    /// A client with the default settings.
+    /// A client with the default settings: among them, proxies from the environment
+    /// (`http_proxy`, `https_proxy`, `all_proxy`, `no_proxy`; see [`proxy`]), read now, once.
     pub fn new() -> AsyncHttpClient {
         ClientBuilder::default().build()
     }
@@ -353,6 +404,12 @@ impl AsyncHttpClient {
     /// A builder for a configured client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// What resolves this client's host names, e.g. `stub resolver (nameservers
+    /// 10.0.0.1:53)` or `threaded resolver (getaddrinfo)`.
+    pub fn resolver_name(&self) -> String {
+        self.inner.resolver.name()
     }
 
     /// The shared client of the current loop (Tornado's `AsyncHTTPClient()` without
@@ -372,6 +429,12 @@ impl AsyncHttpClient {
             list.push((c.clone(), lp));
             c
         })
+    }
+
+    /// A GET of `url`: `fetch(HttpRequest::get(url))`. (`fetch(HttpRequest::post(url).json(..))`
+    /// and friends for the rest: see [`HttpRequest`]'s `json`, `form` and `query`.)
+    pub async fn get(&self, url: &str) -> Result<HttpResponse, HttpError> {
+        self.fetch(HttpRequest::get(url)).await
     }
 
     /// Fetches `req` (a URL or an [`HttpRequest`]) and returns the whole response. A non-2xx
@@ -497,7 +560,15 @@ impl AsyncHttpClient {
             }
             None => original,
         };
-        request::prepare(effective, self.inner.config.max_body_size)
+        let mut prep = request::prepare(effective, self.inner.config.max_body_size)?;
+        // The client's proxy rules, unless the request named its own proxy.
+        if prep.proxy_rules.is_none()
+            && let Some(rules) = &self.inner.config.proxies
+        {
+            prep.proxy_rules = Some(rules.clone());
+            proxy::route(&mut prep)?;
+        }
+        Ok(prep)
     }
 }
 

@@ -13,9 +13,16 @@
 //!   https → http on the same host too), `Authorization`, `Cookie`, `Proxy-Authorization`
 //!   are dropped for the rest of the chain, even if it comes back (D-13..D-15).
 //! - `Host` is recomputed for each hop (D-12); a caller's `Host` does not follow a redirect.
+//! - Two `Location` fields with different values: not followed, a malformed reply (the
+//!   target is ambiguous, RFC 9110 §10.2.2); identical repeats are fine.
+//! - The proxy is chosen again for each hop by the same rules (`no_proxy` may name the new
+//!   host; an https target uses `https_proxy`). The proxy's own credentials go to the proxy
+//!   only, so a hop that goes direct carries none.
 
-use super::error::HttpError;
+use super::error::{ErrorKind, HttpError};
 use super::request::{Body, Prepared, check_scheme};
+use crate::http::headers::HttpHeaders;
+use crate::http::response::ProtoErrorKind;
 use crate::http::url::Url;
 
 /// Whether this status is one squall follows.
@@ -39,6 +46,35 @@ pub(crate) enum Decision {
     Answer,
     /// Follow to this URL.
     Follow(Url),
+}
+
+/// The `Location` of a response to `req`. A redirect that would be followed and carries two
+/// `Location` fields with different values has an ambiguous target (RFC 9110 §10.2.2 allows
+/// one): it is a malformed reply naming both values, not a guess. Identical repeats are the
+/// same target and fine; a response that is not followed is not examined.
+pub(crate) fn location<'h>(
+    req: &Prepared,
+    code: u16,
+    headers: &'h HttpHeaders,
+) -> Result<Option<&'h str>, HttpError> {
+    let mut values = headers.get_all("Location");
+    let first = values.next();
+    if let Some(a) = first
+        && req.follow_redirects
+        && is_redirect_status(code)
+        && let Some(b) = values.find(|b| b.trim() != a.trim())
+    {
+        return Err(HttpError::new(
+            ErrorKind::Protocol(ProtoErrorKind::Malformed),
+            format!(
+                "{code} redirect with two different Location fields, {:?} and {:?}: \
+                 ambiguous target, not followed",
+                a.trim(),
+                b.trim()
+            ),
+        ));
+    }
+    Ok(first)
 }
 
 /// Decides whether the response (`code`, `location`) to `req` is followed. `hops_done` is how
@@ -85,8 +121,10 @@ pub(crate) enum RedirectError {
     Target(HttpError),
 }
 
-/// Rewrites `req` for the hop to `target` after a `code` response.
-pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) {
+/// Rewrites `req` for the hop to `target` after a `code` response, and picks the hop's proxy
+/// again (the target's scheme and host may call for another one, or none). An error when the
+/// proxy variable for the target's scheme does not parse.
+pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) -> Result<(), HttpError> {
     if let Some(m) = redirected_method(code, &req.method) {
         req.method = m.to_string();
         req.body = Body::None;
@@ -114,6 +152,7 @@ pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) {
     } else {
         target
     };
+    super::proxy::route(req)
 }
 
 #[cfg(test)]
@@ -206,6 +245,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "tls")] // prepares https URLs
     fn d13_d14_d15_credentials_stripped_once_origin_left() {
         let base = || {
             HttpRequest::new("https://u:p@h/")
@@ -216,12 +256,12 @@ mod tests {
         // Same origin, spelled with the default port: kept (D-14).
         let mut p = prep(base());
         let t = follow(&p, 302, "https://H:443/next", 0);
-        apply(&mut p, 302, t);
+        apply(&mut p, 302, t).unwrap();
         assert!(p.headers.contains("Authorization"));
         assert!(p.headers.contains("Cookie"));
         // https -> http on the same host leaves the origin (D-15).
         let t = follow(&p, 302, "http://h/plain", 1);
-        apply(&mut p, 302, t);
+        apply(&mut p, 302, t).unwrap();
         for h in ["Authorization", "Cookie", "Proxy-Authorization"] {
             assert!(!p.headers.contains(h), "{h} survived");
         }
@@ -229,7 +269,7 @@ mod tests {
         assert!(p.url.username().is_none());
         // Coming back does not bring them back.
         let t = follow(&p, 302, "https://h/back", 2);
-        apply(&mut p, 302, t);
+        apply(&mut p, 302, t).unwrap();
         assert!(!p.headers.contains("Authorization"));
     }
 
@@ -247,7 +287,7 @@ mod tests {
             Ok(Decision::Answer)
         ));
         let t = follow(&p, 303, "/x", 0);
-        apply(&mut p, 303, t);
+        apply(&mut p, 303, t).unwrap();
         assert_eq!(p.method, "GET");
         assert!(matches!(p.body, Body::None));
         assert!(!p.headers.contains("Content-Type"));
@@ -255,7 +295,31 @@ mod tests {
         // D-12: a caller's Host does not follow.
         let mut p = prep(HttpRequest::new("http://h/").header("Host", "custom"));
         let t = follow(&p, 301, "/y", 0);
-        apply(&mut p, 301, t);
+        apply(&mut p, 301, t).unwrap();
         assert!(!p.headers.contains("Host"));
+    }
+
+    #[test]
+    fn two_different_locations_are_malformed_identical_ones_fine() {
+        let p = prep(HttpRequest::new("http://h/"));
+        let mut h = HttpHeaders::new();
+        h.add("Location", "/a");
+        h.add("Location", " /a ");
+        assert_eq!(location(&p, 302, &h).unwrap(), Some("/a"));
+        h.add("Location", "/b");
+        let e = location(&p, 302, &h).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::Protocol(ProtoErrorKind::Malformed),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("\"/a\"") && e.to_string().contains("\"/b\""),
+            "{e}"
+        );
+        // Not a redirect that is followed: nothing to decide between.
+        assert_eq!(location(&p, 200, &h).unwrap(), Some("/a"));
+        let no_follow = prep(HttpRequest::new("http://h/").follow_redirects(false));
+        assert_eq!(location(&no_follow, 302, &h).unwrap(), Some("/a"));
     }
 }

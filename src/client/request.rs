@@ -11,21 +11,20 @@
 //!
 //! [`ErrorKind::InvalidRequest`]: super::ErrorKind::InvalidRequest
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError};
+use super::proxy::ProxyRules;
 use crate::http::headers::HttpHeaders;
-use crate::http::url::Url;
+use crate::http::url::{REDACTED, Url, redact_userinfo};
 use crate::net::tls::TlsSettings;
 
 /// Tornado's default `connect_timeout` and `request_timeout`.
@@ -36,12 +35,23 @@ pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
 /// The `User-Agent` sent when neither the option nor a header sets one.
 pub const DEFAULT_USER_AGENT: &str = concat!("squall/", env!("CARGO_PKG_VERSION"));
 
+// The callbacks are shared (`Arc`) and `Send`, so that a request, a response holding it and an
+// error holding that are `Send + Sync`: they can cross threads and become `anyhow::Error`s.
+// They are only ever called on the loop's thread, one call at a time; the mutex is never
+// contended. The futures they return are not required to be `Send`: they run on the loop.
 pub(crate) type ProducerFn =
-    Rc<dyn Fn(BodyWriter) -> Pin<Box<dyn Future<Output = io::Result<()>>>>>;
-pub(crate) type DataCallback = Rc<RefCell<dyn FnMut(&[u8])>>;
-pub(crate) type LineCallback = Rc<RefCell<dyn FnMut(&str)>>;
+    Arc<dyn Fn(BodyWriter) -> Pin<Box<dyn Future<Output = io::Result<()>>>> + Send + Sync>;
+pub(crate) type DataCallback = Arc<Mutex<dyn FnMut(&[u8]) + Send>>;
+pub(crate) type LineCallback = Arc<Mutex<dyn FnMut(&str) + Send>>;
 pub(crate) type AsyncDataCallback =
-    Rc<RefCell<dyn FnMut(Vec<u8>) -> Pin<Box<dyn Future<Output = io::Result<()>>>>>>;
+    Arc<Mutex<dyn FnMut(Vec<u8>) -> Pin<Box<dyn Future<Output = io::Result<()>>>> + Send>>;
+
+/// Takes a callback's lock. A callback that panicked (the fetch failed with a callback error)
+/// leaves it poisoned; the closure itself is still there, and a later fetch of the same
+/// request may call it again.
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Where a streamed body goes: a plain closure, or an async one that holds the next read back
 /// until it is done (backpressure, S-33).
@@ -68,7 +78,7 @@ pub struct HttpRequest {
     pub(crate) url: String,
     pub(crate) method: Option<String>,
     pub(crate) headers: Option<HttpHeaders>,
-    pub(crate) body: Option<Rc<Vec<u8>>>,
+    pub(crate) body: Option<Arc<Vec<u8>>>,
     pub(crate) body_producer: Option<ProducerFn>,
     pub(crate) auth_username: Option<String>,
     pub(crate) auth_password: Option<String>,
@@ -90,6 +100,10 @@ pub struct HttpRequest {
     pub(crate) ca_certs: Option<PathBuf>,
     pub(crate) client_cert: Option<PathBuf>,
     pub(crate) client_key: Option<PathBuf>,
+    pub(crate) extra_ca_certs: Option<PathBuf>,
+    pub(crate) system_ca_certs: Option<bool>,
+    pub(crate) tls_key_log: Option<bool>,
+    #[cfg(feature = "tls")]
     pub(crate) tls_config: Option<Arc<rustls::ClientConfig>>,
     pub(crate) expect_100_continue: Option<bool>,
     pub(crate) allow_ipv6: Option<bool>,
@@ -100,16 +114,25 @@ pub struct HttpRequest {
     pub(crate) proxy_username: Option<String>,
     pub(crate) proxy_password: Option<String>,
     pub(crate) proxy_auth_mode: Option<String>,
+    /// A builder step that failed (a `json` value that does not serialise): reported by
+    /// `fetch`, as a bad URL is, so the builder chain stays infallible.
+    pub(crate) deferred_error: Option<String>,
 }
 
+/// Safe to log: the URL's password, the values of `Authorization`, `Proxy-Authorization`,
+/// `Cookie` (and `Set-Cookie`) and the `auth` password are shown as `<redacted>`; the body
+/// only by its length.
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |p: &Option<String>| p.as_ref().map(|_| REDACTED);
         f.debug_struct("HttpRequest")
-            .field("url", &self.url)
+            .field("url", &redact_userinfo(&self.url))
             .field("method", &self.get_method())
             .field("headers", &self.headers)
             .field("body_len", &self.body.as_ref().map(|b| b.len()))
             .field("body_producer", &self.body_producer.is_some())
+            .field("auth_username", &self.auth_username)
+            .field("auth_password", &redacted(&self.auth_password))
             .finish_non_exhaustive()
     }
 }
@@ -170,10 +193,80 @@ impl HttpRequest {
         self
     }
 
+    /// A GET of `url` (the same as [`HttpRequest::new`]).
+    pub fn get(url: &str) -> HttpRequest {
+        HttpRequest::new(url)
+    }
+
+    /// A POST to `url`; give it a body ([`body`](Self::body), `json`,
+    /// [`form`](Self::form) or [`body_producer`](Self::body_producer)).
+    pub fn post(url: &str) -> HttpRequest {
+        HttpRequest::new(url).method("POST")
+    }
+
     /// The body; its length becomes `Content-Length` (text is sent as UTF-8).
+    ///
+    /// A body is sent with the `Content-Type` the headers give. Without one, a POST is sent
+    /// as `Content-Type: application/x-www-form-urlencoded`, as Tornado does, and any
+    /// other method with no `Content-Type` at all: set the header, or use
+    /// `json` or [`form`](Self::form), which set it.
     pub fn body(mut self, b: impl Into<Vec<u8>>) -> Self {
-        self.body = Some(Rc::new(b.into()));
+        self.body = Some(Arc::new(b.into()));
         self
+    }
+
+    /// The body as JSON (`serde_json`, compact), with `Content-Type: application/json`
+    /// (replacing any). The method is not changed: use [`HttpRequest::post`] (or `PUT`,
+    /// `PATCH`). A value that cannot be serialised (a map with non-string keys, a failing
+    /// `Serialize`) fails the fetch with [`ErrorKind::InvalidRequest`]. Feature `json`.
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => {
+                self = self.body(bytes);
+                self.set_header("Content-Type", "application/json");
+            }
+            Err(e) => self.deferred_error = Some(format!("cannot encode the JSON body: {e}")),
+        }
+        self
+    }
+
+    /// The body as an HTML form, `application/x-www-form-urlencoded` (set as `Content-Type`,
+    /// replacing any): `a=1&b=x+y`, names and values percent-encoded with `+` for space, in
+    /// the order given. The method is not changed: use [`HttpRequest::post`].
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, fields: &[(K, V)]) -> Self {
+        self = self.body(encode_pairs(fields));
+        self.set_header("Content-Type", "application/x-www-form-urlencoded");
+        self
+    }
+
+    /// Appends `pairs` to the URL's query, each name and value percent-encoded (`+` for
+    /// space): `query(&[("q", "a b"), ("n", "1")])` on `http://h/s?x=1#top` gives
+    /// `http://h/s?x=1&q=a+b&n=1#top`. The existing query is kept byte for byte.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        if pairs.is_empty() {
+            return self;
+        }
+        let (before, fragment) = match self.url.find('#') {
+            Some(i) => self.url.split_at(i),
+            None => (self.url.as_str(), ""),
+        };
+        let mut url = before.to_string();
+        if !url.contains('?') {
+            url.push('?');
+        } else if !url.ends_with(['?', '&']) {
+            url.push('&');
+        }
+        url.push_str(&encode_pairs(pairs));
+        url.push_str(fragment);
+        self.url = url;
+        self
+    }
+
+    fn set_header(&mut self, name: &str, value: &str) {
+        self.headers
+            .get_or_insert_with(HttpHeaders::new)
+            .set(name, value);
     }
 
     /// A body written while the request is sent: `f` gets a [`BodyWriter`] whose
@@ -182,11 +275,63 @@ impl HttpRequest {
     /// replay it, so that 3xx is the answer.
     pub fn body_producer<F, Fut>(mut self, f: F) -> Self
     where
-        F: Fn(BodyWriter) -> Fut + 'static,
+        F: Fn(BodyWriter) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = io::Result<()>> + 'static,
     {
-        self.body_producer = Some(Rc::new(move |w| Box::pin(f(w))));
+        self.body_producer = Some(Arc::new(move |w| Box::pin(f(w))));
         self
+    }
+
+    /// The body read from `reader` while the request is sent, in pieces of up to 64 KiB:
+    /// with `length` it is sent with that `Content-Length` (a reader that ends early, or has
+    /// more, fails the fetch rather than send a body of another length); without it, chunked.
+    ///
+    /// The reader runs on the loop's thread. That suits [`HttpClient`](super::HttpClient),
+    /// whose loop runs on the caller's thread during `fetch`: a file or a pipe is streamed with
+    /// flat memory. On an [`AsyncHttpClient`](super::AsyncHttpClient) a reader that blocks
+    /// stalls every fetch on the loop: use [`body_producer`](Self::body_producer) there. Like a
+    /// body producer it is one-shot: a 307/308 redirect is the answer, not followed.
+    pub fn body_reader(self, reader: impl io::Read + Send + 'static, length: Option<u64>) -> Self {
+        let reader = Arc::new(Mutex::new(Some(reader)));
+        let mut req = self.body_producer(move |mut w| {
+            let taken = lock(&reader).take();
+            async move {
+                let Some(mut r) = taken else {
+                    return Err(io::Error::other(
+                        "body_reader: the reader was already consumed by an earlier attempt",
+                    ));
+                };
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match r.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    };
+                    w.write(&buf[..n]).await?;
+                }
+                match length {
+                    Some(len) if w.written() != len => Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "body_reader ended after {} bytes, Content-Length is {len}",
+                            w.written()
+                        ),
+                    )),
+                    _ => Ok(()),
+                }
+            }
+        });
+        match length {
+            Some(len) => req.set_header("Content-Length", &len.to_string()),
+            None => {
+                if let Some(h) = req.headers.as_mut() {
+                    h.remove("Content-Length");
+                }
+            }
+        }
+        req
     }
 
     /// Basic auth credentials (userinfo in the URL wins).
@@ -245,7 +390,9 @@ impl HttpRequest {
         self
     }
 
-    /// Ask for gzip and decode it (default true).
+    /// Ask for gzip and decode it (default true). Without the `gzip` feature this option has
+    /// no effect: no `Accept-Encoding` is sent and a coded body is handed over as received,
+    /// with its `Content-Encoding` header, for the caller to decode.
     pub fn decompress_response(mut self, on: bool) -> Self {
         self.decompress_response = Some(on);
         self
@@ -259,8 +406,8 @@ impl HttpRequest {
 
     /// Called with each piece of the (decoded) body as it arrives; the body is then not
     /// buffered and `response.body` stays empty.
-    pub fn streaming_callback(mut self, f: impl FnMut(&[u8]) + 'static) -> Self {
-        self.streaming_callback = Some(StreamSink::Sync(Rc::new(RefCell::new(f))));
+    pub fn streaming_callback(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {
+        self.streaming_callback = Some(StreamSink::Sync(Arc::new(Mutex::new(f))));
         self
     }
 
@@ -269,10 +416,10 @@ impl HttpRequest {
     /// so a slow consumer slows the transfer down (S-33). An `Err` fails the fetch.
     pub fn streaming_callback_async<F, Fut>(mut self, mut f: F) -> Self
     where
-        F: FnMut(Vec<u8>) -> Fut + 'static,
+        F: FnMut(Vec<u8>) -> Fut + Send + 'static,
         Fut: Future<Output = io::Result<()>> + 'static,
     {
-        let cb: AsyncDataCallback = Rc::new(RefCell::new(move |d: Vec<u8>| {
+        let cb: AsyncDataCallback = Arc::new(Mutex::new(move |d: Vec<u8>| {
             Box::pin(f(d)) as Pin<Box<dyn Future<Output = io::Result<()>>>>
         }));
         self.streaming_callback = Some(StreamSink::Async(cb));
@@ -281,14 +428,14 @@ impl HttpRequest {
 
     /// Called with the status line, each header line and the blank line of the final
     /// response (and of its 1xx heads), each ending in CRLF.
-    pub fn header_callback(mut self, f: impl FnMut(&str) + 'static) -> Self {
-        self.header_callback = Some(Rc::new(RefCell::new(f)));
+    pub fn header_callback(mut self, f: impl FnMut(&str) + Send + 'static) -> Self {
+        self.header_callback = Some(Arc::new(Mutex::new(f)));
         self
     }
 
     /// Called with the bytes of each request head sent (every hop).
-    pub fn request_head_callback(mut self, f: impl FnMut(&[u8]) + 'static) -> Self {
-        self.request_head_callback = Some(Rc::new(RefCell::new(f)));
+    pub fn request_head_callback(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {
+        self.request_head_callback = Some(Arc::new(Mutex::new(f)));
         self
     }
 
@@ -322,7 +469,34 @@ impl HttpRequest {
         self
     }
 
-    /// A complete rustls configuration; overrides the four TLS options above.
+    /// Trust the PEM roots in this file as well as the default ones (webpki-roots, or the
+    /// system bundle with [`system_ca_certs`](Self::system_ca_certs)); `ca_certs` replaces
+    /// them instead.
+    pub fn extra_ca_certs(mut self, pem_path: impl Into<PathBuf>) -> Self {
+        self.extra_ca_certs = Some(pem_path.into());
+        self
+    }
+
+    /// Trust the system's CA bundle instead of webpki-roots (default false): the usual Linux
+    /// and BSD files and folders (`/etc/ssl/certs/ca-certificates.crt`,
+    /// `/etc/pki/tls/certs/ca-bundle.crt`, `/etc/ssl/cert.pem`, ...; see
+    /// [`SYSTEM_CA_FILES`](crate::net::tls::SYSTEM_CA_FILES)). None found fails the fetch
+    /// with a CA-file error naming the places searched.
+    pub fn system_ca_certs(mut self, on: bool) -> Self {
+        self.system_ca_certs = Some(on);
+        self
+    }
+
+    /// Write the TLS session secrets to the file `SSLKEYLOGFILE` names (for Wireshark).
+    /// Default false: the library never logs secrets on its own, whatever the environment
+    /// says. For a whole client, set it in [`ClientBuilder::defaults`](super::ClientBuilder::defaults).
+    pub fn tls_key_log(mut self, on: bool) -> Self {
+        self.tls_key_log = Some(on);
+        self
+    }
+
+    /// A complete rustls configuration; overrides the TLS options above. Feature `tls`.
+    #[cfg(feature = "tls")]
     pub fn tls_config(mut self, c: Arc<rustls::ClientConfig>) -> Self {
         self.tls_config = Some(c);
         self
@@ -354,19 +528,25 @@ impl HttpRequest {
 
     /// Send the request through the HTTP proxy at this host: http URLs as
     /// absolute-form requests to the proxy, https URLs through a `CONNECT` tunnel (the
-    /// origin's certificate is still verified end to end).
+    /// origin's certificate is still verified end to end). It wins over the client's proxy
+    /// rules (from the environment or the builder, see [`proxy`](super::proxy)), and every
+    /// redirect hop goes through it.
     pub fn proxy_host(mut self, host: &str) -> Self {
         self.proxy_host = Some(host.to_string());
         self
     }
 
-    /// The proxy's port (default 80).
+    /// The proxy's port (default 80, Tornado's; a proxy URL without a port, from the
+    /// environment or [`Proxy::parse`](super::Proxy::parse), gets curl's 1080).
     pub fn proxy_port(mut self, port: u16) -> Self {
         self.proxy_port = Some(port);
         self
     }
 
-    /// Basic credentials for the proxy (`Proxy-Authorization`).
+    /// Basic credentials for the proxy (`Proxy-Authorization`). A `Proxy-Authorization`
+    /// header given with [`header`](HttpRequest::header) is for proxies too: it goes to a
+    /// proxy that has no credentials of its own (until a redirect leaves the origin), and
+    /// never to an origin, directly or through a tunnel.
     pub fn proxy_auth(mut self, user: &str, pass: &str) -> Self {
         self.proxy_username = Some(user.to_string());
         self.proxy_password = Some(pass.to_string());
@@ -447,6 +627,10 @@ impl HttpRequest {
             ca_certs: pick!(ca_certs),
             client_cert: pick!(client_cert),
             client_key: pick!(client_key),
+            extra_ca_certs: pick!(extra_ca_certs),
+            system_ca_certs: pick!(system_ca_certs),
+            tls_key_log: pick!(tls_key_log),
+            #[cfg(feature = "tls")]
             tls_config: pick!(tls_config),
             expect_100_continue: pick!(expect_100_continue),
             allow_ipv6: pick!(allow_ipv6),
@@ -457,6 +641,7 @@ impl HttpRequest {
             proxy_username: pick!(proxy_username),
             proxy_password: pick!(proxy_password),
             proxy_auth_mode: pick!(proxy_auth_mode),
+            deferred_error: self.deferred_error.clone(),
         }
     }
 }
@@ -465,7 +650,7 @@ impl HttpRequest {
 #[derive(Clone)]
 pub(crate) enum Body {
     None,
-    Bytes(Rc<Vec<u8>>),
+    Bytes(Arc<Vec<u8>>),
     Producer(ProducerFn),
 }
 
@@ -501,8 +686,13 @@ pub(crate) struct Prepared {
     pub conn_close: bool,
     /// Set once a hop left the original origin: credentials are gone for good (D-13).
     pub left_origin: bool,
-    /// The HTTP proxy to go through, if any.
+    /// The HTTP proxy of the current hop, if any (chosen by `proxy_rules`).
     pub proxy: Option<Proxy>,
+    /// How each hop picks its proxy: the request's own proxy, else its client's rules.
+    pub proxy_rules: Option<Arc<ProxyRules>>,
+    /// The caller's `Proxy-Authorization` header: taken out of `headers` so that it never
+    /// reaches an origin; it goes to a proxy that has no credentials of its own.
+    pub caller_proxy_auth: Option<String>,
     /// The fragment of the URL as given: never sent, but a redirect whose `Location` has none
     /// inherits it (RFC 9110 §10.2.2), for `effective_url`.
     pub fragment: Option<String>,
@@ -528,6 +718,9 @@ pub(crate) fn prepare(
     req: &HttpRequest,
     client_max_body: Option<u64>,
 ) -> Result<Prepared, HttpError> {
+    if let Some(why) = &req.deferred_error {
+        return Err(HttpError::invalid(why.clone()));
+    }
     let url = Url::parse(&req.url).map_err(|e| {
         HttpError::new(
             ErrorKind::MalformedUrl,
@@ -596,8 +789,11 @@ pub(crate) fn prepare(
         headers.add("User-Agent", DEFAULT_USER_AGENT);
     }
 
-    // decompression on means exactly `Accept-Encoding: gzip`.
-    let decompress = req.decompress_response.unwrap_or(true);
+    // decompression on means exactly `Accept-Encoding: gzip`. Without the `gzip`
+    // feature it is always off: nothing is asked for, and a coded body the server sends
+    // anyway comes through as sent, its `Content-Encoding` intact (as curl without
+    // `--compressed`), never decoded wrongly nor refused.
+    let decompress = cfg!(feature = "gzip") && req.decompress_response.unwrap_or(true);
     if decompress {
         headers.set("Accept-Encoding", "gzip");
     }
@@ -655,7 +851,12 @@ pub(crate) fn prepare(
         (None, None) => Body::None,
     };
 
-    let proxy = match &req.proxy_host {
+    // Proxy-Authorization is for a proxy only (see `proxy::route`).
+    let caller_proxy_auth = headers.get("Proxy-Authorization").map(str::to_string);
+    headers.remove("Proxy-Authorization");
+
+    // A request's own proxy: every hop goes through it, whatever the client's rules.
+    let own_rules = match &req.proxy_host {
         None => None,
         Some(host) => {
             let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -666,8 +867,9 @@ pub(crate) fn prepare(
             {
                 return Err(HttpError::invalid(format!("invalid proxy_host {host:?}")));
             }
-            let auth = match &req.proxy_username {
-                None => None,
+            let mut proxy = super::proxy::Proxy::new(host, req.proxy_port.unwrap_or(80));
+            match &req.proxy_username {
+                None => {}
                 Some(user) => {
                     match req.proxy_auth_mode.as_deref() {
                         None => {}
@@ -678,15 +880,10 @@ pub(crate) fn prepare(
                             )));
                         }
                     }
-                    let creds = format!("{user}:{}", req.proxy_password.as_deref().unwrap_or(""));
-                    Some(format!("Basic {}", base64(creds.as_bytes())))
+                    proxy = proxy.with_auth(user, req.proxy_password.as_deref().unwrap_or(""));
                 }
-            };
-            Some(Proxy {
-                host: host.to_ascii_lowercase(),
-                port: req.proxy_port.unwrap_or(80),
-                auth,
-            })
+            }
+            Some(Arc::new(ProxyRules::all(proxy)))
         }
     };
 
@@ -695,10 +892,14 @@ pub(crate) fn prepare(
         ca_certs: req.ca_certs.clone(),
         client_cert: req.client_cert.clone(),
         client_key: req.client_key.clone(),
+        extra_ca_certs: req.extra_ca_certs.clone(),
+        system_roots: req.system_ca_certs.unwrap_or(false),
+        key_log: req.tls_key_log.unwrap_or(false),
+        #[cfg(feature = "tls")]
         config: req.tls_config.clone(),
     };
 
-    Ok(Prepared {
+    let mut prepared = Prepared {
         original_url: url.clone(),
         url,
         method,
@@ -722,20 +923,48 @@ pub(crate) fn prepare(
         request_head_callback: req.request_head_callback.clone(),
         conn_close,
         left_origin: false,
-        proxy,
+        proxy: None,
+        proxy_rules: own_rules,
+        caller_proxy_auth,
         fragment: req.url.split_once('#').map(|(_, f)| f.to_string()),
-    })
+    };
+    super::proxy::route(&mut prepared)?;
+    Ok(prepared)
 }
 
-/// only http and https.
+/// Why an `https` URL fails in a build without the `tls` feature.
+pub(crate) const NO_TLS: &str =
+    "https is not supported: squall was built without its `tls` feature";
+
+/// only http and https (https only with the `tls` feature: without it, an https URL,
+/// given or as a redirect's target, is an `UnsupportedScheme` error before any I/O).
 pub(crate) fn check_scheme(url: &Url, as_given: &str) -> Result<(), HttpError> {
     match url.scheme() {
-        "http" | "https" => Ok(()),
+        "http" => Ok(()),
+        "https" if cfg!(feature = "tls") => Ok(()),
+        "https" => Err(HttpError::new(
+            ErrorKind::UnsupportedScheme,
+            format!("{NO_TLS}: {as_given}"),
+        )),
         _ => Err(HttpError::new(
             ErrorKind::UnsupportedScheme,
             format!("Unsupported url scheme: {as_given}"),
         )),
     }
+}
+
+/// `a=1&b=x+y`: form encoding of name/value pairs (Tornado's `urlencode`).
+fn encode_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&crate::escape::url_escape(k.as_ref()));
+        out.push('=');
+        out.push_str(&crate::escape::url_escape(v.as_ref()));
+    }
+    out
 }
 
 /// Standard base64 with padding (RFC 4648 §4), for `Authorization: Basic`.
@@ -864,12 +1093,17 @@ mod tests {
         assert_eq!(p.idle_timeout, None);
         assert!(p.follow_redirects);
         assert_eq!(p.max_redirects, 5);
-        assert!(p.decompress);
+        assert_eq!(p.decompress, cfg!(feature = "gzip"));
         assert!(p.allow_ipv6);
         assert!(p.raise_error);
         assert!(!p.expect_continue);
         assert!(p.tls.validate_cert);
-        assert_eq!(p.headers.get("Accept-Encoding"), Some("gzip"));
+        let accept = if cfg!(feature = "gzip") {
+            Some("gzip")
+        } else {
+            None
+        };
+        assert_eq!(p.headers.get("Accept-Encoding"), accept);
         assert_eq!(p.headers.get("User-Agent"), Some(DEFAULT_USER_AGENT));
         assert_eq!(p.headers.get("Connection"), None);
         let p = prep(HttpRequest::new("http://h/").connect_timeout(Duration::ZERO)).unwrap();

@@ -7,6 +7,7 @@
 
 use std::time::{Duration, SystemTime};
 
+#[cfg(feature = "json")]
 use serde::de::DeserializeOwned;
 
 use super::error::{ErrorKind, HttpError};
@@ -34,7 +35,10 @@ pub struct TimeInfo {
 }
 
 /// A complete response.
-#[derive(Clone, Debug)]
+///
+/// `Debug` is safe to log: header credentials and URL passwords are `<redacted>` (see
+/// [`HttpRequest`]'s), and the body is shown by its length only.
+#[derive(Clone)]
 pub struct HttpResponse {
     /// The status code.
     pub code: u16,
@@ -63,6 +67,27 @@ pub struct HttpResponse {
     pub error: Option<Box<HttpError>>,
 }
 
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("code", &self.code)
+            .field("reason", &self.reason)
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .field(
+                "effective_url",
+                &crate::http::url::redact_userinfo(&self.effective_url),
+            )
+            .field("request", &self.request)
+            .field("request_time", &self.request_time)
+            .field("time_info", &self.time_info)
+            .field("history", &self.history)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
 impl HttpResponse {
     /// The body as text, in the charset of `Content-Type` (UTF-8 by default; US-ASCII and
     /// ISO-8859-1 also understood). Another charset, or bytes invalid in it, is an error.
@@ -70,10 +95,12 @@ impl HttpResponse {
         decode_text(&self.body, self.headers.get("Content-Type"))
     }
 
-    /// The body parsed as JSON into any `T` (e.g. `serde_json::Value`).
+    /// The body parsed as JSON into any `T` (e.g. `serde_json::Value`). Feature `json`.
+    #[cfg(feature = "json")]
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| HttpError::new(ErrorKind::Decode, format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            HttpError::new(ErrorKind::Decode, format!("invalid JSON body: {e}")).with_source(e)
+        })
     }
 
     /// `Err` with the status error for a non-2xx response (S-40), `Ok(())` otherwise.

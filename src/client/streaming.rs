@@ -47,7 +47,10 @@ impl std::fmt::Debug for StreamingResponse {
         f.debug_struct("StreamingResponse")
             .field("code", &self.code)
             .field("reason", &self.reason)
-            .field("effective_url", &self.effective_url)
+            .field(
+                "effective_url",
+                &crate::http::url::redact_userinfo(&self.effective_url),
+            )
             .finish_non_exhaustive()
     }
 }

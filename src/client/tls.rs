@@ -5,16 +5,19 @@
 //! `net::tls::TlsSettings`, whose configuration `net::tls::client_config` builds once and
 //! caches, so a keep-alive client does not re-read its CA file for every connection.
 
+//!
+//! Without the `tls` feature an `https` URL is refused when the request is prepared (see
+//! `request::check_scheme`), so no fetch gets here; `handshake` then says the same thing.
+
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::connect::until;
-use super::error::{ErrorKind, HttpError, TimeoutPhase};
+use super::error::{ErrorKind, HttpError};
 use super::request::Prepared;
 use crate::ioloop::TcpStream;
 use crate::net::Stream;
-use crate::net::tls::{TlsStream, client_config};
 
+#[cfg(feature = "tls")]
 pub(crate) async fn handshake(
     tcp: TcpStream,
     host: &str,
@@ -22,8 +25,12 @@ pub(crate) async fn handshake(
     req: &Prepared,
     deadline: Option<Instant>,
 ) -> Result<Stream, HttpError> {
-    let config = client_config(&req.tls)
-        .map_err(|e| HttpError::new(ErrorKind::Tls(e.kind.clone()), e.to_string()))?;
+    use super::connect::until;
+    use super::error::TimeoutPhase;
+    use crate::net::tls::{TlsStream, client_config};
+    let config = client_config(&req.tls).map_err(|e| {
+        HttpError::new(ErrorKind::Tls(e.kind.clone()), e.to_string()).with_source(e)
+    })?;
     let hs = TlsStream::connect(tcp, host, config);
     let tls = until(deadline, hs, || {
         HttpError::timeout(
@@ -37,6 +44,21 @@ pub(crate) async fn handshake(
             ErrorKind::Tls(e.kind.clone()),
             format!("{e} ({host}, {peer})"),
         )
+        .with_source(e)
     })?;
     Ok(Stream::Tls(Box::new(tls)))
+}
+
+#[cfg(not(feature = "tls"))]
+pub(crate) async fn handshake(
+    _tcp: TcpStream,
+    host: &str,
+    _peer: SocketAddr,
+    _req: &Prepared,
+    _deadline: Option<Instant>,
+) -> Result<Stream, HttpError> {
+    Err(HttpError::new(
+        ErrorKind::UnsupportedScheme,
+        format!("{}: {host}", super::request::NO_TLS),
+    ))
 }

@@ -18,6 +18,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "gzip")]
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 
 use super::headers::{HttpHeaders, list_items};
@@ -25,6 +26,7 @@ use super::headers::{HttpHeaders, list_items};
 /// The most bytes one [`ContentDecoder::decode`] call appends.
 pub const MAX_OUT_PER_CALL: usize = 64 * 1024;
 
+#[cfg(feature = "gzip")]
 /// Longest gzip member header accepted (FEXTRA, FNAME and FCOMMENT together).
 const MAX_GZIP_HEADER: usize = 64 * 1024;
 
@@ -79,6 +81,7 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
+    #[cfg(feature = "gzip")]
     fn invalid(coding: Coding, why: impl fmt::Display) -> DecodeError {
         let name = match coding {
             Coding::Deflate => "deflate",
@@ -109,6 +112,7 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+#[cfg(feature = "gzip")]
 /// Where in a gzip member header the parser is (RFC 1952 §2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Header {
@@ -126,12 +130,18 @@ enum Header {
     Hcrc,
 }
 
+#[cfg(feature = "gzip")]
 const FTEXT: u8 = 1;
+#[cfg(feature = "gzip")]
 const FHCRC: u8 = 2;
+#[cfg(feature = "gzip")]
 const FEXTRA: u8 = 4;
+#[cfg(feature = "gzip")]
 const FNAME: u8 = 8;
+#[cfg(feature = "gzip")]
 const FCOMMENT: u8 = 16;
 
+#[cfg(feature = "gzip")]
 #[derive(Debug)]
 enum State {
     /// Passing bytes through.
@@ -150,6 +160,7 @@ enum State {
     DeflateEnd,
 }
 
+#[cfg(feature = "gzip")]
 /// A streaming Content-Encoding decoder with a limit on decoded bytes.
 pub struct ContentDecoder {
     coding: Coding,
@@ -173,6 +184,7 @@ pub struct ContentDecoder {
     members: u64,
 }
 
+#[cfg(feature = "gzip")]
 impl fmt::Debug for ContentDecoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ContentDecoder")
@@ -183,6 +195,7 @@ impl fmt::Debug for ContentDecoder {
     }
 }
 
+#[cfg(feature = "gzip")]
 impl ContentDecoder {
     /// A decoder for `coding` that fails once more than `max_out` decoded bytes come out.
     pub fn new(coding: Coding, max_out: Option<u64>) -> ContentDecoder {
@@ -574,6 +587,7 @@ impl ContentDecoder {
     }
 }
 
+#[cfg(feature = "gzip")]
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -526,9 +526,33 @@ pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+/// Fields whose values are credentials: `Debug` shows them as `<redacted>`.
+pub const SENSITIVE: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// Whether `name`'s values are credentials, never printed by `Debug` ([`SENSITIVE`]).
+pub fn is_sensitive(name: &str) -> bool {
+    SENSITIVE.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// The lines in order; the values of [`SENSITIVE`] fields (credentials) are `<redacted>`, so a
+/// request or response can be logged with `{:?}`.
 impl fmt::Debug for HttpHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
+        f.debug_list()
+            .entries(self.iter().map(|(name, value)| {
+                let shown = if is_sensitive(name) {
+                    crate::http::url::REDACTED
+                } else {
+                    value
+                };
+                (name, shown)
+            }))
+            .finish()
     }
 }
 

@@ -24,8 +24,10 @@ use std::fmt;
 use super::chunked::{ChunkedDecoder, ChunkedEvent, ChunkedLimits};
 use super::headers::{HttpHeaders, describe, locate_bad_line, snippet};
 
-/// What went wrong, coarsely: the CLI maps each kind to an exit code.
+/// What went wrong, coarsely: the CLI maps each kind to an exit code. More kinds may come:
+/// match with a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ProtoErrorKind {
     /// A reply that breaks the grammar or the framing rules (curl exit 8).
     Malformed,

@@ -22,18 +22,28 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UrlError {
     message: String,
+    /// Where `reason` starts in `message`.
+    reason_at: usize,
 }
 
 impl UrlError {
     fn new(url: &str, why: impl fmt::Display) -> UrlError {
+        let head = format!("malformed URL {url:?}: ");
         UrlError {
-            message: format!("malformed URL {url:?}: {why}"),
+            reason_at: head.len(),
+            message: format!("{head}{why}"),
         }
     }
 
     /// The full message (same as `Display`).
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// Only what is wrong, without the URL (for messages that must not quote it, such as
+    /// one about a proxy URL holding a password).
+    pub fn reason(&self) -> &str {
+        &self.message[self.reason_at..]
     }
 }
 
@@ -70,7 +80,9 @@ enum HostKind {
 /// assert_eq!(u.to_string(), "http://user:p%40ss@example.com:8080/a/b?x=1");
 /// assert_eq!(u.join("../c").unwrap().to_string(), "http://user:p%40ss@example.com:8080/c");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows the URL with its password replaced by `<redacted>` (see [`redact_userinfo`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Url {
     scheme: String,
     /// Whether the URL has an authority (`//...`).
@@ -574,6 +586,7 @@ impl Url {
         }
         Url::parse(&target).map_err(|e| UrlError {
             message: format!("{} (resolving {reference:?} against {self})", e.message),
+            reason_at: e.reason_at,
         })
     }
 
@@ -640,6 +653,65 @@ impl std::str::FromStr for Url {
     fn from_str(s: &str) -> Result<Url, UrlError> {
         Url::parse(s)
     }
+}
+
+impl fmt::Debug for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Url")
+            .field(&redact_userinfo(&self.to_string()))
+            .finish()
+    }
+}
+
+/// What a secret is replaced with wherever squall prints a request, a response or an error.
+pub const REDACTED: &str = "<redacted>";
+
+/// `text` with the password of every `scheme://user:password@host` in it replaced by
+/// `<redacted>` (the user name stays). Works on any text, not only a URL that parses, so an
+/// error message quoting a malformed URL is safe to log too.
+///
+/// ```
+/// use squall::http::url::redact_userinfo;
+/// assert_eq!(redact_userinfo("http://u:pw@h/p?q"), "http://u:<redacted>@h/p?q");
+/// assert_eq!(redact_userinfo("bad URL \"http://u:p@h:99999/\""), "bad URL \"http://u:<redacted>@h:99999/\"");
+/// assert_eq!(redact_userinfo("http://h/a@b"), "http://h/a@b");
+/// ```
+pub fn redact_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let start = i + 3;
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        // The authority ends at the path, query or fragment, or at what cannot be in a URL.
+        let end = after
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | ' ' | '<' | '>') || c.is_control()
+            })
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => {
+                        out.push_str(user);
+                        out.push(':');
+                        out.push_str(REDACTED);
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -5,6 +5,50 @@
 //! Tornado's `IOLoop` (`IoLoop::current().run_sync(main)`, `add_callback`, `call_later`...).
 //! It knows nothing of HTTP.
 //!
+//! If you are new to event loops, run the example ladder first (`examples/00_bones.rs`, a
+//! loop in 200 lines without squall, up to `examples/07_tls.rs`), then come back here.
+//! `docs/walkthrough.md` follows one `fetch()` through these files down to `write(2)`.
+//!
+//! # One turn, in a picture
+//!
+//! Three queues feed the work of a turn: the **ready queue** (a `VecDeque` of jobs: poll a
+//! task, call a callback, run a timer's callback), the **remote queue** (a `Mutex<Vec>` that
+//! other threads push to, with an `eventfd` to wake the poll), and the **timer heap**.
+//!
+//! ```text
+//!  other threads                      the loop's thread, one turn
+//!  -------------                      ---------------------------------------------------
+//!  LoopHandle::add_callback,          1. timeout = 0 if work waits, else until the
+//!  Waker::wake off the loop              earliest timer, else forever
+//!     |                               2. epoll_wait(timeout): socket events set readiness
+//!     +--write--> eventfd --event-->     flags and wake the tasks waiting on them ----+
+//!     |                                  (the eventfd's event only ends the wait)     |
+//!     +--push---> [remote queue] ---> 3. drain the remote queue ----------------------+
+//!                                     4. pop the due timers off [timer heap]:         |
+//!                                        a sleep: wake its task ----------------------+
+//!                                        a call_later: queue a Timer job -------------+
+//!                                                                                     v
+//!                                     5. run the jobs in [ready queue] as it is now:
+//!                                        Task (poll once) | Call | Timer;
+//!                                        jobs queued meanwhile wait for the next turn
+//! ```
+//!
+//! Where a wake lands:
+//!
+//! | who wakes | how | lands in |
+//! |---|---|---|
+//! | a socket event (step 2), a `sleep` (step 4), a task or callback on the loop thread | [`Waker::wake`] | the ready queue, directly (no lock, no syscall) |
+//! | anything on another thread (a DNS thread finishing, a [`OneshotSender`]) | [`Waker::wake`] | the remote queue + eventfd, moved to the ready queue in step 3 |
+//! | [`LoopHandle::add_callback`] | a boxed closure | the remote queue + eventfd, then the ready queue |
+//! | [`IoLoop::add_callback`] | a boxed closure | the ready queue |
+//! | [`IoLoop::call_later`] / [`IoLoop::call_at`] | a timer | the heap; when due, the ready queue |
+//! | `run_sync`'s own future | its waker sets a flag | polled right after the turn |
+//!
+//! A task is queued at most once however often it is woken (its *scheduled* flag, see
+//! `executor.rs`). To watch this happen, install a [`LoopTrace`] (or set `SQUALL_TRACE=1`):
+//! each turn then reports its timeout and why, its events, and the jobs it drained, fired,
+//! ran and left.
+//!
 //! # One iteration of the loop, step by step
 //!
 //! The loop is a `loop { turn() }`. One turn does, in this order:
@@ -53,6 +97,76 @@
 //! [`JoinHandle`] yields [`JoinError::Panicked`]. A panic in the future given to
 //! [`IoLoop::run_sync`] is not caught: it unwinds into the caller, as a panic should.
 //!
+//! # The `Future` / `Waker` contract, as this loop relies on it
+//!
+//! - `poll` returns `Ready(value)` once; nobody polls a future again after that.
+//! - `Pending` is a promise: before returning it, the future has arranged for the waker in
+//!   its `Context` (the latest one: a task may be polled with a new waker) to be woken when
+//!   progress is possible, by a socket event, a timer or another task. A future that returns
+//!   `Pending` without arranging a wake-up is never polled again: the classic hang
+//!   (`examples/03_hand_future.rs` shows it).
+//! - Waking is cheap, thread-safe and idempotent: wake from any thread, any number of times,
+//!   even during the poll. A wake never polls inline; it queues the task. A wake is a hint:
+//!   a woken future re-checks its state, and a poll with nothing new to do is harmless.
+//! - Dropping a future cancels it: it must let go of what it registered. A dropped [`Sleep`]
+//!   removes its timer, a dropped socket leaves epoll, a dropped fetch frees its connection.
+//!
+//! # What squall adds to the bones, and why
+//!
+//! `examples/00_bones.rs` is the skeleton: a poll, a ready queue, a timer heap, `Wake`. It
+//! works for its demo, and it breaks in ways that real programs find. squall adds:
+//!
+//! - **Generations.** Tasks and timers live in slabs, named by slot index *and* generation.
+//!   A slot is reused after its task ends; a waker or [`TimeoutHandle`] that outlived it
+//!   carries the old generation and is ignored, so it cannot poll or cancel the newcomer.
+//! - **Tombstones.** Cancelling a timer frees its slot in O(1) and leaves its heap item as a
+//!   tombstone, skipped when it surfaces and swept when tombstones outnumber live timers.
+//!   The bones cannot cancel at all: a dropped sleep still wakes its task later.
+//! - **The scheduled flag.** A task is queued only by the wake that flips its flag from
+//!   false to true, and the flag is cleared right *before* the poll: many wakes cost one
+//!   poll, and a wake that arrives during the poll is not lost.
+//! - **One batch per turn.** Step 5 runs only the jobs queued when it began, so a task that
+//!   wakes itself forever still lets sockets and timers have their turn.
+//! - **Readiness flags that remember.** An edge that arrives while nobody waits sets a flag
+//!   the next operation sees; the bones can only wake a waiter, so they must never wait
+//!   without having seen `WouldBlock` first. See `reactor.rs` for the flag's state machine.
+//! - **The short-read rule.** A TCP read that returns fewer bytes than asked for clears the
+//!   readable flag, saving the `read` that would only say `WouldBlock`.
+//! - **Local wakes skip the eventfd.** A wake on the loop's own thread pushes straight to the
+//!   ready queue; only other threads pay for the lock and the `write(2)` (the bones write the
+//!   eventfd on every wake: see the empty turn in their output).
+//!
+//! ## Exercises
+//!
+//! Each is a one-line change; the answer is an existing test. Make the change, run the test,
+//! read why it fails, then `git checkout` the file.
+//!
+//! 1. In `executor.rs`, make `run_ready` drain the ready queue until it is empty (`loop`
+//!    instead of `for _ in 0..n`). Which test never finishes? (`tests/ioloop.rs`,
+//!    `a_self_waking_task_does_not_starve_timers_or_callbacks`: the spinning task is queued
+//!    again before the batch ends, so the loop never reaches the poll or the timers, and even
+//!    the test's own timeout, a timer, cannot fire.)
+//! 2. In `TaskWaker::wake_by_ref`, queue the task even when it is already scheduled. Which
+//!    test fails? (`tests/ioloop.rs`, `a_task_woken_twice_before_it_runs_is_polled_once`:
+//!    3 polls instead of 2.)
+//! 3. In `run_task`, clear the scheduled flag *after* the poll instead of before. Which test
+//!    hangs? (`a_task_woken_during_its_poll_is_polled_again`: the wake during the poll sees
+//!    the flag still set and does nothing; the flag is then cleared and nobody queues the
+//!    task again.)
+//! 4. In `Tasks::entry` (executor), stop comparing generations. (`tests/ioloop.rs`,
+//!    `a_stale_wake_never_polls_the_task_that_reuses_the_slot`: the cancelled task's queued
+//!    key polls its successor.) The same in `Timers::slot_mut` fails the unit test
+//!    `ioloop::timer::tests::stale_handle_does_not_cancel_a_reused_slot`.
+//! 5. In `Timers::maybe_compact`, never compact. (`ioloop::timer::tests::
+//!    cancelled_timers_leave_memory_flat`: "heap kept 200000 tombstones".)
+//! 6. In `Reactor::poll`, set the readiness flags only when a waker is waiting. (`tests/
+//!    ioloop_net.rs`, `readiness_that_arrives_while_nobody_waits_is_remembered`: the edge
+//!    came while the task slept, and the read waits for one that never comes; also
+//!    `eof_after_a_short_read_is_not_lost`.)
+//! 7. In `PollEvented::poll_stream_io`, drop the short-read rule. (`tests/ioloop_net.rs`,
+//!    `is_read_ready_is_a_syscall_free_stale_check`: after a short read the flag still says
+//!    "maybe readable", so the pool's syscall-free staleness check no longer works.)
+//!
 //! # Files
 //!
 //! - `mod.rs` (this file): [`IoLoop`], [`LoopHandle`], the turn above, `run_sync`.
@@ -62,6 +176,7 @@
 //! - `net.rs`: [`TcpStream`], [`TcpListener`], [`UdpSocket`] on top of the reactor.
 //! - `periodic.rs`: [`PeriodicCallback`] and its schedule arithmetic.
 //! - `oneshot.rs`: a one-value channel whose sender works from any thread.
+//! - `trace.rs`: [`LoopTrace`], the opt-in record of every turn.
 
 mod executor;
 mod net;
@@ -69,12 +184,14 @@ mod oneshot;
 pub mod periodic;
 mod reactor;
 mod timer;
+mod trace;
 
 pub use executor::{JoinError, JoinHandle};
 pub use net::{TcpListener, TcpStream, UdpSocket};
 pub use oneshot::{Canceled, OneshotReceiver, OneshotSender, oneshot};
 pub use periodic::{PeriodicCallback, PeriodicError, Schedule};
 pub use timer::{Elapsed, Sleep, Timeout, TimeoutHandle, sleep, sleep_until, timeout, timeout_at};
+pub use trace::LoopTrace;
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -208,6 +325,9 @@ pub(crate) struct Inner {
     main_woken: Cell<bool>,
     /// Spare buffer swapped with the remote queue, so draining it allocates nothing.
     remote_spare: RefCell<Vec<RemoteJob>>,
+    /// A [`LoopTrace`] is installed: turns go through `trace::traced_turn`.
+    tracing: Cell<bool>,
+    trace: RefCell<Option<LoopTrace>>,
 }
 
 impl Inner {
@@ -218,30 +338,50 @@ impl Inner {
 
     /// One turn of the loop; see the module docs.
     fn turn(self: &Rc<Self>) {
-        // 1. How long may we block?
-        let work_waiting = !self.exec.ready.borrow().is_empty()
-            || self.main_woken.get()
-            || self.shared.notified.load(Ordering::Acquire);
-        let timeout = if work_waiting {
-            Some(Duration::ZERO)
-        } else {
-            self.timers
-                .borrow_mut()
-                .next_deadline()
-                .map(|at| at.saturating_duration_since(Instant::now()))
-        };
-        // 2. Poll and turn events into readiness flags and wakes.
-        if let Err(e) = self.reactor.poll(timeout) {
-            eprintln!("squall IoLoop: poll failed: {e}");
-            // Avoid a hot spin on a persistent error.
-            std::thread::sleep(Duration::from_millis(1));
+        // The only cost of tracing when it is off: this one test per turn.
+        if self.tracing.get() {
+            return trace::traced_turn(self);
         }
+        // 1. How long may we block?
+        let (timeout, _why) = self.poll_timeout();
+        // 2. Poll and turn events into readiness flags and wakes.
+        self.poll_reactor(timeout);
         // 3. Cross-thread jobs.
         self.drain_remote();
         // 4. Timers that are due.
         timer::fire_due(self);
         // 5. The ready queue, as it is now.
         executor::run_ready(self);
+    }
+
+    /// Step 1: zero if work is waiting, else until the earliest timer, else forever.
+    fn poll_timeout(&self) -> (Option<Duration>, trace::Why) {
+        use trace::Why;
+        let why = if !self.exec.ready.borrow().is_empty() {
+            Why::Ready
+        } else if self.main_woken.get() {
+            Why::Main
+        } else if self.shared.notified.load(Ordering::Acquire) {
+            Why::Remote
+        } else {
+            return match self.timers.borrow_mut().next_deadline() {
+                Some(at) => (
+                    Some(at.saturating_duration_since(Instant::now())),
+                    Why::Timer,
+                ),
+                None => (None, Why::Forever),
+            };
+        };
+        (Some(Duration::ZERO), why)
+    }
+
+    /// Step 2: the poll, the one place the thread sleeps.
+    fn poll_reactor(&self, timeout: Option<Duration>) {
+        if let Err(e) = self.reactor.poll(timeout) {
+            eprintln!("squall IoLoop: poll failed: {e}");
+            // Avoid a hot spin on a persistent error.
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     fn drain_remote(&self) {
@@ -415,6 +555,7 @@ impl IoLoop {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
+        let trace = LoopTrace::from_env();
         let shared = Arc::new(Shared {
             id,
             remote: Mutex::new(RemoteQueue {
@@ -437,6 +578,8 @@ impl IoLoop {
                 close_requested: Cell::new(false),
                 main_woken: Cell::new(false),
                 remote_spare: RefCell::new(Vec::new()),
+                tracing: Cell::new(trace.is_some()),
+                trace: RefCell::new(trace),
             }),
         })
     }
@@ -490,6 +633,15 @@ impl IoLoop {
             timers: self.inner.timers.borrow().len(),
             sockets: self.inner.reactor.source_count(),
         }
+    }
+
+    /// Record every turn of this loop from now on into `trace` (see [`LoopTrace`]), or stop
+    /// recording with `None`. Returns the trace that was installed, if any; dropping it
+    /// finishes it (a JSON trace gets its closing bracket). `SQUALL_TRACE=1` in the
+    /// environment installs a text trace on stderr in every new loop.
+    pub fn set_trace(&self, trace: Option<LoopTrace>) -> Option<LoopTrace> {
+        self.inner.tracing.set(trace.is_some());
+        std::mem::replace(&mut *self.inner.trace.borrow_mut(), trace)
     }
 
     /// Is the loop running (inside `run_sync` or `start`)?

@@ -25,6 +25,35 @@
 //! saves a trip through poll when data is already there. A socket still connecting starts
 //! "not writable" instead and waits for the kernel's edge.
 //!
+//! # The readiness flag, as a state machine
+//!
+//! Each socket has one of these per direction (read, write):
+//!
+//! ```text
+//!                       event: readable / writable (an edge)
+//!                       sets the flag, wakes the stored waker
+//!            +----------------------------------------------------+
+//!            |                                                    v
+//!    +---------------+                                    +---------------+
+//!    |   NOT READY   |  op says WouldBlock: clear the     |     READY     | <-- new socket
+//!    |  (a waiter    | <--- flag; the task stores its  ---|  ops are      |     (optimistic;
+//!    |   may wait)   |      waker and returns Pending     |  tried        |     a connecting
+//!    +---------------+  op moved fewer bytes than asked   +---------------+     one starts
+//!            |          (TCP stream only): clear too              |  op succeeds:   NOT READY)
+//!            |                                                    |  stays READY
+//!            |   event: hang-up or error (read-closed, write-closed, error)
+//!            +-----------------------------+----------------------+
+//!                                          v
+//!                                  +---------------+
+//!                                  |    CLOSED     |  sticky: never cleared, no edge will
+//!                                  | (ops go ahead |  announce it again; a read returns 0
+//!                                  |  and finish)  |  or the error at once
+//!                                  +---------------+
+//! ```
+//!
+//! The one rule behind every arrow: a task may wait (store its waker, return `Pending`) only
+//! in NOT READY, and NOT READY is entered only when the kernel owes us a new edge.
+//!
 //! Registration is lazy: a socket joins the reactor of the loop that first polls it, so a
 //! listener made before `run_sync` still lands on the loop that runs it.
 
@@ -228,6 +257,13 @@ impl Reactor {
         }
         *self.wake_buf.borrow_mut() = wake;
         Ok(())
+    }
+
+    /// The events of the last poll (for the loop trace; the buffer is kept until the next).
+    pub(crate) fn for_each_event(&self, mut f: impl FnMut(&mio::event::Event)) {
+        for ev in self.events.borrow().iter() {
+            f(ev);
+        }
     }
 
     /// How many sockets are registered (for tests and diagnostics).

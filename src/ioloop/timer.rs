@@ -265,15 +265,15 @@ impl Timers {
 }
 
 /// Step 4 of a turn: wake sleepers and queue callbacks whose deadline has passed.
-pub(crate) fn fire_due(inner: &Rc<Inner>) {
+pub(crate) fn fire_due(inner: &Rc<Inner>) -> usize {
     let mut due = {
         let mut t = inner.timers.borrow_mut();
         let Some(first) = t.next_deadline() else {
-            return;
+            return 0;
         };
         let now = Instant::now();
         if first > now {
-            return;
+            return 0;
         }
         let mut due = std::mem::take(&mut t.due);
         while let Some(top) = t.heap.peek() {
@@ -299,6 +299,7 @@ pub(crate) fn fire_due(inner: &Rc<Inner>) {
         }
         due
     };
+    let fired = due.len();
     let before = inner.exec.ready.borrow().len();
     for d in due.drain(..) {
         match d {
@@ -311,9 +312,10 @@ pub(crate) fn fire_due(inner: &Rc<Inner>) {
     // already, and the backlog is only waiting for its turn.
     if inner.exec.cut_short.get() {
         let mut ready = inner.exec.ready.borrow_mut();
-        let fired = ready.len() - before;
-        ready.rotate_right(fired);
+        let queued = ready.len() - before;
+        ready.rotate_right(queued);
     }
+    fired
 }
 
 /// Run a queued timer callback, unless it was removed since it was queued.

@@ -4,14 +4,17 @@
 //! The client's policy code (`client/`) never touches a socket API directly. It asks this
 //! layer, in order:
 //!
-//! 1. [`dns`]: turn the host into addresses. Lookups run on a small thread pool, because
-//!    `getaddrinfo` blocks, and come back to the loop through a oneshot channel. IP literals
-//!    and `localhost` skip the pool. The [`dns::Resolver`] trait makes it pluggable, and
-//!    [`dns::HostnameMapping`] implements `hostname_mapping`.
-//! 2. [`connect`]: race the addresses with happy eyeballs (RFC 8305), binding the source
+//! 1. [`dns`]: turn the host into addresses: a DNS stub resolver on the loop where the system
+//!    allows it, else `getaddrinfo` on a small thread pool (it blocks), the answer coming
+//!    back to the loop through a oneshot channel. IP literals and `localhost` skip both. The
+//!    [`dns::Resolver`] trait makes it pluggable, and [`dns::HostnameMapping`] implements
+//!    `hostname_mapping`.
+//! 2. [`connect`]: race the addresses with happy eyeballs (RFC 8305), taking in more as the
+//!    resolver finds them ([`connect::connect_streaming`]), binding the source
 //!    address first when `network_interface` is set, and honouring `allow_ipv6`. The winner
 //!    is an [`crate::ioloop::TcpStream`] registered with the loop.
-//! 3. [`tls`]: for `https`, wrap that stream in rustls.
+//! 3. [`tls`]: for `https`, wrap that stream in rustls (feature `tls`; without it the module
+//!    keeps only the settings and error types, and an `https` URL is refused at fetch time).
 //!
 //! The result is a [`Stream`], plain or TLS, with one set of methods, so the HTTP code above
 //! does not care which it has. Timeouts are not applied here: the client wraps each step in
@@ -31,13 +34,17 @@ pub mod dns;
 pub mod tls;
 
 pub use connect::{ConnectError, ConnectOptions, connect, parse_network_interface};
-pub use dns::{HostnameMapping, MappedResolver, Resolver, ThreadedResolver};
+pub use dns::{
+    HostnameMapping, MappedResolver, Resolver, ResolverChoice, StubConfig, StubResolver,
+    ThreadedResolver,
+};
 
 /// A connected stream the client talks HTTP over: plain TCP or TLS on top of TCP.
 pub enum Stream {
     /// `http`: the TCP stream itself.
     Plain(TcpStream),
-    /// `https`: rustls over the TCP stream (boxed: the TLS state is large).
+    /// `https`: rustls over the TCP stream (boxed: the TLS state is large). Feature `tls`.
+    #[cfg(feature = "tls")]
     Tls(Box<tls::TlsStream>),
 }
 
@@ -47,6 +54,7 @@ impl From<TcpStream> for Stream {
     }
 }
 
+#[cfg(feature = "tls")]
 impl From<tls::TlsStream> for Stream {
     fn from(s: tls::TlsStream) -> Stream {
         Stream::Tls(Box::new(s))
@@ -66,13 +74,17 @@ impl std::fmt::Debug for Stream {
 impl Stream {
     /// Whether this is a TLS stream.
     pub fn is_tls(&self) -> bool {
-        matches!(self, Stream::Tls(_))
+        #[cfg(feature = "tls")]
+        return matches!(self, Stream::Tls(_));
+        #[cfg(not(feature = "tls"))]
+        false
     }
 
     /// The TCP stream underneath (the stream itself for `Plain`).
     pub fn tcp(&self) -> &TcpStream {
         match self {
             Stream::Plain(s) => s,
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.get_ref(),
         }
     }
@@ -82,6 +94,7 @@ impl Stream {
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(s) => s.poll_read(cx, buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.poll_read(cx, buf),
         }
     }
@@ -91,6 +104,7 @@ impl Stream {
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(s) => s.poll_write(cx, buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.poll_write(cx, buf),
         }
     }
@@ -103,14 +117,17 @@ impl Stream {
     ) -> Poll<io::Result<usize>> {
         match self {
             Stream::Plain(s) => s.poll_write_vectored(cx, bufs),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.poll_write_vectored(cx, bufs),
         }
     }
 
     /// Push out anything written but still queued (TLS records); plain TCP queues nothing.
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
     pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
             Stream::Plain(_) => Poll::Ready(Ok(())),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.poll_flush(cx),
         }
     }
@@ -119,6 +136,7 @@ impl Stream {
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(s) => s.read(buf).await,
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.read(buf).await,
         }
     }
@@ -127,15 +145,18 @@ impl Stream {
     pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
         match self {
             Stream::Plain(s) => s.write_all(buf).await,
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.write_all(buf).await,
         }
     }
 
     /// Write all of `bufs` in order (say, a request head and its body) with as few syscalls
     /// as possible (`writev`), and flush.
+    #[cfg_attr(not(feature = "tls"), allow(clippy::infallible_destructuring_match))]
     pub async fn write_all_vectored(&self, bufs: &[&[u8]]) -> io::Result<()> {
         let s = match self {
             Stream::Plain(s) => s,
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => return s.write_all_vectored(bufs).await,
         };
         let mut idx = 0; // first buffer not fully written
@@ -178,6 +199,7 @@ impl Stream {
     pub async fn close(&self) -> io::Result<()> {
         match self {
             Stream::Plain(s) => s.shutdown(Shutdown::Write),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.close().await,
         }
     }
@@ -187,6 +209,7 @@ impl Stream {
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         match self {
             Stream::Plain(s) => s.shutdown(how),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.shutdown(how),
         }
     }
@@ -210,6 +233,7 @@ impl Stream {
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(s) => s.try_read(buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.try_read(buf),
         }
     }

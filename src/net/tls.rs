@@ -26,27 +26,38 @@
 //! host name, never sent for an IP literal, which is verified against the certificate's IP
 //! addresses instead.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
 use std::fmt;
-use std::future::poll_fn;
 use std::hash::{Hash, Hasher};
-use std::io::{self, IoSlice, Read, Write};
-use std::net::{IpAddr, Shutdown, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll, Waker, ready};
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
-use rustls::pki_types::pem::{self, PemObject};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+// Without the `tls` feature only this module's settings and error types remain: a request
+// still carries its TLS options and an error still has a kind, but nothing can connect.
+#[cfg(feature = "tls")]
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    ffi::OsString,
+    future::poll_fn,
+    io::{IoSlice, Read, Write},
+    net::{IpAddr, Shutdown, SocketAddr},
+    path::Path,
+    sync::{Mutex, OnceLock},
+    task::{Context, Poll, Waker, ready},
+};
+
+#[cfg(feature = "tls")]
 use rustls::{
     CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
     SignatureScheme,
+    client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier},
+    crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature},
+    pki_types::pem::{self, PemObject},
+    pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime},
 };
 
+#[cfg(feature = "tls")]
 use crate::ioloop::TcpStream;
 
 // ---------------------------------------------------------------------------------------------
@@ -72,8 +83,21 @@ pub struct TlsSettings {
     /// A PEM file with the client's private key; without it the key is read from
     /// `client_cert`. Ignored without `client_cert`.
     pub client_key: Option<PathBuf>,
-    /// A caller's own rustls config. When set it rules: the four options above are ignored.
-    /// Compared by pointer for `Eq`/`Hash`.
+    /// A PEM file of CA certificates trusted in addition to the base roots (webpki-roots, the
+    /// system bundle, `SSL_CERT_FILE`/`SSL_CERT_DIR` or `ca_certs`): for a private CA without
+    /// giving up the public ones.
+    pub extra_ca_certs: Option<PathBuf>,
+    /// Use the system's CA bundle as the base roots instead of webpki-roots: the first of the
+    /// usual Linux and BSD files found ([`SYSTEM_CA_FILES`]), else the certificates in the
+    /// usual folders ([`SYSTEM_CA_DIRS`]). `SSL_CERT_FILE`/`SSL_CERT_DIR` and `ca_certs`
+    /// still take precedence. None found is a `BadCaFile` error naming where it looked.
+    pub system_roots: bool,
+    /// Log the TLS secrets to the file named by `SSLKEYLOGFILE` (NSS key log format, for
+    /// Wireshark). Off by default: a library never writes secrets unless its caller asks.
+    pub key_log: bool,
+    /// A caller's own rustls config. When set it rules: the options above are ignored.
+    /// Compared by pointer for `Eq`/`Hash`. Feature `tls`.
+    #[cfg(feature = "tls")]
     pub config: Option<Arc<ClientConfig>>,
 }
 
@@ -84,6 +108,10 @@ impl Default for TlsSettings {
             ca_certs: None,
             client_cert: None,
             client_key: None,
+            extra_ca_certs: None,
+            system_roots: false,
+            key_log: false,
+            #[cfg(feature = "tls")]
             config: None,
         }
     }
@@ -114,7 +142,23 @@ impl TlsSettings {
         self.client_key = Some(pem_path.into());
         self
     }
+    /// Sets [`TlsSettings::extra_ca_certs`].
+    pub fn extra_ca_certs(mut self, pem_path: impl Into<PathBuf>) -> Self {
+        self.extra_ca_certs = Some(pem_path.into());
+        self
+    }
+    /// Sets [`TlsSettings::system_roots`].
+    pub fn system_roots(mut self, on: bool) -> Self {
+        self.system_roots = on;
+        self
+    }
+    /// Sets [`TlsSettings::key_log`].
+    pub fn key_log(mut self, on: bool) -> Self {
+        self.key_log = on;
+        self
+    }
     /// Sets [`TlsSettings::config`].
+    #[cfg(feature = "tls")]
     pub fn config(mut self, config: Arc<ClientConfig>) -> Self {
         self.config = Some(config);
         self
@@ -127,11 +171,26 @@ impl PartialEq for TlsSettings {
             && self.ca_certs == other.ca_certs
             && self.client_cert == other.client_cert
             && self.client_key == other.client_key
-            && match (&self.config, &other.config) {
-                (None, None) => true,
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                _ => false,
-            }
+            && self.extra_ca_certs == other.extra_ca_certs
+            && self.system_roots == other.system_roots
+            && self.key_log == other.key_log
+            && self.same_config(other)
+    }
+}
+
+impl TlsSettings {
+    #[cfg(feature = "tls")]
+    fn same_config(&self, other: &Self) -> bool {
+        match (&self.config, &other.config) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn same_config(&self, _: &Self) -> bool {
+        true
     }
 }
 
@@ -143,10 +202,15 @@ impl Hash for TlsSettings {
         self.ca_certs.hash(state);
         self.client_cert.hash(state);
         self.client_key.hash(state);
+        self.extra_ca_certs.hash(state);
+        self.system_roots.hash(state);
+        self.key_log.hash(state);
+        #[cfg(feature = "tls")]
         self.config.as_ref().map(Arc::as_ptr).hash(state);
     }
 }
 
+#[cfg(feature = "tls")]
 /// What a built config depends on: the settings, and the root-store environment variables
 /// when the default roots are used (so changing them is seen by the next config).
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -156,6 +220,7 @@ struct CacheKey {
     env_dir: Option<OsString>,
 }
 
+#[cfg(feature = "tls")]
 impl CacheKey {
     fn new(settings: &TlsSettings) -> Self {
         let uses_env = settings.validate_cert && settings.ca_certs.is_none();
@@ -168,13 +233,16 @@ impl CacheKey {
     }
 }
 
+#[cfg(feature = "tls")]
 type ConfigCache = Mutex<HashMap<CacheKey, Arc<ClientConfig>>>;
 
+#[cfg(feature = "tls")]
 fn cache() -> &'static ConfigCache {
     static CACHE: OnceLock<ConfigCache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
+#[cfg(feature = "tls")]
 fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
     PROVIDER
@@ -182,6 +250,7 @@ fn provider() -> Arc<CryptoProvider> {
         .clone()
 }
 
+#[cfg(feature = "tls")]
 /// The rustls config for `settings`: the caller's own when [`TlsSettings::config`] is set,
 /// else one built by [`build_client_config`] the first time these settings are seen and
 /// shared from then on (one config per distinct setting, per process). A failure (a bad PEM
@@ -201,28 +270,38 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>, TlsErr
     Ok(lock(cache()).entry(key).or_insert(built).clone())
 }
 
+#[cfg(feature = "tls")]
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+#[cfg(feature = "tls")]
 /// Builds a fresh rustls config for `settings`, uncached (see [`client_config`]), for a
 /// caller who wants to adjust it and pass it back as [`TlsSettings::config`]. TLS 1.2 and
 /// 1.3 with the ring provider, ALPN `http/1.1`, session resumption on, and key logging to
-/// the file named by `SSLKEYLOGFILE` when that is set.
+/// the file named by `SSLKEYLOGFILE` when [`TlsSettings::key_log`] asks for it.
 pub fn build_client_config(settings: &TlsSettings) -> Result<ClientConfig, TlsError> {
     build(settings, &CacheKey::new(settings))
 }
 
+#[cfg(feature = "tls")]
 fn build(settings: &TlsSettings, key: &CacheKey) -> Result<ClientConfig, TlsError> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::new(TlsErrorKind::Handshake, format!("TLS setup failed: {e}")))?;
     let builder = if settings.validate_cert {
-        let roots = match &settings.ca_certs {
+        let mut roots = match &settings.ca_certs {
             Some(path) => load_ca_file(path)?,
-            None => default_roots(key.env_file.as_deref(), key.env_dir.as_deref())?,
+            None => default_roots(
+                key.env_file.as_deref(),
+                key.env_dir.as_deref(),
+                settings.system_roots,
+            )?,
         };
+        if let Some(path) = &settings.extra_ca_certs {
+            roots.roots.extend(load_ca_file(path)?.roots);
+        }
         builder.with_root_certificates(roots)
     } else {
         builder
@@ -239,16 +318,21 @@ fn build(settings: &TlsSettings, key: &CacheKey) -> Result<ClientConfig, TlsErro
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config.key_log = Arc::new(rustls::KeyLogFile::new());
+    if settings.key_log {
+        // Reads SSLKEYLOGFILE; without it (or unwritable) nothing is logged.
+        config.key_log = Arc::new(rustls::KeyLogFile::new());
+    }
     Ok(config)
 }
 
+#[cfg(feature = "tls")]
 /// Accepts any certificate chain (`validate_cert(false)`), but still checks that the
 /// server's handshake signatures are made by the key of the certificate it sent, so the
 /// handshake itself is sound.
 #[derive(Debug)]
 struct AcceptAnyCert(Arc<CryptoProvider>);
 
+#[cfg(feature = "tls")]
 impl ServerCertVerifier for AcceptAnyCert {
     fn verify_server_cert(
         &self,
@@ -294,6 +378,7 @@ impl ServerCertVerifier for AcceptAnyCert {
     }
 }
 
+#[cfg(feature = "tls")]
 fn pem_error_text(e: &pem::Error) -> String {
     match e {
         pem::Error::NoItemsFound => "no PEM items found".into(),
@@ -301,6 +386,7 @@ fn pem_error_text(e: &pem::Error) -> String {
     }
 }
 
+#[cfg(feature = "tls")]
 /// Every certificate in a PEM buffer; `Err(reason)` when the PEM is broken or holds none.
 fn pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_slice_iter(data)
@@ -312,6 +398,7 @@ fn pem_certs(data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(certs)
 }
 
+#[cfg(feature = "tls")]
 fn load_ca_file(path: &Path) -> Result<RootCertStore, TlsError> {
     let data =
         std::fs::read(path).map_err(|e| TlsError::bad_ca(path, format!("cannot read: {e}")))?;
@@ -327,13 +414,19 @@ fn load_ca_file(path: &Path) -> Result<RootCertStore, TlsError> {
     Ok(roots)
 }
 
-/// webpki-roots, or the roots named by `SSL_CERT_FILE` (a PEM file) and `SSL_CERT_DIR` (a
-/// folder of PEM files, OpenSSL's hashed layout included) when either is set.
+#[cfg(feature = "tls")]
+/// webpki-roots (or the system bundle, `system`), or the roots named by `SSL_CERT_FILE` (a
+/// PEM file) and `SSL_CERT_DIR` (a folder of PEM files, OpenSSL's hashed layout included)
+/// when either is set.
 fn default_roots(
     env_file: Option<&std::ffi::OsStr>,
     env_dir: Option<&std::ffi::OsStr>,
+    system: bool,
 ) -> Result<RootCertStore, TlsError> {
     if env_file.is_none() && env_dir.is_none() {
+        if system {
+            return system_roots(Path::new("/")).map(|(roots, _)| roots);
+        }
         return Ok(RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         });
@@ -384,8 +477,84 @@ fn default_roots(
     Ok(roots)
 }
 
+/// Where Linux and BSD systems keep their CA bundle, most common first (the list Go's
+/// `crypto/x509` searches): Debian/Ubuntu/Gentoo/Arch, Fedora/RHEL 6, openSUSE, OpenELEC,
+/// CentOS/RHEL 7+, Alpine/OpenBSD/macOS, FreeBSD, DragonFly, NetBSD.
+pub const SYSTEM_CA_FILES: [&str; 9] = [
+    "etc/ssl/certs/ca-certificates.crt",
+    "etc/pki/tls/certs/ca-bundle.crt",
+    "etc/ssl/ca-bundle.pem",
+    "etc/pki/tls/cacert.pem",
+    "etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "etc/ssl/cert.pem",
+    "usr/local/etc/ssl/cert.pem",
+    "usr/local/share/certs/ca-root-nss.crt",
+    "etc/openssl/certs/ca-certificates.crt",
+];
+
+/// Folders of PEM files tried when none of [`SYSTEM_CA_FILES`] exists (SLES, Fedora, the
+/// BSDs), each file that parses taken.
+pub const SYSTEM_CA_DIRS: [&str; 4] = [
+    "etc/ssl/certs",
+    "etc/pki/tls/certs",
+    "usr/local/share/certs",
+    "etc/openssl/certs",
+];
+
+#[cfg(feature = "tls")]
+/// The system's CA bundle under `root` (`/` but in tests): the first of [`SYSTEM_CA_FILES`]
+/// holding certificates, else every certificate in [`SYSTEM_CA_DIRS`]. Returns the roots and
+/// where they came from.
+fn system_roots(root: &Path) -> Result<(RootCertStore, PathBuf), TlsError> {
+    for file in SYSTEM_CA_FILES {
+        let path = root.join(file);
+        let Ok(data) = std::fs::read(&path) else {
+            continue;
+        };
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(
+            CertificateDer::pem_slice_iter(&data).filter_map(Result::ok),
+        );
+        if !roots.is_empty() {
+            return Ok((roots, path));
+        }
+    }
+    for dir in SYSTEM_CA_DIRS {
+        let path = root.join(dir);
+        let Ok(entries) = std::fs::read_dir(&path) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+        files.sort();
+        let mut roots = RootCertStore::empty();
+        let mut seen = HashSet::new();
+        for file in files {
+            if let Ok(data) = std::fs::read(&file) {
+                let fresh = CertificateDer::pem_slice_iter(&data)
+                    .filter_map(Result::ok)
+                    .filter(|c| seen.insert(c.as_ref().to_vec()));
+                roots.add_parsable_certificates(fresh);
+            }
+        }
+        if !roots.is_empty() {
+            return Ok((roots, path));
+        }
+    }
+    Err(TlsError::bad_ca(
+        root,
+        format!(
+            "no system CA bundle found (looked for {} and in {} under {})",
+            SYSTEM_CA_FILES.join(", "),
+            SYSTEM_CA_DIRS.join(", "),
+            root.display()
+        ),
+    ))
+}
+
+#[cfg(feature = "tls")]
 type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
+#[cfg(feature = "tls")]
 fn load_client_identity(cert_path: &Path, key_path: Option<&Path>) -> Result<Identity, TlsError> {
     let data = std::fs::read(cert_path)
         .map_err(|e| TlsError::bad_client_cert(cert_path, format!("cannot read: {e}")))?;
@@ -409,6 +578,7 @@ fn load_client_identity(cert_path: &Path, key_path: Option<&Path>) -> Result<Ide
     Ok((chain, key))
 }
 
+#[cfg(feature = "tls")]
 fn key_error_text(e: &pem::Error, place: &str) -> String {
     match e {
         pem::Error::NoItemsFound => format!(
@@ -424,7 +594,10 @@ fn key_error_text(e: &pem::Error, place: &str) -> String {
 
 /// What kind of TLS failure a [`TlsError`] is. The CLI maps it to curl's exit codes with
 /// [`TlsErrorKind::curl_exit_code`].
+///
+/// More kinds may come: match with a `_` arm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TlsErrorKind {
     /// The handshake failed: no common parameters, a TLS alert from the server (also one that
     /// arrives after our side of the handshake ended, such as "certificate required"), the
@@ -510,6 +683,7 @@ pub struct TlsError {
 }
 
 impl TlsError {
+    #[cfg(feature = "tls")]
     fn new(kind: TlsErrorKind, message: impl Into<String>) -> Self {
         TlsError {
             kind,
@@ -519,11 +693,13 @@ impl TlsError {
         }
     }
 
+    #[cfg(feature = "tls")]
     fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Arc::new(source));
         self
     }
 
+    #[cfg(feature = "tls")]
     fn bad_ca(path: &Path, why: impl fmt::Display) -> Self {
         TlsError::new(
             TlsErrorKind::BadCaFile {
@@ -533,6 +709,7 @@ impl TlsError {
         )
     }
 
+    #[cfg(feature = "tls")]
     fn bad_client_cert(path: &Path, why: impl fmt::Display) -> Self {
         TlsError::new(
             TlsErrorKind::BadClientCert {
@@ -562,6 +739,7 @@ impl TlsError {
         self.kind.curl_exit_code()
     }
 
+    #[cfg(feature = "tls")]
     /// The rustls error behind this one, if any.
     pub fn rustls_error(&self) -> Option<&rustls::Error> {
         self.source.as_deref()?.downcast_ref()
@@ -599,6 +777,7 @@ impl From<TlsError> for io::Error {
     }
 }
 
+#[cfg(feature = "tls")]
 /// "CertificateRequired" -> "certificate required".
 fn words(camel: &str) -> String {
     let mut out = String::with_capacity(camel.len() + 4);
@@ -615,6 +794,7 @@ fn words(camel: &str) -> String {
     out
 }
 
+#[cfg(feature = "tls")]
 /// A presented name as webpki formats it (`DnsName("a.example")`, `IpAddress(127.0.0.1)`)
 /// without the wrapping: `a.example`, `127.0.0.1`.
 fn san_text(name: &str) -> &str {
@@ -629,6 +809,7 @@ fn san_text(name: &str) -> &str {
     name
 }
 
+#[cfg(feature = "tls")]
 /// Seconds since the Unix epoch as `YYYY-MM-DD hh:mm:ss UTC` (civil-from-days, proleptic
 /// Gregorian).
 fn utc(t: UnixTime) -> String {
@@ -651,6 +832,7 @@ fn utc(t: UnixTime) -> String {
     )
 }
 
+#[cfg(feature = "tls")]
 /// Turns a rustls error into ours. `established`: application data has already been
 /// received, so this is no longer a handshake failure.
 fn classify(err: rustls::Error, host: &str, established: bool) -> TlsError {
@@ -763,9 +945,11 @@ fn classify(err: rustls::Error, host: &str, established: bool) -> TlsError {
 // The stream
 // ---------------------------------------------------------------------------------------------
 
+#[cfg(feature = "tls")]
 /// Size of the ciphertext read buffer: several 16 KiB records per `read` syscall.
 const READ_BUF: usize = 64 * 1024;
 
+#[cfg(feature = "tls")]
 /// A TLS client connection over an [`ioloop::TcpStream`](TcpStream), driven by the loop.
 ///
 /// Made by [`TlsStream::connect`], which runs the handshake. Methods take `&self` (the state
@@ -777,6 +961,7 @@ pub struct TlsStream {
     inner: RefCell<Inner>,
 }
 
+#[cfg(feature = "tls")]
 impl fmt::Debug for TlsStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = self.inner.borrow();
@@ -788,6 +973,7 @@ impl fmt::Debug for TlsStream {
     }
 }
 
+#[cfg(feature = "tls")]
 struct Inner {
     conn: ClientConnection,
     host: String,
@@ -800,6 +986,7 @@ struct Inner {
     close_sent: bool,
 }
 
+#[cfg(feature = "tls")]
 /// `io::Write` over the non-blocking socket for `ClientConnection::write_tls`: `Pending`
 /// becomes `WouldBlock` (the waker is registered by then).
 struct SockWriter<'a, 'b> {
@@ -807,6 +994,7 @@ struct SockWriter<'a, 'b> {
     cx: &'a mut Context<'b>,
 }
 
+#[cfg(feature = "tls")]
 impl Write for SockWriter<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.tcp.poll_write(self.cx, buf) {
@@ -825,6 +1013,7 @@ impl Write for SockWriter<'_, '_> {
     }
 }
 
+#[cfg(feature = "tls")]
 /// The server name to verify (and to send as SNI): an IP literal (brackets and an IPv6 zone
 /// stripped) is an IP address, anything else must be a valid DNS name.
 fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
@@ -844,6 +1033,7 @@ fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
     })
 }
 
+#[cfg(feature = "tls")]
 impl TlsStream {
     /// Runs the TLS handshake over a connected `tcp` for `server_name` (a host name or an IP
     /// literal, with or without brackets) with `config` (from [`client_config`]), and returns
@@ -1037,6 +1227,7 @@ impl TlsStream {
     }
 }
 
+#[cfg(feature = "tls")]
 fn ignore_not_connected(r: io::Result<()>) -> io::Result<()> {
     match r {
         Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
@@ -1044,6 +1235,7 @@ fn ignore_not_connected(r: io::Result<()>) -> io::Result<()> {
     }
 }
 
+#[cfg(feature = "tls")]
 impl Inner {
     /// Sends queued records until the queue is empty (`Ready(Ok)`) or the socket is full
     /// (`Pending`, the writer waker registered).
@@ -1255,6 +1447,7 @@ impl Inner {
     }
 }
 
+#[cfg(feature = "tls")]
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1349,5 +1542,44 @@ mod tests {
             TlsError::from_io_error(&io).unwrap().kind,
             TlsErrorKind::Handshake
         );
+    }
+
+    #[test]
+    fn system_roots_takes_the_first_bundle_found_then_the_folders() {
+        let base = std::env::temp_dir().join(format!("squall-sysroots-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let pem = |name: &str| {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            params.self_signed(&key).unwrap().pem()
+        };
+        // Nothing there: an error naming where it looked.
+        std::fs::create_dir_all(&base).unwrap();
+        let e = system_roots(&base).unwrap_err();
+        assert!(matches!(e.kind, TlsErrorKind::BadCaFile { .. }), "{e}");
+        assert!(e.to_string().contains("etc/ssl/cert.pem"), "{e}");
+        // A folder only (each parsable file taken, the rest skipped).
+        let dir = base.join("etc/pki/tls/certs");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.pem"), pem("A")).unwrap();
+        std::fs::write(dir.join("b.pem"), pem("B")).unwrap();
+        std::fs::write(dir.join("README"), "not a certificate").unwrap();
+        let (roots, from) = system_roots(&base).unwrap();
+        assert_eq!((roots.len(), from), (2, dir.clone()));
+        // An empty bundle file is passed over; a later one with certificates wins over folders.
+        std::fs::create_dir_all(base.join("etc/ssl/certs")).unwrap();
+        std::fs::write(base.join("etc/ssl/certs/ca-certificates.crt"), "").unwrap();
+        std::fs::write(
+            base.join("etc/ssl/cert.pem"),
+            pem("C") + &pem("D") + &pem("E"),
+        )
+        .unwrap();
+        let (roots, from) = system_roots(&base).unwrap();
+        assert_eq!((roots.len(), from), (3, base.join("etc/ssl/cert.pem")));
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -343,3 +343,20 @@ pub fn closed_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A `Cell` that a request callback can hold: callbacks must be `Send`, so what a test shares
+/// with one sits behind an `Arc<Mutex<_>>`. Clone it into the callback; `get`/`set` anywhere.
+#[derive(Clone, Debug, Default)]
+pub struct SharedCell<T>(Arc<Mutex<T>>);
+
+impl<T: Copy> SharedCell<T> {
+    pub fn new(v: T) -> SharedCell<T> {
+        SharedCell(Arc::new(Mutex::new(v)))
+    }
+    pub fn get(&self) -> T {
+        *self.0.lock().unwrap()
+    }
+    pub fn set(&self, v: T) {
+        *self.0.lock().unwrap() = v;
+    }
+}

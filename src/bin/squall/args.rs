@@ -1,6 +1,6 @@
 //! Command-line parsing for `squall` and `squall bench`.
 //!
-//! This is the whole option grammar of `cli.md` in one place, parsed with `lexopt` (which
+//! This is the whole option grammar of `docs/cli.md` in one place, parsed with `lexopt` (which
 //! adds no dependencies of its own). Parsing is pure: it never touches the network or the
 //! file system, so every rule here is unit tested below. Anything wrong with the command line
 //! becomes a [`Usage`] error (exit 2) with a one-line reason; reading `-d @FILE` happens later,
@@ -131,6 +131,8 @@ pub struct FetchArgs {
     pub max_body_size: Option<u64>,
     /// `--resolve`
     pub resolve: Vec<Resolve>,
+    /// `--dns-servers` (the stub resolver asks these)
+    pub dns_servers: Option<Vec<std::net::SocketAddr>>,
     /// `-w`
     pub write_out: Option<WriteOut>,
     /// `-v`
@@ -139,6 +141,14 @@ pub struct FetchArgs {
     pub silent: bool,
     /// `-P`
     pub parallel: usize,
+    /// `--trace-loop FILE`: the event loop's turns as Chrome Trace Event JSON.
+    pub trace_loop: Option<PathBuf>,
+    /// `-x` / `--proxy`: the proxy URL as given (the empty string means no proxy at all).
+    pub proxy: Option<String>,
+    /// `--noproxy`: replaces `no_proxy` / `NO_PROXY`.
+    pub noproxy: Option<String>,
+    /// `-U` / `--proxy-user`
+    pub proxy_user: Option<(String, String)>,
 }
 
 impl Default for FetchArgs {
@@ -166,10 +176,15 @@ impl Default for FetchArgs {
             raw: false,
             max_body_size: None,
             resolve: Vec::new(),
+            dns_servers: None,
             write_out: None,
             verbose: false,
             silent: false,
             parallel: 1,
+            trace_loop: None,
+            proxy: None,
+            noproxy: None,
+            proxy_user: None,
         }
     }
 }
@@ -475,6 +490,13 @@ where
                 let (user, pass) = u.split_once(':').unwrap_or((&u, ""));
                 a.user = Some((user.to_string(), pass.to_string()));
             }
+            Short('x') | Long("proxy") => a.proxy = Some(text(&mut p, "-x")?),
+            Long("noproxy") => a.noproxy = Some(text(&mut p, "--noproxy")?),
+            Short('U') | Long("proxy-user") => {
+                let u = text(&mut p, "-U")?;
+                let (user, pass) = u.split_once(':').unwrap_or((&u, ""));
+                a.proxy_user = Some((user.to_string(), pass.to_string()));
+            }
             Short('A') | Long("user-agent") => {
                 let ua = text(&mut p, "-A")?;
                 parse_header(&format!("User-Agent: {ua}"))?;
@@ -516,6 +538,12 @@ where
                 let v = text(&mut p, "--resolve")?;
                 a.resolve.push(parse_resolve(&v)?);
             }
+            Long("dns-servers") => {
+                let v = text(&mut p, "--dns-servers")?;
+                let servers = squall::net::dns::parse_dns_servers(&v)
+                    .map_err(|e| Usage(format!("--dns-servers: {e}")))?;
+                a.dns_servers = Some(servers);
+            }
             Short('w') | Long("write-out") => {
                 let v = p.value()?;
                 a.write_out = Some(WriteOut::from_arg(v)?);
@@ -526,6 +554,7 @@ where
                 let v = text(&mut p, "-P")?;
                 a.parallel = parse_count("--parallel", &v)?;
             }
+            Long("trace-loop") => a.trace_loop = Some(path(&mut p)?),
             Value(v) => a.urls.push(with_scheme(string("URL", v)?)),
             _ => return Err(arg.unexpected().into()),
         }
@@ -638,12 +667,22 @@ Options:
       --raw                   no Accept-Encoding: gzip, no decompression
       --max-body-size BYTES   refuse larger (decoded) bodies (alias --max-filesize; K/M/G ok)
       --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT
+      --dns-servers LIST      resolve with these DNS servers (ADDR[:PORT],...), on the loop
+  -x, --proxy URL             HTTP proxy ([http://][USER:PASS@]HOST[:PORT], port 1080 by
+                              default; \"\" for none); https goes through CONNECT
+      --noproxy LIST          hosts to reach directly (replaces no_proxy; * for all)
+  -U, --proxy-user USER:PASS  basic auth for the proxy (userinfo in the proxy URL wins)
   -w, --write-out FORMAT      print FORMAT after each URL (%{http_code}, ...; @FILE reads it)
   -v, --verbose               request and response heads on stderr
   -s, --silent                no progress bar
   -P, --parallel N            fetch N URLs at once (default 1); output stays in URL order
+      --trace-loop FILE       record every turn of the event loop in FILE (Chrome Trace
+                              Event JSON: open it in ui.perfetto.dev or chrome://tracing)
   -h, --help                  this help
   -V, --version               print the version
+
+Without -x, proxies come from http_proxy (never HTTP_PROXY), https_proxy/HTTPS_PROXY,
+all_proxy/ALL_PROXY and no_proxy/NO_PROXY, by curl's rules.
 
 -w variables: http_code url_effective num_redirects size_download content_type time_connect
 time_starttransfer time_total (also response_code http_version size_header method scheme
@@ -737,6 +776,10 @@ mod tests {
             "--max-body-size",
             "--max-filesize",
             "--resolve",
+            "--dns-servers",
+            "--proxy ",
+            "--noproxy",
+            "--proxy-user",
             "--write-out",
             "--verbose",
             "--silent",
@@ -925,6 +968,21 @@ mod tests {
     }
 
     #[test]
+    fn proxy_options() {
+        let a = fetch(&["u"]);
+        assert_eq!((a.proxy, a.noproxy, a.proxy_user), (None, None, None));
+        let a = fetch(&["-x", "p:3128", "--noproxy", "a,b", "-U", "pu:p:w", "u"]);
+        assert_eq!(a.proxy.as_deref(), Some("p:3128"));
+        assert_eq!(a.noproxy.as_deref(), Some("a,b"));
+        assert_eq!(a.proxy_user, Some(("pu".into(), "p:w".into())));
+        let a = fetch(&["--proxy", "", "--proxy-user", "solo", "u"]);
+        assert_eq!(a.proxy.as_deref(), Some(""));
+        assert_eq!(a.proxy_user, Some(("solo".into(), "".into())));
+        assert!(err(&["u", "-x"]).contains("-x"));
+        assert!(err(&["u", "--noproxy"]).contains("--noproxy"));
+    }
+
+    #[test]
     fn resolve() {
         let r = parse_resolve("Example.com:443:127.0.0.1").unwrap();
         assert_eq!(r.host, "example.com");
@@ -950,6 +1008,14 @@ mod tests {
             assert!(parse_resolve(bad).is_err(), "{bad}");
         }
         assert_eq!(fetch(&["--resolve", "a:1:1.2.3.4", "u"]).resolve.len(), 1);
+        assert_eq!(
+            fetch(&["--dns-servers", "10.0.0.1,[::1]:5353", "u"]).dns_servers,
+            Some(vec![
+                "10.0.0.1:53".parse().unwrap(),
+                "[::1]:5353".parse().unwrap()
+            ])
+        );
+        assert!(err(&["--dns-servers", "dns.example", "u"]).contains("--dns-servers"));
         assert!(err(&["--resolve", "nonsense", "u"]).contains("--resolve"));
     }
 

@@ -1,10 +1,11 @@
-//! curl's exit-code numbering, as `cli.md` fixes it.
+//! curl's exit-code numbering, as `docs/cli.md` fixes it.
 //!
 //! Every [`ErrorKind`] the client can return is mapped here in one exhaustive `match` (and the
 //! TLS and protocol sub-kinds in exhaustive matches of their own): a new kind in the library
 //! does not compile until someone decides its number.
 
 use squall::ErrorKind;
+use squall::client::ProxyErrorKind;
 use squall::http::response::ProtoErrorKind;
 use squall::net::tls::TlsErrorKind;
 
@@ -16,6 +17,9 @@ pub const UNSUPPORTED: u8 = 1;
 pub const USAGE: u8 = 2;
 /// Malformed URL.
 pub const MALFORMED_URL: u8 = 3;
+/// Could not resolve the proxy (or its URL does not parse, as curl says "Unsupported proxy
+/// syntax" with this code).
+pub const RESOLVE_PROXY: u8 = 5;
 /// Could not resolve host.
 pub const RESOLVE: u8 = 6;
 /// Could not connect.
@@ -90,6 +94,20 @@ pub fn for_error(kind: &ErrorKind, fail: bool, code: u16) -> u8 {
         ErrorKind::ClientClosed => UNSUPPORTED,
         // text()/json(): the CLI never decodes bodies.
         ErrorKind::Decode => BAD_ENCODING,
+        ErrorKind::Proxy(p) => for_proxy(p),
+        // A kind added to the library later: a failure the CLI cannot name better.
+        _ => RECV,
+    }
+}
+
+/// Proxy failures: 5 name or URL, 7 connection or unsupported scheme, 56 the tunnel.
+pub fn for_proxy(kind: &ProxyErrorKind) -> u8 {
+    match kind {
+        ProxyErrorKind::BadUrl | ProxyErrorKind::Resolve => RESOLVE_PROXY,
+        ProxyErrorKind::UnsupportedScheme | ProxyErrorKind::Connect => CONNECT,
+        ProxyErrorKind::Tunnel { .. } => RECV,
+        // A kind added later: the proxy could not be used, which curl numbers 7.
+        _ => CONNECT,
     }
 }
 
@@ -106,6 +124,7 @@ pub fn for_tls(kind: &TlsErrorKind) -> u8 {
         TlsErrorKind::BadClientCert { .. } => CLIENT_CERT,
         TlsErrorKind::Truncated => PARTIAL,
         TlsErrorKind::Protocol => RECV,
+        _ => TLS_HANDSHAKE,
     }
 }
 
@@ -120,6 +139,7 @@ pub fn for_proto(kind: &ProtoErrorKind) -> u8 {
         ProtoErrorKind::BodyTooLarge => TOO_LARGE,
         ProtoErrorKind::Incomplete => PARTIAL,
         ProtoErrorKind::NoResponse => EMPTY_REPLY,
+        _ => WEIRD_REPLY,
     }
 }
 
@@ -185,5 +205,12 @@ mod tests {
         assert_eq!(e(ErrorKind::Decompression), 61);
         assert_eq!(e(ErrorKind::BodyTooLarge), 63);
         assert_eq!(e(ErrorKind::Tls(TlsErrorKind::BadCaFile { path })), 77);
+        let p = |k: ProxyErrorKind| e(ErrorKind::Proxy(k));
+        assert_eq!(p(ProxyErrorKind::BadUrl), 5);
+        assert_eq!(p(ProxyErrorKind::Resolve), 5);
+        assert_eq!(p(ProxyErrorKind::UnsupportedScheme), 7);
+        assert_eq!(p(ProxyErrorKind::Connect), 7);
+        assert_eq!(p(ProxyErrorKind::Tunnel { status: Some(407) }), 56);
+        assert_eq!(p(ProxyErrorKind::Tunnel { status: None }), 56);
     }
 }

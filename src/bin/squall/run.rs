@@ -12,11 +12,13 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use squall::client::{StreamingResponse, TimeInfo};
+use squall::client::{NoProxy, ProxyRules, StreamingResponse, TimeInfo};
 use squall::http::headers::HttpHeaders;
 use squall::http::response::{ResponseHead, Version};
+use squall::ioloop::LoopTrace;
 use squall::{AsyncHttpClient, HttpError, HttpRequest, IoLoop};
 
 use crate::args::{DataSource, FetchArgs};
@@ -42,13 +44,29 @@ pub fn run(args: FetchArgs) -> u8 {
     let bar =
         !args.silent && io::stderr().is_terminal() && !(to_stdout && io::stdout().is_terminal());
     let n = args.urls.len();
+    let io_loop = IoLoop::current();
+    if let Some(path) = &args.trace_loop {
+        match File::create(path) {
+            Ok(f) => drop(io_loop.set_trace(Some(LoopTrace::chrome_json(BufWriter::new(f))))),
+            Err(e) => {
+                eprintln!(
+                    "squall: cannot write the loop trace to {}: {e}",
+                    path.display()
+                );
+                return exit::WRITE;
+            }
+        }
+    }
     let ctx = Rc::new(Ctx {
         out: RefCell::new(Output::new(n)),
         ui: Ui::new(bar, n),
         body: body.map(Rc::new),
         args,
     });
-    IoLoop::current().run_sync(fetch_all(ctx))
+    let code = io_loop.run_sync(fetch_all(ctx));
+    // Dropping the trace writes its closing bracket and flushes the file.
+    drop(io_loop.set_trace(None));
+    code
 }
 
 /// The `-d` / `--json` body: the parts joined (`&` between `-d` parts), files and stdin read
@@ -103,7 +121,15 @@ async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
         let (from, to) = r.mapping();
         builder = builder.hostname_mapping(&from, &to);
     }
-    let client = builder.build();
+    let say: Option<crate::dnslog::Say> = args.verbose.then(|| {
+        let ui = ctx.ui.state.clone();
+        Rc::new(move |t: &str| Ui::message_on(&ui, t)) as crate::dnslog::Say
+    });
+    let resolver = crate::dnslog::resolver(args.dns_servers.as_deref(), say);
+    let client = builder
+        .resolver(resolver)
+        .proxies(proxy_rules(args))
+        .build();
     let ticker = ctx.ui.enabled().then(|| {
         let ctx = ctx.clone();
         squall::ioloop::spawn(async move {
@@ -171,7 +197,26 @@ async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
     first
 }
 
-fn build_request(ctx: &Ctx, i: usize, log: &Rc<RefCell<HeadLog>>) -> HttpRequest {
+/// curl's proxy options: `-x URL` for every URL (`-x ""` for none) instead of the
+/// environment's proxies, `--noproxy` instead of `no_proxy`/`NO_PROXY` (which apply to `-x`
+/// too, as in curl), and `-U` for any proxy without userinfo of its own.
+fn proxy_rules(a: &FetchArgs) -> ProxyRules {
+    let rules = match a.proxy.as_deref() {
+        None => ProxyRules::from_env(),
+        Some("") => ProxyRules::none(),
+        Some(url) => ProxyRules::all_url(url).no_proxy(NoProxy::from_env()),
+    };
+    let rules = match &a.noproxy {
+        Some(list) => rules.no_proxy(NoProxy::parse(list)),
+        None => rules,
+    };
+    match &a.proxy_user {
+        Some((user, pass)) => rules.proxy_auth(user, pass),
+        None => rules,
+    }
+}
+
+fn build_request(ctx: &Ctx, i: usize, log: &Arc<Mutex<HeadLog>>) -> HttpRequest {
     let a = &ctx.args;
     let mut req = HttpRequest::new(&a.urls[i])
         .method(a.effective_method())
@@ -226,13 +271,18 @@ fn build_request(ctx: &Ctx, i: usize, log: &Rc<RefCell<HeadLog>>) -> HttpRequest
     if let Some(p) = &a.key {
         req = req.client_key(p);
     }
+    // As curl: SSLKEYLOGFILE set (and not empty) logs the TLS secrets there. The library
+    // itself never reads it unless asked.
+    if std::env::var_os("SSLKEYLOGFILE").is_some_and(|v| !v.is_empty()) {
+        req = req.tls_key_log(true);
+    }
     if a.verbose {
         // The first request head is shown as it is sent; later ones (redirect hops, retries)
         // wait for the answer, so that each shows after the response head that caused it.
-        let ui = Rc::downgrade(&ctx.ui.state);
+        let ui = Arc::downgrade(&ctx.ui.state);
         let log = log.clone();
         req = req.request_head_callback(move |head: &[u8]| {
-            let mut l = log.borrow_mut();
+            let mut l = lock(&log);
             l.sent.push(head.to_vec());
             if l.sent.len() == 1 {
                 l.shown = 1;
@@ -248,7 +298,7 @@ fn build_request(ctx: &Ctx, i: usize, log: &Rc<RefCell<HeadLog>>) -> HttpRequest
         // S-22: the header callback also sees the 1xx heads before the final one, which the
         // response itself does not keep; -i and -v print them as curl does.
         let log = log.clone();
-        req = req.header_callback(move |line: &str| log.borrow_mut().line(line));
+        req = req.header_callback(move |line: &str| lock(&log).line(line));
     }
     req
 }
@@ -448,7 +498,7 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
         method: a.effective_method().to_string(),
         ..Info::default()
     };
-    let log = Rc::new(RefCell::new(HeadLog::default()));
+    let log = Arc::new(Mutex::new(HeadLog::default()));
     let result = match client.fetch_streaming(build_request(ctx, i, &log)).await {
         Ok(mut resp) => receive(ctx, i, &mut resp, &mut info, &log).await,
         Err(e) => {
@@ -456,11 +506,11 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
                 // Whatever was sent is shown, with the heads of the failed answer if any
                 // (too many redirects: the chain and its last 3xx).
                 let text = match e.response() {
-                    Some(r) => log.borrow_mut().verbose_rest(
+                    Some(r) => lock(&log).verbose_rest(
                         &history_heads(&r.history),
                         &head_bytes(&r.version, r.code, &r.reason, &r.headers),
                     ),
-                    None => log.borrow_mut().verbose_rest(&[], &[]),
+                    None => lock(&log).verbose_rest(&[], &[]),
                 };
                 ctx.ui.message(&text);
             }
@@ -515,7 +565,7 @@ async fn receive(
     i: usize,
     resp: &mut StreamingResponse,
     info: &mut Info,
-    log: &RefCell<HeadLog>,
+    log: &Mutex<HeadLog>,
 ) -> Result<(), Failure> {
     let a = &ctx.args;
     info.http_code = resp.code;
@@ -531,7 +581,7 @@ async fn receive(
     // Every head, in the order received: the followed redirects, the 1xx heads of the final
     // hop (the client reports no 1xx heads of redirect hops), the final head.
     let history = history_heads(&resp.history);
-    let mut last = log.borrow().interim();
+    let mut last = lock(log).interim();
     last.extend(head_bytes(
         &resp.version,
         resp.code,
@@ -542,7 +592,7 @@ async fn receive(
     heads.extend_from_slice(&last);
     info.size_header = heads.len() as u64;
     if a.verbose {
-        let text = log.borrow_mut().verbose_rest(&history, &last);
+        let text = lock(log).verbose_rest(&history, &last);
         ctx.ui.message(&text);
     }
     if a.fail && exit::is_failure_status(resp.code) {
@@ -729,9 +779,15 @@ impl Output {
     }
 }
 
+/// Takes a lock shared with a request callback (callbacks must be `Send`, so what they share
+/// with the transfer sits in an `Arc<Mutex<_>>`; everything runs on the loop's thread).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The progress bar and every stderr line written while it may be on screen.
 struct Ui {
-    state: Rc<RefCell<UiState>>,
+    state: Arc<Mutex<UiState>>,
 }
 
 struct UiState {
@@ -747,7 +803,7 @@ struct UiState {
 impl Ui {
     fn new(enabled: bool, n: usize) -> Ui {
         Ui {
-            state: Rc::new(RefCell::new(UiState {
+            state: Arc::new(Mutex::new(UiState {
                 enabled,
                 bar: Progress::new(Instant::now(), ""),
                 drawn: false,
@@ -760,7 +816,7 @@ impl Ui {
     }
 
     fn enabled(&self) -> bool {
-        self.state.borrow().enabled
+        lock(&self.state).enabled
     }
 
     fn message(&self, text: &str) {
@@ -768,8 +824,8 @@ impl Ui {
     }
 
     /// A line (or lines) on stderr: the bar is wiped first and redrawn at the next tick.
-    fn message_on(state: &RefCell<UiState>, text: &str) {
-        let mut s = state.borrow_mut();
+    fn message_on(state: &Mutex<UiState>, text: &str) {
+        let mut s = lock(state);
         let mut err = io::stderr().lock();
         if s.drawn {
             let _ = err.write_all(b"\r\x1b[K");
@@ -779,7 +835,7 @@ impl Ui {
     }
 
     fn started(&self, i: usize, total: Option<u64>) {
-        let mut s = self.state.borrow_mut();
+        let mut s = lock(&self.state);
         s.started[i] = true;
         s.totals[i] = total;
         drop(s);
@@ -787,7 +843,7 @@ impl Ui {
     }
 
     fn bytes(&self, n: u64) {
-        let mut s = self.state.borrow_mut();
+        let mut s = lock(&self.state);
         s.bytes += n;
         if s.enabled {
             drop(s);
@@ -796,7 +852,7 @@ impl Ui {
     }
 
     fn done(&self, i: usize) {
-        let mut s = self.state.borrow_mut();
+        let mut s = lock(&self.state);
         s.done += 1;
         if !s.started[i] {
             s.started[i] = true;
@@ -821,7 +877,7 @@ impl Ui {
     }
 
     fn tick(&self) {
-        let mut s = self.state.borrow_mut();
+        let mut s = lock(&self.state);
         if !s.enabled {
             return;
         }
@@ -834,7 +890,7 @@ impl Ui {
     }
 
     fn finish(&self) {
-        let mut s = self.state.borrow_mut();
+        let mut s = lock(&self.state);
         if !s.enabled || (s.bytes == 0 && !s.drawn) {
             return;
         }
