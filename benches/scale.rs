@@ -21,6 +21,13 @@
 //! Run: `cargo bench --bench scale` (needs `ulimit -n` of at least N + 100: 10,100 for the
 //! default N = 10,000; the bench says so and stops when the limit is lower).
 //! `SQUALL_SCALE_CONNS=N` sets N.
+//!
+//! Measured on the 2-core development machine (shared, so wall times vary): 14.0 KiB of RSS
+//! per connection, in flight and idle (issue 15 found 58 KiB: a zero-filled 64 KiB read buffer
+//! per connection; with 4 KiB buffers kept for the connection's life it was 18.1 KiB); the
+//! worst lateness of the 100 ms timer 3 to 5 ms (166 ms without the turn budget of
+//! `ioloop/executor.rs`, in the same session); about 40 µs of client CPU per connection opened
+//! and 15 µs per request reusing one.
 
 use std::cell::{Cell, RefCell};
 use std::io::{BufRead, BufReader, Write};

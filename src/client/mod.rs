@@ -128,9 +128,9 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default cap on idle keep-alive connections over all hosts (the least recently used one is
 /// closed past it).
 pub const DEFAULT_MAX_IDLE: usize = 256;
-/// Size of a connection's read buffer to begin with, and again whenever it goes idle: a small
-/// response fits, and ten thousand connections cost 40 MiB, not 640. A body that fills it
-/// makes it grow (see [`MAX_READ_SIZE`]).
+/// Size of a connection's read buffer when it is taken (once response bytes are ready; it is
+/// freed when the connection goes idle): a small response fits. A body that fills it makes it
+/// grow (see [`MAX_READ_SIZE`]).
 pub const READ_SIZE: usize = 4 * 1024;
 /// The most a connection's read buffer grows to while a big body streams in (fewer, larger
 /// reads); never more than `max_buffer_size`.
