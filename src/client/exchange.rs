@@ -198,7 +198,8 @@ impl Exchange {
             // No buffer while nothing is due: a plain connection waits for the socket to be
             // readable first, and only then takes its buffer (TLS may hold decrypted bytes
             // already, so it reads at once).
-            if let crate::net::Stream::Plain(tcp) = &c.stream {
+            if !c.stream.is_tls() {
+                let tcp = c.stream.tcp();
                 let ready = match self.idle_timeout {
                     None => Ok(tcp.readable().await),
                     Some(d) => crate::ioloop::timeout(d, tcp.readable()).await,
