@@ -541,6 +541,8 @@ where
             }
             Short('v') | Long("verbose") => a.verbose = true,
             Short('s') | Long("silent") => a.silent = true,
+            // curl's -S brings errors back under -s; squall's error line always shows.
+            Short('S') | Long("show-error") => {}
             Short('P') | Long("parallel") | Long("parallel-max") => {
                 let v = text(&mut p, "-P")?;
                 a.parallel = parse_count("--parallel", &v)?;
@@ -665,6 +667,7 @@ Options:
   -w, --write-out FORMAT      print FORMAT after each URL (%{http_code}, ...; @FILE reads it)
   -v, --verbose               request and response heads on stderr
   -s, --silent                no progress bar
+  -S, --show-error            accepted for curl habits (the error line always shows)
   -P, --parallel N            fetch N URLs at once (default 1); output stays in URL order
       --trace-loop FILE       record every turn of the event loop in FILE (Chrome Trace
                               Event JSON: open it in ui.perfetto.dev or chrome://tracing)

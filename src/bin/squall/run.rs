@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use squall::client::{NoProxy, ProxyRules, StreamingResponse, TimeInfo};
 use squall::http::headers::HttpHeaders;
 use squall::http::response::{ResponseHead, Version};
+use squall::http::url::Url;
 use squall::ioloop::LoopTrace;
 use squall::{AsyncHttpClient, HttpError, HttpRequest, IoLoop};
 
@@ -246,6 +247,11 @@ fn build_request(ctx: &Ctx, i: usize, log: &Rc<RefCell<HeadLog>>) -> HttpRequest
     }
     if let Some(b) = &ctx.body {
         req = req.body(b.as_slice());
+    } else if matches!(a.effective_method(), "POST" | "PUT" | "PATCH") {
+        // RFC 9110 §8.6: a user agent sends Content-Length in a POST (and its kin, whose
+        // content has a meaning) even when the value is 0, so that no server waits for a body
+        // or answers 411.
+        req = req.body(&b""[..]);
     }
     if let Some((user, pass)) = &a.user {
         req = req.auth(user, pass);
@@ -360,6 +366,35 @@ fn hops(sent: &[Vec<u8>], redirects: usize) -> Vec<Vec<usize>> {
         }
     }
     groups
+}
+
+/// `%{url_effective}` as curl prints it: the URL that was fetched, in its normal form (RFC
+/// 3986 §6.2.2: scheme and host in lower case, dot segments removed, the port as a number)
+/// with `/` for an empty path (the origin-form sent, RFC 9112 §3.2.1), and the fragment as
+/// given. The library's effective URL is the caller's own string when nothing was followed
+/// (Tornado's rule); a URL that does not parse is shown as given.
+fn effective_url(url: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let Ok(parsed) = Url::parse(base) else {
+        return url.to_string();
+    };
+    let mut s = parsed.to_string();
+    if parsed.path().is_empty()
+        && let Some(after_scheme) = s.find("//").map(|i| i + 2)
+    {
+        let at = s[after_scheme..]
+            .find('?')
+            .map_or(s.len(), |q| after_scheme + q);
+        s.insert(at, '/');
+    }
+    if let Some(f) = fragment {
+        s.push('#');
+        s.push_str(f);
+    }
+    s
 }
 
 /// Received text is latin-1 decoded into chars: back to the bytes that came.
@@ -480,7 +515,7 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
     let started = Instant::now();
     let mut info = Info {
         url: a.urls[i].clone(),
-        url_effective: a.urls[i].clone(),
+        url_effective: effective_url(&a.urls[i]),
         method: a.effective_method().to_string(),
         ..Info::default()
     };
@@ -504,7 +539,7 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
             if let Some(r) = e.response() {
                 info.http_code = r.code;
                 info.http_version = Some(version_number(&r.version));
-                info.url_effective = r.effective_url.clone();
+                info.url_effective = effective_url(&r.effective_url);
                 info.num_redirects = r.history.len();
                 info.headers = r
                     .headers
@@ -556,7 +591,7 @@ async fn receive(
     let a = &ctx.args;
     info.http_code = resp.code;
     info.http_version = Some(version_number(&resp.version));
-    info.url_effective = resp.effective_url.clone();
+    info.url_effective = effective_url(&resp.effective_url);
     info.num_redirects = resp.history.len();
     info.headers = resp
         .headers
@@ -885,6 +920,20 @@ impl Ui {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn effective_urls_are_normalised() {
+        for (given, shown) in [
+            ("http://h:8080", "http://h:8080/"),
+            ("http://h?x=1#f", "http://h/?x=1#f"),
+            ("HTTP://H/a/../b", "http://h/b"),
+            ("http://u:p@h:08", "http://u:p@h:8/"),
+            ("http://h/ok", "http://h/ok"),
+            ("http://h/a b", "http://h/a b"),
+        ] {
+            assert_eq!(effective_url(given), shown, "{given}");
+        }
+    }
 
     #[test]
     fn verbose_prefixes() {

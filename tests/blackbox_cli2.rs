@@ -1,0 +1,268 @@
+//! More black-box tests of the `squall` binary: the second pass over `docs/cli.md`, for
+//! rules where squall and curl (which the contract names as the model) disagreed. Kept apart
+//! from `tests/blackbox_cli.rs` so that each file stays one review's worth of cases.
+//!
+//! Each server here is a std thread on 127.0.0.1 that answers one canned reply per
+//! connection and records the request it read, so a test can check both what squall printed
+//! and what it sent.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// A server that answers every connection with `reply`, then closes; the requests it read
+/// are kept, in order.
+struct Canned {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Canned {
+    fn new(reply: &[u8]) -> Canned {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
+        let reply = reply.to_vec();
+        thread::spawn(move || {
+            for conn in l.incoming() {
+                let Ok(mut s) = conn else { return };
+                let (log, reply) = (log.clone(), reply.clone());
+                thread::spawn(move || {
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                    let Some(req) = read_request(&mut s) else {
+                        return;
+                    };
+                    log.lock().unwrap().push(req);
+                    let _ = s.write_all(&reply);
+                    let _ = s.shutdown(Shutdown::Write);
+                    let mut sink = [0u8; 1024];
+                    while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
+                });
+            }
+        });
+        Canned { port, requests }
+    }
+
+    fn ok(body: &str) -> Canned {
+        Canned::new(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// A request head and its Content-Length body, as text.
+fn read_request(s: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut b = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut b).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&b[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let len: usize = head
+        .split("\r\n")
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let n = s.read(&mut b).ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&b[..n]);
+    }
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Runs squall with no proxy or CA variables from the machine, bounded at 30 s.
+fn squall(args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_squall"));
+    for v in squall::client::proxy::PROXY_VARIABLES {
+        cmd.env_remove(v);
+    }
+    let child = cmd
+        .args(args)
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run squall");
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(o) => o.expect("wait for squall"),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("squall {args:?} did not finish within 30 s (a hang)");
+        }
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn url_effective_is_the_normalised_url_as_curl_prints_it() {
+    // cli.md: %{url_effective} as in curl, which prints the URL it fetched: the scheme in
+    // lower case, "/" for an empty path (RFC 9112 §3.2.1 sends it so), the port without
+    // leading zeros and the dot segments removed (RFC 3986 §5.2.4, §6.2.2.3), also when no
+    // redirect was followed and also for a URL given without a scheme.
+    let s = Canned::ok("ok");
+    let p = s.port;
+    let cases = [
+        (
+            format!("http://127.0.0.1:{p}"),
+            format!("http://127.0.0.1:{p}/"),
+        ),
+        (format!("127.0.0.1:{p}"), format!("http://127.0.0.1:{p}/")),
+        (
+            format!("http://127.0.0.1:{p}?q=1"),
+            format!("http://127.0.0.1:{p}/?q=1"),
+        ),
+        (
+            format!("HTTP://127.0.0.1:{p}/a/./b/../c#f"),
+            format!("http://127.0.0.1:{p}/a/c#f"),
+        ),
+        (
+            format!("http://127.0.0.1:00{p}/x"),
+            format!("http://127.0.0.1:{p}/x"),
+        ),
+        (
+            format!("http://u:pw@127.0.0.1:{p}"),
+            format!("http://u:pw@127.0.0.1:{p}/"),
+        ),
+    ];
+    let mut bad = Vec::new();
+    for (url, want) in &cases {
+        let o = squall(&["-s", "-o", "/dev/null", "-w", "%{url_effective}", url]);
+        if o.status.code() != Some(0) || stdout(&o) != *want {
+            bad.push(format!(
+                "{url}: exit {:?}, {:?} (expected {want:?})",
+                o.status.code(),
+                stdout(&o)
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    // A failure before any response: the URL as squall would have fetched it.
+    let o = squall(&["-s", "-w", "%{url_effective}", "http://127.0.0.1:1"]);
+    assert_eq!(o.status.code(), Some(7), "{o:?}");
+    assert_eq!(stdout(&o), "http://127.0.0.1:1/");
+    // A redirect to a Location without a path.
+    let target = Canned::ok("ok");
+    let r = Canned::new(
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{}\r\nContent-Length: 0\r\n\r\n",
+            target.port
+        )
+        .as_bytes(),
+    );
+    let o = squall(&[
+        "-s",
+        "-w",
+        "|%{url_effective}",
+        &format!("http://127.0.0.1:{}/", r.port),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(stdout(&o), format!("ok|http://127.0.0.1:{}/", target.port));
+}
+
+#[test]
+fn write_out_variable_names_ignore_case_as_in_curl() {
+    let s = Canned::ok("ok");
+    let o = squall(&[
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{HTTP_CODE} %{Size_Download}",
+        &format!("http://127.0.0.1:{}/", s.port),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(stdout(&o), "200 2");
+    assert!(o.stderr.is_empty(), "{o:?}");
+}
+
+#[test]
+fn show_error_is_accepted_for_curl_habits() {
+    // `curl -sS` / `-fsSL` are the most common curl spellings; squall always shows errors,
+    // so -S / --show-error change nothing, and are no usage error.
+    let s = Canned::ok("ok");
+    let url = format!("http://127.0.0.1:{}/", s.port);
+    for args in [
+        vec!["-sS", url.as_str()],
+        vec!["-fsSL", url.as_str()],
+        vec!["-s", "--show-error", url.as_str()],
+    ] {
+        let o = squall(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {o:?}");
+        assert_eq!(stdout(&o), "ok", "{args:?}");
+    }
+    // The error line still shows with -sS.
+    let o = squall(&["-sS", "http://127.0.0.1:1/"]);
+    assert_eq!(o.status.code(), Some(7), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("squall: ") && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bodiless_post_put_or_patch_says_content_length_0() {
+    // RFC 9110 §8.6: "a user agent normally sends Content-Length in a POST request even when
+    // the value is 0" (a method that defines a meaning for content); -X any token is sent as
+    // given (cli.md). GET and DELETE without a body send no Content-Length.
+    let mut bad = Vec::new();
+    for (method, want) in [
+        ("POST", Some("0")),
+        ("PUT", Some("0")),
+        ("PATCH", Some("0")),
+        ("GET", None),
+        ("DELETE", None),
+        ("PURGE", None),
+    ] {
+        let s = Canned::ok("ok");
+        let o = squall(&["-s", "-X", method, &format!("http://127.0.0.1:{}/", s.port)]);
+        let req = s.requests().concat();
+        let cl = req.split("\r\n").find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().to_string())
+        });
+        if o.status.code() != Some(0)
+            || !req.starts_with(&format!("{method} / HTTP/1.1\r\n"))
+            || cl.as_deref() != want
+        {
+            bad.push(format!(
+                "{method}: exit {:?}, request {req:?}",
+                o.status.code()
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
