@@ -387,3 +387,33 @@ fn a_trusted_self_signed_ca_certificate_may_be_the_servers_own() {
         "{o:?}"
     );
 }
+
+#[test]
+fn header_and_user_agent_bytes_go_out_as_given() {
+    // RFC 9110 §5.5: a field value may hold obs-text (bytes 0x80-0xFF). curl sends the bytes of
+    // a -H or -A argument as they are; so does squall: UTF-8 text arrives as UTF-8, not
+    // re-encoded to latin-1 (`é` as E9) nor refused (`€` is E2 82 AC, two bytes of it in
+    // 0x80-0x9F).
+    let s = Canned::ok("ok");
+    let o = squall(&[
+        "-s",
+        "-H",
+        "X-A: café €",
+        "-A",
+        "agent/ü",
+        &format!("http://127.0.0.1:{}/", s.port),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let req = s.requests().concat();
+    assert!(req.contains("\r\nX-A: café €\r\n"), "{req:?}");
+    assert!(req.contains("\r\nUser-Agent: agent/ü\r\n"), "{req:?}");
+    // Control characters stay refused before anything is sent (cli.md: 2).
+    let o = squall(&[
+        "-s",
+        "-H",
+        "X-A: a\u{1}b",
+        &format!("http://127.0.0.1:{}/", s.port),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(s.requests().len(), 1);
+}
