@@ -417,3 +417,15 @@ fn header_and_user_agent_bytes_go_out_as_given() {
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert_eq!(s.requests().len(), 1);
 }
+
+#[test]
+fn bench_takes_a_url_without_a_scheme_as_http_too() {
+    // docs/cli.md: "A URL without a scheme gets http://", for `squall bench` as for a fetch.
+    let s = Canned::ok("ok");
+    let o = squall(&["bench", "-n", "3", &format!("127.0.0.1:{}/", s.port)]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("errors: 0\n"), "{out}");
+    assert!(out.lines().last().unwrap().starts_with("req/s: "), "{out}");
+    assert_eq!(s.requests().len(), 3);
+}

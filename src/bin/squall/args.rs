@@ -610,7 +610,7 @@ fn parse_bench(args: impl Iterator<Item = OsString>) -> Result<Command, Usage> {
             Short('k') | Long("insecure") => insecure = true,
             Long("cacert") => cacert = Some(path(&mut p)?),
             Long("no-keepalive") => no_keepalive = true,
-            Value(v) if url.is_none() => url = Some(string("URL", v)?),
+            Value(v) if url.is_none() => url = Some(with_scheme(string("URL", v)?)),
             Value(v) => {
                 return usage(format!(
                     "bench takes one URL; unexpected argument {:?}",
