@@ -279,6 +279,49 @@ GZIP = {
 }
 
 
+def dns_name(name):
+    out = b""
+    for label in name.split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def dns_msg(id_, flags, questions, answers, ns=0, ar=0, tail=b""):
+    """A DNS message: header, questions (name, type), then raw answer records."""
+    head = struct.pack(">HHHHHH", id_, flags, len(questions), len(answers), ns, ar)
+    body = b"".join(dns_name(n) + struct.pack(">HH", t, 1) for n, t in questions)
+    return head + body + b"".join(answers) + tail
+
+
+def rr(owner, rtype, ttl, rdata):
+    return owner + struct.pack(">HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+Q12 = b"\xc0\x0c"  # a pointer to the question's name
+DNS = {
+    "query-a": dns_msg(0x1234, 0x0100, [("www.example.com", 1)], []),
+    "reply-a": dns_msg(1, 0x8180, [("a.test", 1)], [rr(Q12, 1, 60, bytes([10, 0, 0, 1]))]),
+    "reply-aaaa": dns_msg(2, 0x8180, [("a.test", 28)], [rr(Q12, 28, 60, bytes(range(16)))]),
+    # www.example.com CNAME web.example.com (compressed), then its A (owner a pointer into
+    # the CNAME's data): the unit test's vector in src/net/dns/message.rs.
+    "reply-cname": dns_msg(
+        0xBEEF, 0x8180, [("www.example.com", 1)],
+        [rr(Q12, 5, 300, b"\x03web\xc0\x10"), rr(b"\xc0\x2d", 1, 60, bytes([93, 184, 216, 34]))],
+    ),
+    "reply-tc": dns_msg(3, 0x8380, [("big.test", 1)], []),
+    "reply-nxdomain": dns_msg(4, 0x8183, [("no.test", 28)], [], ns=1,
+                              tail=rr(dns_name("test"), 6, 300, dns_name("ns.test") + dns_name("root.test") + bytes(20))),
+    "reply-servfail": dns_msg(5, 0x8182, [("x.test", 1)], []),
+    "pointer-loop": dns_msg(6, 0x8180, [], [rr(Q12, 1, 1, bytes(4))]),
+    "pointer-forward": struct.pack(">HHHHHH", 7, 0x8180, 0, 1, 0, 0) + b"\xc0\x0e\xc0\x0c",
+    "pointer-past-end": struct.pack(">HHHHHH", 8, 0x8180, 0, 1, 0, 0) + b"\xff\xff",
+    "count-oversize": struct.pack(">HHHHHH", 9, 0x8180, 0xFFFF, 0xFFFF, 0, 0) + dns_name("a") + b"\0\1\0\1",
+    "rdata-short-a": dns_msg(10, 0x8180, [("a.test", 1)], [rr(Q12, 1, 60, bytes(3))]),
+    "odd-labels": dns_msg(11, 0x8180, [], [rr(b"\x04A. \xff\x00", 99, 5, b"")]),
+    "header-only": struct.pack(">HHHHHH", 12, 0x8180, 0, 0, 0, 0),
+}
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -292,3 +335,4 @@ write("response", RESPONSE)
 write("chunked", CHUNKED)
 write("url", URL)
 write("gzip", GZIP)
+write("dns", DNS)

@@ -1,10 +1,11 @@
 //! Replays the fuzzers' inputs in plain `cargo test`, with no fuzzer and no nightly.
 //!
 //! Every fuzz target in `fuzz/fuzz_targets/<t>.rs` is a one-line call of
-//! `squall::http::fuzzing::fuzz_<t>`; this test calls the same function on every file of the
-//! committed, minimised corpus (`fuzz/corpus/<t>/`) and of the crash inputs found so far
-//! (`fuzz/regressions/<t>/`). So a crash the fuzzer once found cannot come back unnoticed, and
-//! the coverage the fuzzer grew is exercised on every CI run, in a fraction of a second.
+//! `squall::http::fuzzing::fuzz_<t>` (for `dns`: `squall::net::dns::message::fuzz_dns`); this
+//! test calls the same function on every file of the committed, minimised corpus
+//! (`fuzz/corpus/<t>/`) and of the crash inputs found so far (`fuzz/regressions/<t>/`). So a
+//! crash the fuzzer once found cannot come back unnoticed, and the coverage the fuzzer grew is
+//! exercised on every CI run, in a fraction of a second.
 //!
 //! A replay that tests nothing must not pass: a missing or empty corpus directory fails, and
 //! so does a fuzz target that this file does not know about.
@@ -25,6 +26,7 @@ const TARGETS: &[(&str, FuzzFn)] = &[
     ("chunked", fuzzing::fuzz_chunked),
     ("url", fuzzing::fuzz_url),
     ("gzip", fuzzing::fuzz_gzip),
+    ("dns", squall::net::dns::message::fuzz_dns),
 ];
 
 /// Far above anything one input should take (the fuzzer's own hang limit is 10 s, in an
@@ -140,6 +142,11 @@ fn replay_url() {
 #[test]
 fn replay_gzip() {
     replay_target("gzip");
+}
+
+#[test]
+fn replay_dns() {
+    replay_target("dns");
 }
 
 /// Crash inputs found but not fixed yet (`fuzz/pending/<t>/`, see fuzz/README.md): kept out

@@ -5,13 +5,16 @@
 //! [`args`] parses the command line, [`run`] does the transfers (one IoLoop, one shared
 //! AsyncHttpClient, output in command-line order), [`writeout`] is the `-w` engine,
 //! [`progress`] draws the bar, [`exit`] maps every client error to curl's number, and
-//! [`bench`] with [`stats`] is `squall bench`.
+//! [`bench`] with [`stats`] is `squall bench`; [`dnslog`] picks the resolver (`--dns-servers`)
+//! and tells which one answered (`-v`).
 #![forbid(unsafe_code)]
 
 #[path = "squall/args.rs"]
 mod args;
 #[path = "squall/bench.rs"]
 mod bench;
+#[path = "squall/dnslog.rs"]
+mod dnslog;
 #[path = "squall/exit.rs"]
 mod exit;
 #[path = "squall/progress.rs"]

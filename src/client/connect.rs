@@ -22,7 +22,8 @@ use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{Event, Limits, ResponseParser};
 use crate::ioloop::TcpStream;
 use crate::net::Stream;
-use crate::net::connect::{ConnectOptions, connect};
+use crate::net::connect::{ConnectOptions, connect, connect_streaming};
+use crate::net::dns::{ResolveStream, next_batch};
 
 /// RFC 8305's recommended delay before the next connection attempt.
 pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -66,21 +67,59 @@ pub(crate) async fn open(
     let deadline = earliest(req.connect_timeout.map(|d| t0 + d), ctx.deadline);
 
     let (target, target_port) = inner.map_host(host, port);
+    // For a name, the resolver hands addresses over as it finds them: the first usable
+    // batch ends the resolve phase, later ones (say, `A` after `AAAA`) join the connect race.
+    let mut more: Option<ResolveStream> = None;
     let mut addrs: Vec<SocketAddr> = match target.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, target_port)],
         Err(_) => {
             ctx.set_phase(Phase::Resolve(host.to_string()));
-            let lookup = inner.resolver.resolve(&target, target_port);
-            let res = until(deadline, lookup, || {
-                HttpError::timeout(
-                    TimeoutPhase::Resolve,
-                    format!("Timeout while resolving {host}"),
-                )
-            })
-            .await?;
+            let mut stream = inner.resolver.resolve_stream(&target, target_port);
+            let allow_ipv6 = req.allow_ipv6;
+            let first_usable = async {
+                loop {
+                    match next_batch(&mut *stream).await {
+                        Some(Ok(mut batch)) => {
+                            if !allow_ipv6 {
+                                batch.retain(|a| a.is_ipv4());
+                            }
+                            if !batch.is_empty() {
+                                return Ok(batch);
+                            }
+                        }
+                        Some(Err(e)) => return Err(e),
+                        None => return Ok(Vec::new()),
+                    }
+                }
+            };
+            let res = match deadline {
+                None => first_usable.await,
+                Some(at) => match crate::ioloop::timeout_at(at, first_usable).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        // Name what the resolver was doing (the servers it asked), if it says.
+                        let doing = stream.describe();
+                        let msg = if doing.is_empty() || !doing.contains("tried") {
+                            format!("Timeout while resolving {host}")
+                        } else {
+                            format!("Timeout while resolving {host} ({doing})")
+                        };
+                        return Err(HttpError::timeout(TimeoutPhase::Resolve, msg));
+                    }
+                },
+            };
             let t1 = Instant::now();
             ctx.timing.borrow_mut().dns += t1 - t0;
-            res.map_err(|e| not_resolved(req, host, &e.to_string()))?
+            let batch = res.map_err(|e| {
+                if e.kind() == std::io::ErrorKind::TimedOut {
+                    // The resolver's own retries ran out (its text names the name and servers).
+                    HttpError::timeout(TimeoutPhase::Resolve, e.to_string())
+                } else {
+                    not_resolved(req, host, &e.to_string())
+                }
+            })?;
+            more = Some(stream);
+            batch
         }
     };
     if !req.allow_ipv6 {
@@ -101,7 +140,6 @@ pub(crate) async fn open(
         }
         return Err(not_resolved(req, host, why));
     }
-
     let t1 = Instant::now();
     let opts = ConnectOptions {
         bind: req.bind,
@@ -109,7 +147,12 @@ pub(crate) async fn open(
         attempt_delay: ATTEMPT_DELAY,
     };
     ctx.set_phase(Phase::Connect(addrs.clone()));
-    let attempt = connect(&addrs, &opts);
+    let attempt = async {
+        match more {
+            Some(more) => connect_streaming(&addrs, more, &opts).await,
+            None => connect(&addrs, &opts).await,
+        }
+    };
     let (tcp, peer) = until(deadline, attempt, || HttpError::connect_timeout(&addrs))
         .await?
         .map_err(|e| {

@@ -107,7 +107,7 @@ pub use response::{HttpResponse, TimeInfo};
 pub use streaming::StreamingResponse;
 
 use crate::ioloop::IoLoop;
-use crate::net::dns::{Resolver, ThreadedResolver};
+use crate::net::dns::{Resolver, ResolverChoice};
 use fetch::Ctx;
 
 /// Default `max_clients` (Tornado's).
@@ -227,6 +227,7 @@ pub struct ClientBuilder {
     pool_idle_timeout: Duration,
     hostname_mapping: HashMap<String, String>,
     resolver: Option<Rc<dyn Resolver>>,
+    resolver_choice: ResolverChoice,
     defaults: Option<HttpRequest>,
     /// `None`: read the environment in `build`.
     proxies: Option<ProxyRules>,
@@ -243,6 +244,7 @@ impl Default for ClientBuilder {
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             hostname_mapping: HashMap::new(),
             resolver: None,
+            resolver_choice: ResolverChoice::Auto,
             defaults: None,
             proxies: None,
         }
@@ -296,9 +298,19 @@ impl ClientBuilder {
         self
     }
 
-    /// The DNS resolver (default: [`ThreadedResolver`], getaddrinfo on a small pool).
+    /// The DNS resolver. Without one, [`resolver_choice`](ClientBuilder::resolver_choice)
+    /// picks it.
     pub fn resolver(mut self, r: impl Resolver + 'static) -> Self {
         self.resolver = Some(Rc::new(r));
+        self
+    }
+
+    /// Which built-in resolver to use when [`resolver`](ClientBuilder::resolver) gave none:
+    /// by default [`ResolverChoice::Auto`], the DNS stub resolver on the loop where the
+    /// system's configuration allows it (Linux, `hosts: files dns`), else `getaddrinfo` on
+    /// threads. [`AsyncHttpClient::resolver_name`] tells which one a client got.
+    pub fn resolver_choice(mut self, c: ResolverChoice) -> Self {
+        self.resolver_choice = c;
         self
     }
 
@@ -346,7 +358,7 @@ impl ClientBuilder {
                 },
                 resolver: self
                     .resolver
-                    .unwrap_or_else(|| Rc::new(ThreadedResolver::new())),
+                    .unwrap_or_else(|| self.resolver_choice.resolver()),
                 slots: queue::Slots::new(self.max_clients),
                 pool: pool::Pool::new(self.max_per_host, self.pool_idle_timeout, read),
                 closed: Cell::new(false),
@@ -367,6 +379,12 @@ impl AsyncHttpClient {
     /// A builder for a configured client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// What resolves this client's host names, e.g. `stub resolver (nameservers
+    /// 10.0.0.1:53)` or `threaded resolver (getaddrinfo)`.
+    pub fn resolver_name(&self) -> String {
+        self.inner.resolver.name()
     }
 
     /// The shared client of the current loop (Tornado's `AsyncHTTPClient()` without

@@ -13,6 +13,10 @@
 //!    which closes its socket.
 //! 4. When all fail, [`ConnectError`] lists every address and its error.
 //!
+//! With [`connect_streaming`], addresses the resolver finds later (RFC 8305 §3: the `A`
+//! answer after the `AAAA` one, or the other way round) join the race when they arrive, at
+//! the front of the queue; the race only gives up once the resolver is done too.
+//!
 //! Each attempt is a socket made with `socket2`: non-blocking, bound to the source address
 //! (`network_interface`) when one is set, `TCP_NODELAY` on, then `connect()`, which returns
 //! "in progress". The half-open socket is handed to [`TcpStream::connected`], which waits on
@@ -28,11 +32,12 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::ioloop::{self, Sleep, TcpStream};
+use crate::net::dns::ResolveStream;
 
 /// RFC 8305's recommended "Connection Attempt Delay": 250 ms.
 pub const DEFAULT_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -183,6 +188,23 @@ pub async fn connect(
     std::future::poll_fn(|cx| race.poll(cx)).await
 }
 
+/// [`connect`] to `first`, and to the addresses `more` yields while the race runs (RFC 8305
+/// §3: a resolver's second answer, often `A` after `AAAA`, joins the race when it arrives).
+/// New addresses go to the front of the queue, interleaved by family with those not started
+/// yet; the next attempt starts on the usual schedule (at once if nothing is in flight).
+/// The race fails only when every address failed *and* `more` has ended; an error from
+/// `more` ends it like its end does. Dropping the future drops `more` too.
+pub async fn connect_streaming(
+    first: &[SocketAddr],
+    more: ResolveStream,
+    opts: &ConnectOptions,
+) -> Result<(TcpStream, SocketAddr), ConnectError> {
+    let mut race = Race::new(first, opts);
+    race.more = Some(more);
+    race.allow_ipv6 = opts.allow_ipv6;
+    std::future::poll_fn(|cx| race.poll(cx)).await
+}
+
 type AttemptFuture = Pin<Box<dyn Future<Output = io::Result<TcpStream>>>>;
 
 struct Attempt {
@@ -200,12 +222,20 @@ struct Race {
     delay: Duration,
     /// Fires `delay` after the latest start; only set while addresses remain to start.
     timer: Option<Pin<Box<Sleep>>>,
+    /// When the latest attempt started.
+    last_start: Option<Instant>,
+    /// Addresses still to come from the resolver ([`connect_streaming`]).
+    more: Option<ResolveStream>,
+    /// Every address seen so far (duplicates in later batches are dropped).
+    seen: Vec<SocketAddr>,
+    allow_ipv6: bool,
 }
 
 impl Race {
     fn new(addrs: &[SocketAddr], opts: &ConnectOptions) -> Race {
         let mut pending = VecDeque::new();
         let mut failed = Vec::new();
+        let seen = order(addrs).iter().map(|(_, a)| *a).collect();
         for (index, addr) in order(addrs) {
             if let Some(reason) = skip_reason(addr, opts) {
                 failed.push((index, addr, reason));
@@ -220,6 +250,58 @@ impl Race {
             bind: opts.bind,
             delay: opts.attempt_delay,
             timer: None,
+            last_start: None,
+            more: None,
+            seen,
+            allow_ipv6: opts.allow_ipv6,
+        }
+    }
+
+    /// Take in a batch from the resolver: new addresses first, interleaved with the ones
+    /// not started yet; the timer is armed for them if an attempt is in flight.
+    fn add(&mut self, batch: Vec<SocketAddr>) {
+        let opts = ConnectOptions {
+            bind: self.bind,
+            allow_ipv6: self.allow_ipv6,
+            attempt_delay: self.delay,
+        };
+        let mut merged: Vec<(usize, SocketAddr)> = Vec::new();
+        for addr in batch {
+            if self.seen.contains(&addr) {
+                continue;
+            }
+            let index = self.seen.len();
+            self.seen.push(addr);
+            match skip_reason(addr, &opts) {
+                Some(reason) => self.failed.push((index, addr, reason)),
+                None => merged.push((index, addr)),
+            }
+        }
+        if merged.is_empty() {
+            return;
+        }
+        merged.extend(self.pending.drain(..));
+        let addrs: Vec<SocketAddr> = merged.iter().map(|(_, a)| *a).collect();
+        self.pending = order(&addrs)
+            .into_iter()
+            .map(|(i, a)| (merged[i].0, a))
+            .collect();
+        if !self.in_flight.is_empty() && self.timer.is_none() {
+            let at = self.last_start.unwrap_or_else(Instant::now) + self.delay;
+            self.timer = Some(Box::pin(ioloop::sleep_until(at)));
+        }
+    }
+
+    /// Take in whatever the resolver has ready.
+    fn poll_more(&mut self, cx: &mut Context<'_>) {
+        while let Some(more) = self.more.as_mut() {
+            match more.poll_next(cx) {
+                Poll::Pending => return,
+                Poll::Ready(Some(Ok(batch))) => self.add(batch),
+                // The resolver is done (an error after the first batch only means no more
+                // addresses are coming).
+                Poll::Ready(Some(Err(_)) | None) => self.more = None,
+            }
         }
     }
 
@@ -230,6 +312,7 @@ impl Race {
         while let Some((index, addr)) = self.pending.pop_front() {
             match start_attempt(addr, self.bind) {
                 Ok(std) => {
+                    self.last_start = Some(Instant::now());
                     self.in_flight.push(Attempt {
                         index,
                         addr,
@@ -249,6 +332,7 @@ impl Race {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(TcpStream, SocketAddr), ConnectError>> {
+        self.poll_more(cx);
         if self.in_flight.is_empty() && !self.pending.is_empty() {
             self.start_next();
         }
@@ -264,6 +348,7 @@ impl Race {
                         self.in_flight.clear();
                         self.pending.clear();
                         self.timer = None;
+                        self.more = None;
                         return Poll::Ready(Ok((stream, addr)));
                     }
                     Poll::Ready(Err(e)) => {
@@ -274,10 +359,18 @@ impl Race {
                 }
             }
             if self.pending.is_empty() {
-                if self.in_flight.is_empty() {
-                    return Poll::Ready(Err(self.take_error()));
+                // More addresses may still come: wait for them.
+                self.poll_more(cx);
+                if self.pending.is_empty() {
+                    if self.in_flight.is_empty() && self.more.is_none() {
+                        return Poll::Ready(Err(self.take_error()));
+                    }
+                    return Poll::Pending;
                 }
-                return Poll::Pending;
+                if self.in_flight.is_empty() {
+                    self.start_next();
+                    continue;
+                }
             }
             // A failure starts the next attempt at once (RFC 8305 §5), so does the timer.
             let timer_fired = match self.timer.as_mut() {

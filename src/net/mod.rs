@@ -4,11 +4,13 @@
 //! The client's policy code (`client/`) never touches a socket API directly. It asks this
 //! layer, in order:
 //!
-//! 1. [`dns`]: turn the host into addresses. Lookups run on a small thread pool, because
-//!    `getaddrinfo` blocks, and come back to the loop through a oneshot channel. IP literals
-//!    and `localhost` skip the pool. The [`dns::Resolver`] trait makes it pluggable, and
-//!    [`dns::HostnameMapping`] implements `hostname_mapping`.
-//! 2. [`connect`]: race the addresses with happy eyeballs (RFC 8305), binding the source
+//! 1. [`dns`]: turn the host into addresses: a DNS stub resolver on the loop where the system
+//!    allows it, else `getaddrinfo` on a small thread pool (it blocks), the answer coming
+//!    back to the loop through a oneshot channel. IP literals and `localhost` skip both. The
+//!    [`dns::Resolver`] trait makes it pluggable, and [`dns::HostnameMapping`] implements
+//!    `hostname_mapping`.
+//! 2. [`connect`]: race the addresses with happy eyeballs (RFC 8305), taking in more as the
+//!    resolver finds them ([`connect::connect_streaming`]), binding the source
 //!    address first when `network_interface` is set, and honouring `allow_ipv6`. The winner
 //!    is an [`crate::ioloop::TcpStream`] registered with the loop.
 //! 3. [`tls`]: for `https`, wrap that stream in rustls.
@@ -31,7 +33,10 @@ pub mod dns;
 pub mod tls;
 
 pub use connect::{ConnectError, ConnectOptions, connect, parse_network_interface};
-pub use dns::{HostnameMapping, MappedResolver, Resolver, ThreadedResolver};
+pub use dns::{
+    HostnameMapping, MappedResolver, Resolver, ResolverChoice, StubConfig, StubResolver,
+    ThreadedResolver,
+};
 
 /// A connected stream the client talks HTTP over: plain TCP or TLS on top of TCP.
 pub enum Stream {

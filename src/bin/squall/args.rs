@@ -131,6 +131,8 @@ pub struct FetchArgs {
     pub max_body_size: Option<u64>,
     /// `--resolve`
     pub resolve: Vec<Resolve>,
+    /// `--dns-servers` (the stub resolver asks these)
+    pub dns_servers: Option<Vec<std::net::SocketAddr>>,
     /// `-w`
     pub write_out: Option<WriteOut>,
     /// `-v`
@@ -174,6 +176,7 @@ impl Default for FetchArgs {
             raw: false,
             max_body_size: None,
             resolve: Vec::new(),
+            dns_servers: None,
             write_out: None,
             verbose: false,
             silent: false,
@@ -544,6 +547,12 @@ where
                 let v = text(&mut p, "--resolve")?;
                 a.resolve.push(parse_resolve(&v)?);
             }
+            Long("dns-servers") => {
+                let v = text(&mut p, "--dns-servers")?;
+                let servers = squall::net::dns::parse_dns_servers(&v)
+                    .map_err(|e| Usage(format!("--dns-servers: {e}")))?;
+                a.dns_servers = Some(servers);
+            }
             Short('w') | Long("write-out") => {
                 let v = p.value()?;
                 a.write_out = Some(WriteOut::from_arg(v)?);
@@ -669,6 +678,7 @@ Options:
       --raw                   no Accept-Encoding: gzip, no decompression
       --max-body-size BYTES   refuse larger (decoded) bodies (alias --max-filesize; K/M/G ok)
       --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT
+      --dns-servers LIST      resolve with these DNS servers (ADDR[:PORT],...), on the loop
   -x, --proxy URL             HTTP proxy ([http://][USER:PASS@]HOST[:PORT], port 1080 by
                               default; \"\" for none); https goes through CONNECT
       --noproxy LIST          hosts to reach directly (replaces no_proxy; * for all)
@@ -778,6 +788,7 @@ mod tests {
             "--max-body-size",
             "--max-filesize",
             "--resolve",
+            "--dns-servers",
             "--proxy ",
             "--noproxy",
             "--proxy-user",
@@ -1010,6 +1021,14 @@ mod tests {
             assert!(parse_resolve(bad).is_err(), "{bad}");
         }
         assert_eq!(fetch(&["--resolve", "a:1:1.2.3.4", "u"]).resolve.len(), 1);
+        assert_eq!(
+            fetch(&["--dns-servers", "10.0.0.1,[::1]:5353", "u"]).dns_servers,
+            Some(vec![
+                "10.0.0.1:53".parse().unwrap(),
+                "[::1]:5353".parse().unwrap()
+            ])
+        );
+        assert!(err(&["--dns-servers", "dns.example", "u"]).contains("--dns-servers"));
         assert!(err(&["--resolve", "nonsense", "u"]).contains("--resolve"));
     }
 

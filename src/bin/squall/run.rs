@@ -121,7 +121,15 @@ async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
         let (from, to) = r.mapping();
         builder = builder.hostname_mapping(&from, &to);
     }
-    let client = builder.proxies(proxy_rules(args)).build();
+    let say: Option<crate::dnslog::Say> = args.verbose.then(|| {
+        let ui = ctx.ui.state.clone();
+        Rc::new(move |t: &str| Ui::message_on(&ui, t)) as crate::dnslog::Say
+    });
+    let resolver = crate::dnslog::resolver(args.dns_servers.as_deref(), say);
+    let client = builder
+        .resolver(resolver)
+        .proxies(proxy_rules(args))
+        .build();
     let ticker = ctx.ui.enabled().then(|| {
         let ctx = ctx.clone();
         squall::ioloop::spawn(async move {

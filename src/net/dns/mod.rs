@@ -1,24 +1,38 @@
-//! Name resolution off the loop.
+//! Name resolution: two resolvers behind one trait, and the pieces of the second.
 //!
 //! The loop thread must never block, and the system resolver (`getaddrinfo`) can block for
-//! seconds. So a lookup is handed to a small pool of worker threads, and the answer comes back
-//! through [`crate::ioloop::oneshot`], whose sender wakes the loop from any thread. The pool is
-//! shared by the whole process, started lazily (no thread exists until the first real lookup),
-//! holds at most [`MAX_RESOLVER_THREADS`] threads, and a thread that has been idle for
-//! [`RESOLVER_IDLE_EXIT`] exits.
+//! seconds. There are two ways around that, and squall has both:
 //!
-//! Two kinds of names never reach the pool: IP literals (`127.0.0.1`, `::1`, `[::1]`) are
+//! - [`ThreadedResolver`] (this file): `getaddrinfo` on a small pool of worker threads, the
+//!   answer coming back through [`crate::ioloop::oneshot`], whose sender wakes the loop from
+//!   any thread. The pool is shared by the whole process, started lazily (no thread exists
+//!   until the first real lookup), holds at most [`MAX_RESOLVER_THREADS`] threads, and a
+//!   thread idle for [`RESOLVER_IDLE_EXIT`] exits. It does whatever the C library does
+//!   (nsswitch, mDNS, LDAP...), but a lookup cannot be cancelled.
+//! - [`StubResolver`] ([`stub`]): a DNS client on the loop itself, asking the name servers of
+//!   `/etc/resolv.conf` over UDP (TCP when a reply is truncated). No thread; dropping the
+//!   lookup closes its socket. Its parts: [`message`] (sans-IO DNS messages, fuzzed),
+//!   [`conf`] (resolv.conf, hosts and nsswitch parsers) and [`cache`] (TTL cache).
+//!
+//! [`ResolverChoice::Auto`], the client's default, takes the stub resolver when the system's
+//! configuration says `getaddrinfo` would do the same thing (Linux, nsswitch `hosts: files
+//! dns`, a name server in resolv.conf), else the threaded one.
+//!
+//! Two kinds of names never reach either: IP literals (`127.0.0.1`, `::1`, `[::1]`) are
 //! parsed in place, and `localhost` (and `*.localhost`) answers the loopback addresses at once,
 //! as RFC 6761 §6.3 asks of resolver libraries.
 //!
 //! Resolution is pluggable through the object-safe [`Resolver`] trait (Tornado's `resolver`
-//! option). [`HostnameMapping`] and [`MappedResolver`] implement Tornado's `hostname_mapping`:
-//! a host, or a host and port, is redirected to another target before resolving; what the
-//! request says in its `Host` header is the client's business and does not change.
+//! option). A resolver may hand addresses over as it finds them ([`AddressStream`]), so happy
+//! eyeballs can start on the `AAAA` answer before the `A` one arrives (RFC 8305 §3).
+//! [`HostnameMapping`] and [`MappedResolver`] implement Tornado's `hostname_mapping`: a host,
+//! or a host and port, is redirected to another target before resolving; what the request
+//! says in its `Host` header is the client's business and does not change.
 //!
-//! Concurrent lookups of one name and port share a single `getaddrinfo` call. Dropping a
-//! resolve future never blocks: a lookup nobody waits for any more is skipped if it has not
-//! started, and one that is running finishes on its worker thread, its answer thrown away.
+//! In the threaded resolver, concurrent lookups of one name and port share a single
+//! `getaddrinfo` call. Dropping a resolve future never blocks: a lookup nobody waits for any
+//! more is skipped if it has not started, and one that is running finishes on its worker
+//! thread, its answer thrown away.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -29,13 +43,77 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+pub mod cache;
+pub mod conf;
+pub mod message;
+pub mod stub;
+
 use crate::ioloop;
+pub use stub::{StubConfig, StubResolver};
 
 /// The future a [`Resolver`] returns: every address found for the name, in the order the
 /// resolver gave them (which is the order happy eyeballs starts from).
 pub type ResolveFuture = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>>>>;
+
+/// Addresses as a lookup finds them, in batches: the stub resolver hands over the `AAAA`
+/// answer without waiting for the `A` one (RFC 8305 §3), and happy eyeballs
+/// ([`crate::net::connect::connect_streaming`]) starts connecting on the first batch.
+///
+/// `poll_next` gives `Some(Ok(addrs))` for each batch found, `Some(Err(e))` when the lookup
+/// failed (only if no batch came before; the stream then ends), and `None` at the end.
+pub trait AddressStream {
+    /// The next batch, the failure, or the end (see the trait docs).
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Vec<SocketAddr>>>>;
+
+    /// Who answered, or what was tried so far: for `squall -v` and for timeout messages,
+    /// e.g. `stub resolver, nameserver 10.0.0.1:53` (empty when there is nothing to say).
+    fn describe(&self) -> String {
+        String::new()
+    }
+}
+
+/// A boxed [`AddressStream`], as [`Resolver::resolve_stream`] returns it.
+pub type ResolveStream = Box<dyn AddressStream>;
+
+/// The next batch of `stream` (see [`AddressStream::poll_next`]).
+pub async fn next_batch(stream: &mut dyn AddressStream) -> Option<io::Result<Vec<SocketAddr>>> {
+    std::future::poll_fn(|cx| stream.poll_next(cx)).await
+}
+
+/// An [`AddressStream`] of one batch: a [`ResolveFuture`]'s answer. What
+/// [`Resolver::resolve_stream`] gives for resolvers that find every address at once.
+pub struct FutureStream {
+    fut: Option<ResolveFuture>,
+    label: String,
+}
+
+impl FutureStream {
+    /// The stream of `fut`'s answer; `label` is what [`AddressStream::describe`] says.
+    pub fn new(fut: ResolveFuture, label: String) -> FutureStream {
+        FutureStream {
+            fut: Some(fut),
+            label,
+        }
+    }
+}
+
+impl AddressStream for FutureStream {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Vec<SocketAddr>>>> {
+        let Some(fut) = self.fut.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let answer = std::task::ready!(fut.as_mut().poll(cx));
+        self.fut = None;
+        Poll::Ready(Some(answer))
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+}
 
 /// Turns a host name and port into socket addresses (Tornado's pluggable `Resolver`).
 ///
@@ -43,27 +121,108 @@ pub type ResolveFuture = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>
 /// returned future runs on the loop; an implementation that blocks must do its work elsewhere
 /// (as [`ThreadedResolver`] does). Errors should name the host, e.g.
 /// `failed to resolve example.invalid: ...`.
+///
+/// Only [`resolve`](Resolver::resolve) is required. The client calls
+/// [`resolve_stream`](Resolver::resolve_stream), whose default gives `resolve`'s answer as one
+/// batch; a resolver that finds addresses in pieces ([`StubResolver`]) overrides it.
 pub trait Resolver {
     /// Resolve `host` (a name, or an IP literal, IPv6 possibly in brackets) for `port`.
     fn resolve(&self, host: &str, port: u16) -> ResolveFuture;
-}
 
-impl<R: Resolver + ?Sized> Resolver for Rc<R> {
-    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
-        (**self).resolve(host, port)
+    /// Resolve `host` for `port`, giving addresses as they are found (see [`AddressStream`]).
+    fn resolve_stream(&self, host: &str, port: u16) -> ResolveStream {
+        Box::new(FutureStream::new(self.resolve(host, port), self.name()))
+    }
+
+    /// What this resolver is, for `squall -v` and error messages (`threaded resolver
+    /// (getaddrinfo)`, `stub resolver (nameservers 10.0.0.1:53)`).
+    fn name(&self) -> String {
+        "custom resolver".to_owned()
     }
 }
 
-impl<R: Resolver + ?Sized> Resolver for Arc<R> {
-    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
-        (**self).resolve(host, port)
+macro_rules! forward_resolver {
+    ($($ptr:ident),*) => {$(
+        impl<R: Resolver + ?Sized> Resolver for $ptr<R> {
+            fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
+                (**self).resolve(host, port)
+            }
+            fn resolve_stream(&self, host: &str, port: u16) -> ResolveStream {
+                (**self).resolve_stream(host, port)
+            }
+            fn name(&self) -> String {
+                (**self).name()
+            }
+        }
+    )*};
+}
+
+forward_resolver!(Rc, Arc, Box);
+
+/// Which resolver a client uses when it is given none ([`crate::ClientBuilder`]'s
+/// `resolver_choice`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ResolverChoice {
+    /// The stub resolver when the system allows it ([`StubResolver::system_can_replace_libc`]:
+    /// Linux, nsswitch `hosts: files dns`, a name server in resolv.conf), else the threaded
+    /// one. The environment variable `SQUALL_RESOLVER=threaded` (or `stub`) overrides the
+    /// guess, for a machine where it is wrong.
+    #[default]
+    Auto,
+    /// [`ThreadedResolver`]: `getaddrinfo` on worker threads.
+    Threaded,
+    /// [`StubResolver::system`]: the stub resolver with the system's configuration.
+    Stub,
+    /// The stub resolver asking these servers (`squall --dns-servers`), with resolv.conf's
+    /// search list and options and `/etc/hosts` first.
+    StubServers(Vec<SocketAddr>),
+}
+
+impl ResolverChoice {
+    /// The resolver chosen. The system stub resolver is one per process, so its cache is
+    /// shared by every client.
+    pub fn resolver(&self) -> Rc<dyn Resolver> {
+        static SYSTEM_STUB: OnceLock<StubResolver> = OnceLock::new();
+        let stub = || {
+            Rc::new(
+                SYSTEM_STUB
+                    .get_or_init(|| StubResolver::system(None))
+                    .clone(),
+            )
+        };
+        match self {
+            ResolverChoice::Threaded => Rc::new(ThreadedResolver),
+            ResolverChoice::Stub => stub(),
+            ResolverChoice::StubServers(servers) => {
+                Rc::new(StubResolver::system(Some(servers.clone())))
+            }
+            ResolverChoice::Auto => match std::env::var("SQUALL_RESOLVER").as_deref() {
+                Ok("threaded") => Rc::new(ThreadedResolver),
+                Ok("stub") => stub(),
+                _ if StubResolver::system_can_replace_libc() => stub(),
+                _ => Rc::new(ThreadedResolver),
+            },
+        }
     }
 }
 
-impl<R: Resolver + ?Sized> Resolver for Box<R> {
-    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
-        (**self).resolve(host, port)
+/// Parse a `--dns-servers` list as curl takes it: comma-separated addresses, each with an
+/// optional port (`10.0.0.1,10.0.0.2:5353,[2001:db8::1]:53,::1`); port 53 by default.
+pub fn parse_dns_servers(list: &str) -> Result<Vec<SocketAddr>, String> {
+    let mut out = Vec::new();
+    for item in list.split(',').map(str::trim) {
+        let addr = if let Ok(sa) = item.parse::<SocketAddr>() {
+            sa
+        } else if let Ok(ip) = strip_brackets(item).parse::<IpAddr>() {
+            SocketAddr::new(ip, 53)
+        } else {
+            return Err(format!(
+                "invalid DNS server {item:?} (expected an IP address with an optional port)"
+            ));
+        };
+        out.push(addr);
     }
+    Ok(out)
 }
 
 /// The most worker threads the process-wide resolver pool runs at once. Further lookups queue.
@@ -110,6 +269,10 @@ impl Resolver for ThreadedResolver {
                 ))),
             }
         })
+    }
+
+    fn name(&self) -> String {
+        "threaded resolver (getaddrinfo)".to_owned()
     }
 }
 
@@ -466,6 +629,15 @@ impl Resolver for MappedResolver {
         let (host, port) = self.mapping.apply(host, port);
         self.inner.resolve(&host, port)
     }
+
+    fn resolve_stream(&self, host: &str, port: u16) -> ResolveStream {
+        let (host, port) = self.mapping.apply(host, port);
+        self.inner.resolve_stream(&host, port)
+    }
+
+    fn name(&self) -> String {
+        format!("{} with a hostname mapping", self.inner.name())
+    }
 }
 
 #[cfg(test)]
@@ -512,6 +684,37 @@ mod tests {
             .count();
         // All 16 were queued while the first lookup was held at the gate: they joined it.
         assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn dns_servers_list_as_curl_takes_it() {
+        assert_eq!(
+            parse_dns_servers("10.0.0.1,10.0.0.2:5353, [2001:db8::1]:54,::1,[::2]").unwrap(),
+            vec![
+                "10.0.0.1:53".parse().unwrap(),
+                "10.0.0.2:5353".parse().unwrap(),
+                "[2001:db8::1]:54".parse().unwrap(),
+                "[::1]:53".parse().unwrap(),
+                "[::2]:53".parse().unwrap(),
+            ]
+        );
+        for bad in ["", "10.0.0.1,", "dns.example", "10.0.0.1:99999"] {
+            let e = parse_dns_servers(bad).unwrap_err();
+            assert!(e.starts_with("invalid DNS server"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn resolver_choice_names_itself() {
+        assert_eq!(
+            ResolverChoice::Threaded.resolver().name(),
+            "threaded resolver (getaddrinfo)"
+        );
+        let servers = vec!["127.0.0.1:5353".parse().unwrap()];
+        assert_eq!(
+            ResolverChoice::StubServers(servers).resolver().name(),
+            "stub resolver (nameservers 127.0.0.1:5353)"
+        );
     }
 
     #[test]
