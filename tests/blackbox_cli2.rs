@@ -429,3 +429,41 @@ fn bench_takes_a_url_without_a_scheme_as_http_too() {
     assert!(out.lines().last().unwrap().starts_with("req/s: "), "{out}");
     assert_eq!(s.requests().len(), 3);
 }
+
+#[test]
+fn include_and_verbose_show_the_content_encoding_received() {
+    // cli.md: -i prints the status line and headers, -v the response heads: the head the
+    // server sent. Decoding the body (the default) does not rename its Content-Encoding in
+    // what is shown (the library's X-Consumed-Content-Encoding is Tornado's API, not the
+    // wire), and %header{content-encoding} finds it, as in curl --compressed.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(b"hello world\n").unwrap();
+    let g = e.finish().unwrap();
+    let mut reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        g.len()
+    )
+    .into_bytes();
+    reply.extend_from_slice(&g);
+    let s = Canned::new(&reply);
+    let url = format!("http://127.0.0.1:{}/", s.port);
+    let o = squall(&["-s", "-i", &url]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("\r\nContent-Encoding: gzip\r\n"), "{out:?}");
+    assert!(!out.contains("X-Consumed"), "{out:?}");
+    assert!(out.ends_with("\r\n\r\nhello world\n"), "{out:?}");
+    let o = squall(&["-s", "-v", "-o", "/dev/null", &url]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("< Content-Encoding: gzip\n"), "{err}");
+    assert!(!err.contains("X-Consumed"), "{err}");
+    let o = squall(&[
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%header{content-encoding} %{size_download}",
+        &url,
+    ]);
+    assert_eq!(stdout(&o), "gzip 12");
+}

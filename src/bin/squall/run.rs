@@ -470,6 +470,26 @@ fn head_bytes(version: &Version, code: u16, reason: &str, headers: &HttpHeaders)
     latin1_bytes(&s).collect()
 }
 
+/// The final head's fields as the server sent them. When the client decodes a body it
+/// moves `Content-Encoding` to `X-Consumed-Content-Encoding` (Tornado's API); what `-i`, `-v`
+/// and `-w %header{...}` show is the wire's name (as curl --compressed shows it), at the end
+/// of the head since the library keeps no position for it.
+fn received_headers(headers: &HttpHeaders, decoding: bool) -> HttpHeaders {
+    const CONSUMED: &str = "X-Consumed-Content-Encoding";
+    if !decoding || !headers.contains(CONSUMED) || headers.contains("Content-Encoding") {
+        return headers.clone();
+    }
+    let mut out = HttpHeaders::new();
+    for (name, value) in headers.iter() {
+        if name.eq_ignore_ascii_case(CONSUMED) {
+            out.add("Content-Encoding", value);
+        } else {
+            out.add(name, value);
+        }
+    }
+    out
+}
+
 fn history_heads(history: &[ResponseHead]) -> Vec<Vec<u8>> {
     history
         .iter()
@@ -597,12 +617,12 @@ async fn receive(
     log: &RefCell<HeadLog>,
 ) -> Result<(), Failure> {
     let a = &ctx.args;
+    let shown = received_headers(&resp.headers, !a.raw);
     info.http_code = resp.code;
     info.http_version = Some(version_number(&resp.version));
     info.url_effective = effective_url(&resp.effective_url);
     info.num_redirects = resp.history.len();
-    info.headers = resp
-        .headers
+    info.headers = shown
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
@@ -611,12 +631,7 @@ async fn receive(
     // hop (the client reports no 1xx heads of redirect hops), the final head.
     let history = history_heads(&resp.history);
     let mut last = log.borrow().interim();
-    last.extend(head_bytes(
-        &resp.version,
-        resp.code,
-        &resp.reason,
-        &resp.headers,
-    ));
+    last.extend(head_bytes(&resp.version, resp.code, &resp.reason, &shown));
     let mut heads = history.concat();
     heads.extend_from_slice(&last);
     info.size_header = heads.len() as u64;
