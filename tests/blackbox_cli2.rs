@@ -467,3 +467,26 @@ fn include_and_verbose_show_the_content_encoding_received() {
     ]);
     assert_eq!(stdout(&o), "gzip 12");
 }
+
+#[test]
+fn fail_still_prints_the_head_asked_for() {
+    // -f: exit 22 and no body for a status >= 400; -i and -I still print the head, as
+    // curl -f -i does (to stdout, or to the -o file).
+    let s = Canned::new(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope");
+    let url = format!("http://127.0.0.1:{}/", s.port);
+    let head = "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\n";
+    for flag in ["-i", "-I"] {
+        let o = squall(&["-s", "-f", flag, &url]);
+        assert_eq!(o.status.code(), Some(22), "{flag}: {o:?}");
+        assert_eq!(stdout(&o), head, "{flag}");
+    }
+    let path = std::env::temp_dir().join(format!("squall-blackbox2-{}-fail", std::process::id()));
+    let o = squall(&["-s", "-f", "-i", "-o", path.to_str().unwrap(), &url]);
+    assert_eq!(o.status.code(), Some(22), "{o:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), head);
+    let _ = std::fs::remove_file(&path);
+    // Without -i nothing is written, and no -o file is made.
+    let o = squall(&["-s", "-f", "-o", path.to_str().unwrap(), &url]);
+    assert_eq!(o.status.code(), Some(22), "{o:?}");
+    assert!(o.stdout.is_empty() && !path.exists(), "{o:?}");
+}

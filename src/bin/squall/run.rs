@@ -639,11 +639,15 @@ async fn receive(
         let text = log.borrow_mut().verbose_rest(&history, &last);
         ctx.ui.message(&text);
     }
-    if a.fail && exit::is_failure_status(resp.code) {
-        return Err(Failure {
-            code: exit::HTTP_FAIL,
-            message: format!("HTTP {:03}: {}", resp.code, resp.reason),
-        });
+    // -f: the body of a failure status is never written; its head still is with -i / -I
+    // (as curl -f -i prints it), so the output file only opens for that.
+    let show_heads = a.include || a.head;
+    let failed = (a.fail && exit::is_failure_status(resp.code)).then(|| Failure {
+        code: exit::HTTP_FAIL,
+        message: format!("HTTP {:03}: {}", resp.code, resp.reason),
+    });
+    if !show_heads && let Some(f) = failed {
+        return Err(f);
     }
     let mut sink = match a.output_for(i) {
         None => Sink::Stdout,
@@ -676,8 +680,19 @@ async fn receive(
         }
         Ok(())
     };
-    if a.include || a.head {
+    if show_heads {
         write(&mut sink, &heads)?;
+    }
+    if let Some(f) = failed {
+        if let Sink::File(mut file) = sink {
+            file.flush().map_err(|e| {
+                Failure::write(
+                    &format!("output file '{}'", file_name.as_deref().unwrap_or("")),
+                    &e,
+                )
+            })?;
+        }
+        return Err(f);
     }
     ctx.ui.started(i, expected_size(resp, a.effective_method()));
     loop {
