@@ -490,3 +490,19 @@ fn fail_still_prints_the_head_asked_for() {
     assert_eq!(o.status.code(), Some(22), "{o:?}");
     assert!(o.stdout.is_empty() && !path.exists(), "{o:?}");
 }
+
+#[test]
+fn a_header_with_an_empty_value_is_spelled_with_a_semicolon() {
+    // curl: -H "Name;" sends "Name:" with an empty value (a colon form with nothing after it
+    // is how curl removes a header, so the semicolon is the spelling of an empty one).
+    let s = Canned::ok("ok");
+    let o = squall(&[
+        "-s",
+        "-H",
+        "X-Empty;",
+        &format!("http://127.0.0.1:{}/", s.port),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let req = s.requests().concat();
+    assert!(req.contains("\r\nX-Empty: \r\n"), "{req:?}");
+}

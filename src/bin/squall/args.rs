@@ -278,6 +278,13 @@ pub fn check_method(m: &str) -> Result<(), Usage> {
 
 /// Split and check a `-H "Name: value"`.
 pub fn parse_header(h: &str) -> Result<(String, String), Usage> {
+    // curl's spelling of a header with an empty value: "Name;".
+    if !h.contains(':')
+        && let Some(name) = h.strip_suffix(';')
+        && is_token(name)
+    {
+        return Ok((name.to_string(), String::new()));
+    }
     let Some((name, value)) = h.split_once(':') else {
         return usage(format!("invalid header {h:?}: expected \"Name: value\""));
     };
@@ -838,6 +845,12 @@ mod tests {
         assert!(err(&["-H", "Bad Name: a", "u"]).contains("token"));
         assert!(err(&["-H", ": a", "u"]).contains("token"));
         assert!(err(&["-H", "NoColon", "u"]).contains("Name: value"));
+        // "Name;" is curl's way to send a header with an empty value.
+        assert_eq!(
+            fetch(&["-H", "X-Empty;", "u"]).headers,
+            [("X-Empty".to_string(), String::new())]
+        );
+        assert!(err(&["-H", "X Y;", "u"]).contains("Name: value"));
         // HTAB and obs-text are allowed in values; each byte of the argument is one
         // character, written back as that byte (UTF-8 "é" is C3 A9).
         assert_eq!(
