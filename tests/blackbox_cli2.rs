@@ -386,6 +386,11 @@ fn a_trusted_self_signed_ca_certificate_may_be_the_servers_own() {
         String::from_utf8_lossy(&o.stderr).contains("expired"),
         "{o:?}"
     );
+    for tag in ["good", "other", "names", "expired"] {
+        let _ = std::fs::remove_file(
+            std::env::temp_dir().join(format!("squall-blackbox2-{}-{tag}.pem", std::process::id())),
+        );
+    }
 }
 
 #[test]
