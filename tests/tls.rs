@@ -219,8 +219,20 @@ fn wrong_host_name() {
 
 #[test]
 fn ca_certificate_used_as_leaf() {
-    let err = expect_verify_error(|ca| ca.as_leaf(), "localhost", TlsErrorKind::BadCertificate);
+    // A CA certificate (signed by the trusted CA) in the leaf's place: refused.
+    let err = expect_verify_error(
+        |ca| {
+            ca.leaf_with(&["localhost"], |p| {
+                p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
+            })
+        },
+        "localhost",
+        TlsErrorKind::BadCertificate,
+    );
     assert!(err.to_string().contains("CA certificate"), "{err}");
+    // The trusted CA itself as the leaf is trusted, as OpenSSL (so Tornado and curl) trusts
+    // it, but its names still count: this one has none.
+    expect_verify_error(|ca| ca.as_leaf(), "localhost", TlsErrorKind::CertWrongHost);
 }
 
 // T-02: validate_cert(false) still speaks TLS but checks neither chain, dates nor name.

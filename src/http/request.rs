@@ -94,8 +94,9 @@ pub fn check_method_and_body(
     Ok(())
 }
 
-/// A header name must be a token; a value may hold no control character but HTAB, and only
-/// characters up to U+00FF (values go out as latin-1, R-22).
+/// A header name must be a token; a value may hold no ASCII control character but HTAB,
+/// and only characters up to U+00FF (values go out as latin-1, R-22; U+0080-U+00FF are the
+/// obs-text bytes of RFC 9110 §5.5).
 pub fn validate_header(name: &str, value: &str) -> Result<(), RequestError> {
     // Fast path: a token name and a value of visible ASCII, SP and HTAB.
     if !name.is_empty()
@@ -121,7 +122,8 @@ pub fn validate_header(name: &str, value: &str) -> Result<(), RequestError> {
         )));
     }
     for c in value.chars() {
-        if (c.is_ascii_control() && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c) {
+        // obs-text (RFC 9110 §5.5) is every byte 0x80-0xFF, so U+0080-U+009F pass too.
+        if c.is_ascii_control() && c != '\t' {
             return Err(RequestError::new(format!(
                 "Illegal control character {:#04x} in header {name}: {value:?}",
                 c as u32

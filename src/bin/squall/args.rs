@@ -278,6 +278,13 @@ pub fn check_method(m: &str) -> Result<(), Usage> {
 
 /// Split and check a `-H "Name: value"`.
 pub fn parse_header(h: &str) -> Result<(String, String), Usage> {
+    // curl's spelling of a header with an empty value: "Name;".
+    if !h.contains(':')
+        && let Some(name) = h.strip_suffix(';')
+        && is_token(name)
+    {
+        return Ok((name.to_string(), String::new()));
+    }
     let Some((name, value)) = h.split_once(':') else {
         return usage(format!("invalid header {h:?}: expected \"Name: value\""));
     };
@@ -434,6 +441,15 @@ fn bytes_os(v: Vec<u8>) -> OsString {
     OsString::from(String::from_utf8_lossy(&v).into_owned())
 }
 
+/// A `-H` or `-A` argument as the library's header text: each byte of the argument is the
+/// character of the same code point, which the library writes back as that one byte
+/// (latin-1, R-22). So the bytes given go out as given, as curl sends them: UTF-8 stays
+/// UTF-8 (obs-text, RFC 9110 §5.5), and nothing but valid field bytes passes
+/// [`parse_header`].
+fn field_text(v: OsString) -> String {
+    os_bytes(v).into_iter().map(char::from).collect()
+}
+
 #[inline(never)]
 fn path(p: &mut lexopt::Parser) -> Result<PathBuf, Usage> {
     Ok(PathBuf::from(p.value()?))
@@ -473,7 +489,7 @@ where
                 a.method = Some(m);
             }
             Short('H') | Long("header") => {
-                let h = text(&mut p, "-H")?;
+                let h = field_text(p.value()?);
                 a.headers.push(parse_header(&h)?);
             }
             Short('d') | Long("data") | Long("data-binary") => {
@@ -498,7 +514,7 @@ where
                 a.proxy_user = Some((user.to_string(), pass.to_string()));
             }
             Short('A') | Long("user-agent") => {
-                let ua = text(&mut p, "-A")?;
+                let ua = field_text(p.value()?);
                 parse_header(&format!("User-Agent: {ua}"))?;
                 a.user_agent = Some(ua);
             }
@@ -550,6 +566,8 @@ where
             }
             Short('v') | Long("verbose") => a.verbose = true,
             Short('s') | Long("silent") => a.silent = true,
+            // curl's -S brings errors back under -s; squall's error line always shows.
+            Short('S') | Long("show-error") => {}
             Short('P') | Long("parallel") | Long("parallel-max") => {
                 let v = text(&mut p, "-P")?;
                 a.parallel = parse_count("--parallel", &v)?;
@@ -608,7 +626,7 @@ fn parse_bench(args: impl Iterator<Item = OsString>) -> Result<Command, Usage> {
             Short('k') | Long("insecure") => insecure = true,
             Long("cacert") => cacert = Some(path(&mut p)?),
             Long("no-keepalive") => no_keepalive = true,
-            Value(v) if url.is_none() => url = Some(string("URL", v)?),
+            Value(v) if url.is_none() => url = Some(with_scheme(string("URL", v)?)),
             Value(v) => {
                 return usage(format!(
                     "bench takes one URL; unexpected argument {:?}",
@@ -675,6 +693,7 @@ Options:
   -w, --write-out FORMAT      print FORMAT after each URL (%{http_code}, ...; @FILE reads it)
   -v, --verbose               request and response heads on stderr
   -s, --silent                no progress bar
+  -S, --show-error            accepted for curl habits (the error line always shows)
   -P, --parallel N            fetch N URLs at once (default 1); output stays in URL order
       --trace-loop FILE       record every turn of the event loop in FILE (Chrome Trace
                               Event JSON: open it in ui.perfetto.dev or chrome://tracing)
@@ -826,10 +845,17 @@ mod tests {
         assert!(err(&["-H", "Bad Name: a", "u"]).contains("token"));
         assert!(err(&["-H", ": a", "u"]).contains("token"));
         assert!(err(&["-H", "NoColon", "u"]).contains("Name: value"));
-        // HTAB and obs-text are allowed in values.
+        // "Name;" is curl's way to send a header with an empty value.
+        assert_eq!(
+            fetch(&["-H", "X-Empty;", "u"]).headers,
+            [("X-Empty".to_string(), String::new())]
+        );
+        assert!(err(&["-H", "X Y;", "u"]).contains("Name: value"));
+        // HTAB and obs-text are allowed in values; each byte of the argument is one
+        // character, written back as that byte (UTF-8 "é" is C3 A9).
         assert_eq!(
             fetch(&["-H", "X: a\tb\u{e9}", "u"]).headers[0].1,
-            "a\tb\u{e9}"
+            "a\tb\u{c3}\u{a9}"
         );
         // -A goes through the same check.
         assert!(err(&["-A", "x\r\ny", "u"]).contains("control"));

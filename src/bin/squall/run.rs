@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use squall::client::{NoProxy, ProxyRules, StreamingResponse, TimeInfo};
 use squall::http::headers::HttpHeaders;
 use squall::http::response::{ResponseHead, Version};
+use squall::http::url::{Url, remove_dot_segments};
 use squall::ioloop::LoopTrace;
 use squall::{AsyncHttpClient, HttpError, HttpRequest, IoLoop};
 
@@ -255,6 +256,11 @@ fn build_request(ctx: &Ctx, i: usize, log: &Arc<Mutex<HeadLog>>) -> HttpRequest 
     }
     if let Some(b) = &ctx.body {
         req = req.body(b.as_slice());
+    } else if matches!(a.effective_method(), "POST" | "PUT" | "PATCH") {
+        // RFC 9110 §8.6: a user agent sends Content-Length in a POST (and its kin, whose
+        // content has a meaning) even when the value is 0, so that no server waits for a body
+        // or answers 411.
+        req = req.body(&b""[..]);
     }
     if let Some((user, pass)) = &a.user {
         req = req.auth(user, pass);
@@ -376,6 +382,56 @@ fn hops(sent: &[Vec<u8>], redirects: usize) -> Vec<Vec<usize>> {
     groups
 }
 
+/// `%{url_effective}` as curl prints it: the URL that was fetched with its scheme in lower
+/// case, `/` for an empty path (the origin-form sent, RFC 9112 §3.2.1), the port as a plain
+/// number and the dot segments removed (RFC 3986 §6.2.2), the rest (case, percent-encoding,
+/// fragment) as given. The library's effective URL is the caller's own string when nothing
+/// was followed (Tornado's rule); a URL that does not parse is shown as given.
+fn effective_url(url: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return url.to_string();
+    };
+    if Url::parse(base).is_err() {
+        return url.to_string();
+    }
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (path, query) = match tail.find('?') {
+        Some(q) => tail.split_at(q),
+        None => (tail, ""),
+    };
+    // The port: after the last ':' of the host part (past any userinfo "@"), not inside an
+    // IPv6 literal's brackets.
+    let host_start = authority.rfind('@').map_or(0, |at| at + 1);
+    let host_end = host_start + authority[host_start..].rfind(']').unwrap_or(0);
+    let authority = match authority[host_end..].rfind(':').map(|c| host_end + c) {
+        Some(colon) => {
+            let digits = authority[colon + 1..].trim_start_matches('0');
+            match (&authority[colon + 1..], digits) {
+                ("", _) => authority[..colon].to_string(),
+                (_, "") => format!("{}:0", &authority[..colon]),
+                (_, d) => format!("{}:{d}", &authority[..colon]),
+            }
+        }
+        None => authority.to_string(),
+    };
+    let path = if path.is_empty() {
+        "/".to_string()
+    } else {
+        remove_dot_segments(path)
+    };
+    let mut s = format!("{}://{authority}{path}{query}", scheme.to_ascii_lowercase());
+    if let Some(f) = fragment {
+        s.push('#');
+        s.push_str(f);
+    }
+    s
+}
+
 /// Received text is latin-1 decoded into chars: back to the bytes that came.
 fn latin1_bytes(s: &str) -> impl Iterator<Item = u8> + '_ {
     s.chars()
@@ -441,6 +497,26 @@ fn head_bytes(version: &Version, code: u16, reason: &str, headers: &HttpHeaders)
     latin1_bytes(&s).collect()
 }
 
+/// The final head's fields as the server sent them. When the client decodes a body it
+/// moves `Content-Encoding` to `X-Consumed-Content-Encoding` (Tornado's API); what `-i`, `-v`
+/// and `-w %header{...}` show is the wire's name (as curl --compressed shows it), at the end
+/// of the head since the library keeps no position for it.
+fn received_headers(headers: &HttpHeaders, decoding: bool) -> HttpHeaders {
+    const CONSUMED: &str = "X-Consumed-Content-Encoding";
+    if !decoding || !headers.contains(CONSUMED) || headers.contains("Content-Encoding") {
+        return headers.clone();
+    }
+    let mut out = HttpHeaders::new();
+    for (name, value) in headers.iter() {
+        if name.eq_ignore_ascii_case(CONSUMED) {
+            out.add("Content-Encoding", value);
+        } else {
+            out.add(name, value);
+        }
+    }
+    out
+}
+
 fn history_heads(history: &[ResponseHead]) -> Vec<Vec<u8>> {
     history
         .iter()
@@ -494,7 +570,7 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
     let started = Instant::now();
     let mut info = Info {
         url: a.urls[i].clone(),
-        url_effective: a.urls[i].clone(),
+        url_effective: effective_url(&a.urls[i]),
         method: a.effective_method().to_string(),
         ..Info::default()
     };
@@ -518,7 +594,7 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
             if let Some(r) = e.response() {
                 info.http_code = r.code;
                 info.http_version = Some(version_number(&r.version));
-                info.url_effective = r.effective_url.clone();
+                info.url_effective = effective_url(&r.effective_url);
                 info.num_redirects = r.history.len();
                 info.headers = r
                     .headers
@@ -568,12 +644,12 @@ async fn receive(
     log: &Mutex<HeadLog>,
 ) -> Result<(), Failure> {
     let a = &ctx.args;
+    let shown = received_headers(&resp.headers, !a.raw);
     info.http_code = resp.code;
     info.http_version = Some(version_number(&resp.version));
-    info.url_effective = resp.effective_url.clone();
+    info.url_effective = effective_url(&resp.effective_url);
     info.num_redirects = resp.history.len();
-    info.headers = resp
-        .headers
+    info.headers = shown
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
@@ -582,12 +658,7 @@ async fn receive(
     // hop (the client reports no 1xx heads of redirect hops), the final head.
     let history = history_heads(&resp.history);
     let mut last = lock(log).interim();
-    last.extend(head_bytes(
-        &resp.version,
-        resp.code,
-        &resp.reason,
-        &resp.headers,
-    ));
+    last.extend(head_bytes(&resp.version, resp.code, &resp.reason, &shown));
     let mut heads = history.concat();
     heads.extend_from_slice(&last);
     info.size_header = heads.len() as u64;
@@ -595,11 +666,15 @@ async fn receive(
         let text = lock(log).verbose_rest(&history, &last);
         ctx.ui.message(&text);
     }
-    if a.fail && exit::is_failure_status(resp.code) {
-        return Err(Failure {
-            code: exit::HTTP_FAIL,
-            message: format!("HTTP {:03}: {}", resp.code, resp.reason),
-        });
+    // -f: the body of a failure status is never written; its head still is with -i / -I
+    // (as curl -f -i prints it), so the output file only opens for that.
+    let show_heads = a.include || a.head;
+    let failed = (a.fail && exit::is_failure_status(resp.code)).then(|| Failure {
+        code: exit::HTTP_FAIL,
+        message: format!("HTTP {:03}: {}", resp.code, resp.reason),
+    });
+    if !show_heads && let Some(f) = failed {
+        return Err(f);
     }
     let mut sink = match a.output_for(i) {
         None => Sink::Stdout,
@@ -632,8 +707,19 @@ async fn receive(
         }
         Ok(())
     };
-    if a.include || a.head {
+    if show_heads {
         write(&mut sink, &heads)?;
+    }
+    if let Some(f) = failed {
+        if let Sink::File(mut file) = sink {
+            file.flush().map_err(|e| {
+                Failure::write(
+                    &format!("output file '{}'", file_name.as_deref().unwrap_or("")),
+                    &e,
+                )
+            })?;
+        }
+        return Err(f);
     }
     ctx.ui.started(i, expected_size(resp, a.effective_method()));
     loop {
@@ -905,6 +991,31 @@ impl Ui {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn effective_urls_are_normalised() {
+        for (given, shown) in [
+            ("http://h:8080", "http://h:8080/"),
+            ("http://h?x=1#f", "http://h/?x=1#f"),
+            ("HTTP://H/a/../b", "http://H/b"),
+            ("http://u:p@h:08", "http://u:p@h:8/"),
+            ("http://h/ok", "http://h/ok"),
+            ("http://h/a b", "http://h/a b"),
+            // Case and percent-encoding stay as given, as curl shows them.
+            (
+                "http://LocalHost/caf\u{e9}|x?Q=%41",
+                "http://LocalHost/caf\u{e9}|x?Q=%41",
+            ),
+            ("http://[::1]:0080", "http://[::1]:80/"),
+            ("http://h:/x", "http://h/x"),
+            ("http://h:000/x", "http://h:0/x"),
+            ("http://u:p@h/a/./b/../c?x/../y", "http://u:p@h/a/c?x/../y"),
+            ("http://u:00p@h:01", "http://u:00p@h:1/"),
+            ("http://u:00@h", "http://u:00@h/"),
+        ] {
+            assert_eq!(effective_url(given), shown, "{given}");
+        }
+    }
 
     #[test]
     fn verbose_prefixes() {

@@ -58,8 +58,9 @@ pub enum Var {
 }
 
 impl Var {
+    /// A variable by name; names match in any case, as in curl (`%{HTTP_CODE}`).
     fn from_name(name: &str) -> Option<Var> {
-        Some(match name {
+        Some(match name.to_ascii_lowercase().as_str() {
             "http_code" | "response_code" => Var::HttpCode,
             "http_version" => Var::HttpVersion,
             "url_effective" => Var::UrlEffective,
