@@ -18,8 +18,9 @@
 //!
 //! Body data is handed out as slices of the caller's input: nothing is copied.
 
-use super::headers::{HttpHeaders, describe, locate_bad_line};
-use super::response::{ProtoError, ProtoErrorKind};
+use super::error::{ProtoError, ProtoErrorKind, malformed};
+use super::fault::{describe, locate_bad_line};
+use super::headers::HttpHeaders;
 
 /// Limits that bound the memory and the work of the decoder.
 #[derive(Clone, Debug)]
@@ -121,10 +122,6 @@ pub struct ChunkedDecoder {
     pos: u64,
     /// Absolute offset of the trailer section.
     trailer_start: u64,
-}
-
-fn malformed(msg: String) -> ProtoError {
-    ProtoError::new(ProtoErrorKind::Malformed, msg)
 }
 
 /// The trailer section with every obs-fold (CRLF followed by SP/HTAB, after the first line)
@@ -373,7 +370,7 @@ impl ChunkedDecoder {
     /// Collects the trailer section up to its empty line, then parses it.
     /// One byte of a chunk extension: the next state, or an error naming the byte.
     fn extension_byte(&self, ext: Ext, b: u8, i: usize) -> Result<State, ProtoError> {
-        use super::headers::is_tchar;
+        use super::syntax::is_tchar;
         let ws = b == b' ' || b == b'\t';
         let next = match (ext, b) {
             (Ext::NameStart, _) if ws => Some(Ext::NameStart),

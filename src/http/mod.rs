@@ -16,15 +16,18 @@
 
 pub mod chunked;
 pub mod decode;
+pub mod error;
+mod fault;
 pub mod fuzzing;
 pub mod headers;
 pub mod request;
 pub mod response;
+mod syntax;
 pub mod url;
 
 #[cfg(test)]
 mod testutil;
 
+pub use error::{ProtoError, ProtoErrorKind};
 pub use headers::HttpHeaders;
-pub use response::{ProtoError, ProtoErrorKind};
 pub use url::Url;

@@ -22,71 +22,11 @@
 use std::fmt;
 
 use super::chunked::{ChunkedDecoder, ChunkedEvent, ChunkedLimits};
-use super::headers::{HttpHeaders, describe, locate_bad_line, snippet};
-
-/// What went wrong, coarsely: the CLI maps each kind to an exit code. More kinds may come:
-/// match with a `_` arm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ProtoErrorKind {
-    /// A reply that breaks the grammar or the framing rules (curl exit 8).
-    Malformed,
-    /// The head is larger than `Limits::max_head_bytes` (exit 8).
-    HeadTooLarge,
-    /// More header (or trailer) fields than `Limits::max_headers` (exit 8).
-    TooManyHeaders,
-    /// More interim (1xx) responses than `Limits::max_interim` (exit 8).
-    TooManyInterim,
-    /// The body is larger than `Limits::max_body` (exit 63).
-    BodyTooLarge,
-    /// The peer closed mid-body (exit 18).
-    Incomplete,
-    /// The peer closed mid-head, after some bytes of it (exit 8).
-    IncompleteHead,
-    /// The peer closed before sending any byte of a response (exit 52, "Stream closed").
-    NoResponse,
-}
-
-impl ProtoErrorKind {
-    /// curl's exit code for this kind, as `squall` uses it.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            ProtoErrorKind::BodyTooLarge => 63,
-            ProtoErrorKind::Incomplete => 18,
-            ProtoErrorKind::NoResponse => 52,
-            _ => 8,
-        }
-    }
-}
-
-/// A response the parser refuses. `Display` is the reason, naming what and where, e.g.
-/// `invalid chunk size at byte 1043: expected a hex digit, got 'x'`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProtoError {
-    /// The kind, for exit codes and error mapping.
-    pub kind: ProtoErrorKind,
-    message: String,
-}
-
-impl ProtoError {
-    /// An error of `kind` with `message`.
-    pub fn new(kind: ProtoErrorKind, message: String) -> ProtoError {
-        ProtoError { kind, message }
-    }
-
-    /// The reason (same as `Display`).
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for ProtoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ProtoError {}
+use super::error::malformed;
+// The error types lived here before `error.rs`; their old paths keep working.
+pub use super::error::{ProtoError, ProtoErrorKind};
+use super::fault::{describe, locate_bad_line, snippet};
+use super::headers::HttpHeaders;
 
 /// Bounds on what a response may make the parser hold or read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -310,10 +250,6 @@ pub struct ResponseParser {
     tunnel: bool,
     /// The first error, returned again by every later call.
     failed: Option<ProtoError>,
-}
-
-fn malformed(msg: String) -> ProtoError {
-    ProtoError::new(ProtoErrorKind::Malformed, msg)
 }
 
 /// Replaces every obs-fold (`[SP/HTAB]* CR? LF [SP/HTAB]*`) in a field value with one SP.
@@ -563,7 +499,7 @@ fn build_head(
             // httparse gives "" for reasons with obs-text; those are latin-1 (S-30).
             let line = status_line_of(buf.get(..n).unwrap_or(buf));
             if let Some(raw) = line.get(13..) {
-                super::headers::push_latin1(&mut reason, raw);
+                super::syntax::push_latin1(&mut reason, raw);
             }
         }
     }
