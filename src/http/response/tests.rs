@@ -1,0 +1,669 @@
+//! Unit tests of the response parser: exact wire bytes in, exact events out, each input fed
+//! whole, one byte at a time and split in two at every position (`testutil::feed_all_ways`).
+//! They sit in a file of their own because they outweigh the parser they test.
+
+use super::super::testutil::{Outcome, feed_all_ways};
+use super::head::unfold;
+use super::*;
+
+/// Parses `input` fed in all ways and renders the events; `close` calls eof() at the end.
+fn run_with(method: &str, limits: Limits, input: &[u8], close: bool) -> Outcome {
+    feed_all_ways(input, |parts| {
+        let mut p = ResponseParser::new(method, limits.clone());
+        let mut out: Vec<String> = Vec::new();
+        let mut data = Vec::new();
+        let flush = |data: &mut Vec<u8>, out: &mut Vec<String>| {
+            if !data.is_empty() {
+                out.push(format!("data {}", String::from_utf8_lossy(data)));
+                data.clear();
+            }
+        };
+        let mut left = Vec::new();
+        for part in parts {
+            let mut rest: &[u8] = part;
+            loop {
+                let (n, ev) = p.parse(rest).map_err(|e| format!("{:?}: {e}", e.kind))?;
+                assert!(n <= rest.len());
+                rest = rest.get(n..).unwrap_or_default();
+                match ev {
+                    None if n == 0 => break,
+                    None => {}
+                    Some(Event::Data(d)) => data.extend_from_slice(d),
+                    Some(ev) => {
+                        flush(&mut data, &mut out);
+                        out.push(render(&ev));
+                    }
+                }
+            }
+            if p.is_done() {
+                left.extend_from_slice(rest);
+            }
+        }
+        // Drain what needs no more input.
+        loop {
+            match p.parse(b"").map_err(|e| format!("{:?}: {e}", e.kind))? {
+                (_, None) => break,
+                (_, Some(Event::Data(_))) => unreachable!(),
+                (_, Some(ev)) => {
+                    flush(&mut data, &mut out);
+                    out.push(render(&ev));
+                }
+            }
+        }
+        flush(&mut data, &mut out);
+        if !left.is_empty() {
+            out.push(format!("left {}", String::from_utf8_lossy(&left)));
+        }
+        if close && !p.is_done() {
+            let ev = p.eof().map_err(|e| format!("{:?}: {e}", e.kind))?;
+            out.push(render(&ev));
+        }
+        Ok(out)
+    })
+}
+
+fn render(ev: &Event<'_>) -> String {
+    match ev {
+        Event::Interim(h) => format!("interim {} {}", h.code, h.reason),
+        Event::Head(h) => format!(
+            "head {} {} {}{}",
+            h.version,
+            h.code,
+            h.reason,
+            h.headers
+                .iter()
+                .map(|(n, v)| format!(" [{n}: {v}]"))
+                .collect::<String>()
+        ),
+        Event::Data(d) => format!("data {}", String::from_utf8_lossy(d)),
+        Event::Trailers(t) => format!("trailers {t:?}"),
+        Event::End { keep_alive } => format!("end keep_alive={keep_alive}"),
+    }
+}
+
+fn ok(method: &str, input: &[u8], close: bool) -> Vec<String> {
+    run_with(method, Limits::default(), input, close)
+        .unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(input)))
+}
+
+fn err(method: &str, input: &[u8], close: bool) -> String {
+    match run_with(method, Limits::default(), input, close) {
+        Ok(v) => panic!("{} accepted: {v:?}", String::from_utf8_lossy(input)),
+        Err(e) => e,
+    }
+}
+
+fn v(s: &[&str]) -> Vec<String> {
+    s.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn close_after_interim_or_in_trailers_names_what_was_missing() {
+    // Bytes of a response arrived (the 100), so this is a head cut short (8), not "no
+    // response" (52): cli.md "a head cut short after some bytes is 8 too".
+    let e = err("GET", b"HTTP/1.1 100 Continue\r\n\r\n", true);
+    assert_eq!(
+        e,
+        "IncompleteHead: connection closed after 1 interim (1xx) response(s), before the final response"
+    );
+    // RFC 9112 §7.1: chunked-body ends with the CRLF after the trailer section; a close
+    // after the last chunk but before that CRLF leaves the message incomplete (18).
+    let e = err(
+        "GET",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n",
+        true,
+    );
+    assert!(e.starts_with("Incomplete: "), "{e}");
+    assert!(
+        e.contains("closed before the end of the trailer section"),
+        "{e}"
+    );
+    let e = err(
+        "GET",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n",
+        true,
+    );
+    assert!(e.contains("no last chunk"), "{e}");
+}
+
+#[test]
+fn content_length_body() {
+    // S-07
+    assert_eq!(
+        ok(
+            "GET",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP",
+            false
+        ),
+        v(&[
+            "head HTTP/1.1 200 OK [Content-Length: 5]",
+            "data hello",
+            "end keep_alive=true",
+            "left HTTP"
+        ])
+    );
+}
+
+#[test]
+fn content_length_incomplete_is_an_error() {
+    // S-07: an early close is an error, never a short body.
+    let e = err(
+        "GET",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel",
+        true,
+    );
+    assert_eq!(e, "Incomplete: body incomplete: 3 of 5 bytes received");
+}
+
+#[test]
+fn chunked_body() {
+    // S-08: last chunk and close arriving together.
+    assert_eq!(
+        ok(
+            "GET",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            true
+        ),
+        v(&[
+            "head HTTP/1.1 200 OK [Transfer-Encoding: Chunked]",
+            "data abc",
+            "end keep_alive=true"
+        ])
+    );
+}
+
+#[test]
+fn chunk_errors_name_the_absolute_byte() {
+    let input = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n";
+    let e = err("GET", input, false);
+    let at = input.len() - 4;
+    assert_eq!(
+        e,
+        format!("Malformed: invalid chunk size at byte {at}: expected a hex digit, got 'z'")
+    );
+}
+
+#[test]
+fn read_until_close() {
+    // S-06, 1.0 and 1.1 alike; never keep-alive.
+    for ver in ["1.0", "1.1"] {
+        let input = format!("HTTP/{ver} 200 OK\r\nConnection: keep-alive\r\n\r\nall of it");
+        assert_eq!(
+            ok("GET", input.as_bytes(), true),
+            v(&[
+                &format!("head HTTP/{ver} 200 OK [Connection: keep-alive]"),
+                "data all of it",
+                "end keep_alive=false"
+            ])
+        );
+    }
+}
+
+#[test]
+fn keep_alive_decision() {
+    let cases: [(&str, bool); 6] = [
+        ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true),
+        (
+            "HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n",
+            false,
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nConnection: te, close\r\nContent-Length: 0\r\n\r\n",
+            false,
+        ),
+        ("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false),
+        (
+            "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n",
+            true,
+        ),
+        (
+            "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n0\r\n\r\n",
+            false,
+        ),
+    ];
+    for (input, ka) in cases {
+        let out = ok("GET", input.as_bytes(), false);
+        assert_eq!(
+            out.last().unwrap(),
+            &format!("end keep_alive={ka}"),
+            "{input}"
+        );
+    }
+}
+
+#[test]
+fn no_body_responses() {
+    // S-23, S-24, S-25 (section 0: 204/304 have no body whatever their headers say).
+    for (method, status) in [
+        ("HEAD", "200 OK"),
+        ("GET", "204 No Content"),
+        ("GET", "304 Not Modified"),
+    ] {
+        let input = format!(
+            "HTTP/1.1 {status}\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\nNEXT"
+        );
+        let out = ok(method, input.as_bytes(), false);
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert_eq!(out[1], "end keep_alive=true");
+        assert_eq!(out[2], "left NEXT");
+    }
+    // S-25: an OPTIONS response with a body is read normally.
+    let out = ok(
+        "OPTIONS",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        false,
+    );
+    assert_eq!(out[1], "data ok");
+}
+
+#[test]
+fn connect_tunnel() {
+    let mut p = ResponseParser::new("CONNECT", Limits::default());
+    let input = b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01";
+    let (n, ev) = p.parse(input).unwrap();
+    assert!(matches!(ev, Some(Event::Head(_))));
+    assert_eq!(
+        p.parse(&input[n..]).unwrap(),
+        (0, Some(Event::End { keep_alive: false }))
+    );
+    assert!(p.is_tunnel());
+    assert_eq!(p.parse(&input[n..]).unwrap(), (0, None));
+    // A non-2xx answer to CONNECT is an ordinary response.
+    let out = ok(
+        "CONNECT",
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 1\r\n\r\nx",
+        false,
+    );
+    assert_eq!(out[1], "data x");
+}
+
+#[test]
+fn interim_responses() {
+    // S-21, S-22: interim heads are reported, then the final one; one body.
+    assert_eq!(
+        ok(
+            "POST",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n\
+              HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+            false
+        ),
+        v(&[
+            "interim 100 Continue",
+            "interim 103 Early Hints",
+            "head HTTP/1.1 200 OK [Content-Length: 2]",
+            "data hi",
+            "end keep_alive=true"
+        ])
+    );
+    let mut many = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(10);
+    many.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(ok("GET", &many, false).len(), 12);
+    let mut too_many = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(11);
+    too_many.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
+    assert_eq!(
+        err("GET", &too_many, false),
+        "TooManyInterim: Too many 1xx responses (more than 10)"
+    );
+    assert_eq!(
+        err(
+            "GET",
+            b"HTTP/1.1 100 Continue\r\nContent-Length: 1\r\n\r\n",
+            false
+        ),
+        "Malformed: Response code 100 cannot have body"
+    );
+    assert!(
+        err("GET", b"HTTP/1.1 101 Switching Protocols\r\n\r\n", false)
+            .contains("no upgrade was requested")
+    );
+}
+
+#[test]
+fn framing_errors() {
+    let cases: &[(&[u8], &str)] = &[
+        // S-09
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            "Malformed: Unsupported Transfer-Encoding \"gzip, chunked\"",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "Malformed: Unsupported Transfer-Encoding \"chunked, chunked\"",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n",
+            "Malformed: Unsupported Transfer-Encoding \"identity\"",
+        ),
+        // S-10
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "Malformed: Message with both Transfer-Encoding and Content-Length",
+        ),
+        // S-16
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n",
+            "Malformed: Multiple unequal Content-Lengths: 2 and 3",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n",
+            "Malformed: Multiple unequal Content-Lengths: 2 and 3",
+        ),
+        // S-17
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\n",
+            "Malformed: Only integer Content-Length is allowed: \"+2\"",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "Malformed: Only integer Content-Length is allowed: \"-1\"",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n",
+            "Malformed: Only integer Content-Length is allowed: \"0x10\"",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
+            "Malformed: Only integer Content-Length is allowed: \"\"",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n",
+            "Malformed: Content-Length 18446744073709551616 is out of range",
+        ),
+    ];
+    for (input, want) in cases {
+        assert_eq!(&err("GET", input, false), want);
+    }
+    // S-16: equal duplicates are fine.
+    for cl in ["2,2", "2, 2,2", " 2 "] {
+        let input =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {cl}\r\nContent-Length: 2\r\n\r\nokX");
+        assert_eq!(ok("GET", input.as_bytes(), false)[1], "data ok");
+    }
+}
+
+#[test]
+fn body_limits() {
+    // S-18: exactly the limit is fine; over it is refused before any body byte.
+    let limits = Limits {
+        max_body: Some(4),
+        ..Limits::default()
+    };
+    let out = run_with(
+        "GET",
+        limits.clone(),
+        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfour",
+        false,
+    )
+    .unwrap();
+    assert_eq!(out[1], "data four");
+    let e = run_with(
+        "GET",
+        limits.clone(),
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        "BodyTooLarge: Content-Length too long: 5 bytes, the limit is 4"
+    );
+    // S-19: chunked and read-until-close bodies over the limit.
+    let e = run_with(
+        "GET",
+        limits.clone(),
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+        false,
+    )
+    .unwrap_err();
+    assert!(e.starts_with("BodyTooLarge: chunked body too large"), "{e}");
+    let e = run_with("GET", limits.clone(), b"HTTP/1.1 200 OK\r\n\r\nfive!", true).unwrap_err();
+    assert!(e.starts_with("BodyTooLarge: Body too long"), "{e}");
+    let out = run_with("GET", limits, b"HTTP/1.1 200 OK\r\n\r\nfour", true).unwrap();
+    assert_eq!(out[1], "data four");
+}
+
+#[test]
+fn status_lines() {
+    // S-01, S-02, S-03, S-05
+    let cases: &[(&[u8], &str)] = &[
+        (b"HTTP/1.1 200 OK\r\n\r\n", "head HTTP/1.1 200 OK"),
+        (b"HTTP/1.1 200 \r\n\r\n", "head HTTP/1.1 200 OK"),
+        (b"HTTP/1.1 200\r\n\r\n", "head HTTP/1.1 200 OK"),
+        (
+            b"HTTP/1.1 404 Nope Nope\r\n\r\n",
+            "head HTTP/1.1 404 Nope Nope",
+        ),
+        (b"HTTP/1.0 599 \r\n\r\n", "head HTTP/1.0 599 Unknown"),
+        (b"HTTP/1.1 999 Custom\r\n\r\n", "head HTTP/1.1 999 Custom"),
+        (b"HTTP/1.1 000 \r\n\r\n", "head HTTP/1.1 0 Unknown"),
+        (
+            b"HTTP/1.1 200 Caf\xe9\r\n\r\n",
+            "head HTTP/1.1 200 Caf\u{e9}",
+        ),
+        (b"HTTP/1.1 200 OK\nX: y\n\n", "head HTTP/1.1 200 OK [X: y]"), // S-28
+        (b"\r\nHTTP/1.1 200 OK\r\n\r\n", "head HTTP/1.1 200 OK"),
+    ];
+    for (input, want) in cases {
+        let out = ok("GET", input, true);
+        assert_eq!(out[0], *want);
+    }
+}
+
+#[test]
+fn malformed_status_lines() {
+    // S-04
+    let cases: &[(&[u8], &str)] = &[
+        (
+            b"HTTP/2.0 200 OK\r\n\r\n",
+            "Unexpected HTTP version in status line at byte 5: \"HTTP/2\"",
+        ),
+        (
+            b"HTTP/1.2 200 OK\r\n\r\n",
+            "Unexpected HTTP version in status line at byte 7: \"HTTP/1.2\"",
+        ),
+        (
+            b"http/1.1 200 OK\r\n\r\n",
+            "Unexpected HTTP version in status line at byte 0: \"h\"",
+        ),
+        (
+            b"HTTP/1.1 20 OK\r\n\r\n",
+            "invalid status code in status line at byte 11",
+        ),
+        (
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            "invalid status code in status line at byte 12",
+        ),
+        (
+            b"HTTP/1.1  200 OK\r\n\r\n",
+            "invalid status code in status line at byte 9",
+        ),
+        (
+            b"HTTP/1.1 200 O\x01K\r\n\r\n",
+            "control character in the reason phrase in status line at byte 14",
+        ),
+        (
+            b"HTTP/1.1 200 O\x7fK\r\n\r\n",
+            "control character in the reason phrase",
+        ),
+        (
+            b"HTTP/1.1 200 OK\rX\r\n\r\n",
+            "CR without LF in status line at byte 15",
+        ),
+        (
+            b"ICY 200 OK\r\n\r\n",
+            "Unexpected HTTP version in status line at byte 0: \"I\"",
+        ),
+        (b"\n\nHTTP/1.1 200 OK\r\nX\r\n\r\n", "line 2 at byte 20"),
+        (
+            b"\rHTTP/1.1 200 OK\r\n\r\n",
+            "malformed status line: stray CR at byte 0",
+        ),
+    ];
+    for (input, want) in cases {
+        let e = err("GET", input, true);
+        assert!(
+            e.starts_with("Malformed: ") && e.contains(want),
+            "{e} (wanted {want})"
+        );
+    }
+}
+
+#[test]
+fn header_errors_and_folding() {
+    // S-27 (section 0): obs-fold unfolded to one SP; whitespace right after the status
+    // line is still an error.
+    assert_eq!(
+        ok(
+            "GET",
+            b"HTTP/1.1 200 OK\r\nX: a  \r\n \t b\r\nY: c\r\n\r\n",
+            true
+        )[0],
+        "head HTTP/1.1 200 OK [X: a b] [Y: c]"
+    );
+    assert_eq!(
+        ok("GET", b"HTTP/1.1 200 OK\r\nX:\r\n b\r\n  c\r\n\r\n", true)[0],
+        "head HTTP/1.1 200 OK [X: b c]"
+    );
+    let e = err("GET", b"HTTP/1.1 200 OK\r\n X: a\r\n\r\n", true);
+    assert!(e.contains("cannot start with whitespace"), "{e}");
+    // S-29, S-28 (bare CR), S-30 (latin-1)
+    let cases: &[(&[u8], &str)] = &[
+        (
+            b"HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n",
+            "invalid header value in response head line 2 at byte 21: \"X: a\\0\"",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nA: 1\r\nX : a\r\n\r\n",
+            "invalid header name in response head line 3 at byte 24",
+        ),
+        (b"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", "line 2"),
+        (b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", "line 2"),
+    ];
+    for (input, want) in cases {
+        let e = err("GET", input, true);
+        assert!(e.contains(want), "{e} (wanted {want})");
+    }
+    assert_eq!(
+        ok("GET", b"HTTP/1.1 200 OK\r\nX: caf\xe9 \xa0\r\n\r\n", true)[0],
+        "head HTTP/1.1 200 OK [X: caf\u{e9} \u{a0}]"
+    );
+}
+
+#[test]
+fn head_limits() {
+    // S-31
+    let limits = Limits {
+        max_head_bytes: 64,
+        max_headers: 3,
+        ..Limits::default()
+    };
+    let fits = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 0\r\n\r\n";
+    assert!(fits.len() > 40);
+    let e = run_with("GET", limits.clone(), fits, false).unwrap_err();
+    assert!(e.starts_with("TooManyHeaders:"), "{e}");
+    let exactly = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n";
+    let at = Limits {
+        max_head_bytes: exactly.len(),
+        ..limits.clone()
+    };
+    assert!(run_with("GET", at.clone(), exactly, false).is_ok());
+    let under = Limits {
+        max_head_bytes: exactly.len() - 1,
+        ..limits
+    };
+    let e = run_with("GET", under, exactly, false).unwrap_err();
+    assert!(e.starts_with("HeadTooLarge:"), "{e}");
+    // More than 32 fields goes through the growing path.
+    let mut big = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for i in 0..100 {
+        big.extend_from_slice(format!("H{i}: {i}\r\n").as_bytes());
+    }
+    big.extend_from_slice(b"\r\n");
+    let mut p = ResponseParser::new("GET", Limits::default());
+    match p.parse(&big).unwrap() {
+        (n, Some(Event::Head(h))) => {
+            assert_eq!(n, big.len());
+            assert_eq!(h.headers.len(), 100);
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut p = ResponseParser::new("GET", Limits::default());
+    let over = [&big[..big.len() - 2], b"X: 1\r\n\r\n"].concat();
+    assert_eq!(
+        p.parse(&over).unwrap_err().kind,
+        ProtoErrorKind::TooManyHeaders
+    );
+}
+
+#[test]
+fn bad_status_line_refused_without_waiting_for_the_head_end() {
+    let mut p = ResponseParser::new("GET", Limits::default());
+    assert_eq!(p.parse(b"HTTP/").unwrap(), (5, None));
+    let e = p.parse(b"2.0 200 OK\r\n").unwrap_err();
+    assert!(e.to_string().starts_with("Unexpected HTTP version"), "{e}");
+    // A bad header line cut short by a close is reported as what it is.
+    let e = err("GET", b"HTTP/1.1 200 OK\r\nBad Name: x\r\n", true);
+    assert!(e.starts_with("Malformed: invalid header name"), "{e}");
+}
+
+#[test]
+fn eof_cases() {
+    let mut p = ResponseParser::new("GET", Limits::default());
+    assert_eq!(p.eof().unwrap_err().kind, ProtoErrorKind::NoResponse);
+    let e = err("GET", b"HTTP/1.1 200 OK\r\nContent-", true);
+    assert!(e.starts_with("IncompleteHead:"), "{e}");
+    let e = err("GET", b"HTTP/1.1 100 Continue\r\n\r\n", true);
+    assert!(e.starts_with("IncompleteHead:"), "{e}");
+    let e = err(
+        "GET",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+        true,
+    );
+    assert!(e.starts_with("Incomplete:"), "{e}");
+    let e = err(
+        "GET",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
+        true,
+    );
+    assert!(e.starts_with("Incomplete:"), "{e}");
+    // Errors stick.
+    let mut p = ResponseParser::new("GET", Limits::default());
+    assert!(p.parse(b"HTTP/9").is_err());
+    assert!(p.parse(b"").is_err());
+    assert!(p.eof().is_err());
+}
+
+#[test]
+fn trailers_are_reported() {
+    assert_eq!(
+        ok(
+            "GET",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nX-T: 1\r\n\r\n",
+            false
+        ),
+        v(&[
+            "head HTTP/1.1 200 OK [Transfer-Encoding: chunked]",
+            "data x",
+            "trailers [(\"X-T\", \"1\")]",
+            "end keep_alive=true"
+        ])
+    );
+}
+
+#[test]
+fn data_is_a_slice_of_the_input() {
+    let input = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+    let mut p = ResponseParser::new("GET", Limits::default());
+    let (n, _) = p.parse(input).unwrap();
+    let rest = &input[n..];
+    match p.parse(rest).unwrap() {
+        (3, Some(Event::Data(d))) => assert_eq!(d.as_ptr(), rest.as_ptr()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unfold_replaces_each_fold() {
+    assert_eq!(unfold(b"a\r\n b"), b"a b");
+    assert_eq!(unfold(b"a \t\r\n\t b\n c"), b"a b c");
+}
