@@ -14,6 +14,12 @@
 //!                           │ neither ──▶ bytes until eof() ─────────────────▶ End
 //! ```
 //!
+//! [`ResponseParser::phase`] says where the parser is in that picture ([`Phase`]).
+//! [`ResponseParser::parse`] yields every kind of [`Event`]; a caller that reads the head and
+//! then the body can instead call [`ResponseParser::parse_head`], which yields only
+//! [`HeadEvent`]s (interim or final), then [`ResponseParser::parse_body`], which yields only
+//! [`BodyEvent`]s (data, trailers, end): no event of the wrong phase can reach it.
+//!
 //! Heads are parsed by httparse (fast, SIMD, fuzzed for years) with its strict defaults, except
 //! that obs-fold is accepted and then unfolded here (each fold becomes one SP, RFC 9112 §5.2).
 //! The head is bounded in bytes and in fields, the body by `max_body`, and every framing
@@ -83,6 +89,61 @@ pub enum Event<'a> {
         /// Whether the connection may be reused.
         keep_alive: bool,
     },
+}
+
+/// Which part of a response the parser reads next, and so which events can come: the
+/// explicit form of the diagram above.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Reading a head: [`ResponseParser::parse_head`] yields interim heads, then the final one.
+    Head,
+    /// After the final head: [`ResponseParser::parse_body`] yields data, trailers, then `End`.
+    /// A response without a body passes through this phase too, with `End` alone.
+    Body,
+    /// `End` was returned.
+    Done,
+}
+
+/// What the head phase yields ([`ResponseParser::parse_head`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum HeadEvent {
+    /// An interim (1xx) head; the parser stays in [`Phase::Head`] and reads the next one.
+    Interim(ResponseHead),
+    /// The final head; the framing is decided and the parser is in [`Phase::Body`].
+    Final(ResponseHead),
+}
+
+/// What the body phase yields ([`ResponseParser::parse_body`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum BodyEvent<'a> {
+    /// Body bytes (still content-encoded): a slice of the input given to `parse_body`.
+    Data(&'a [u8]),
+    /// The trailer fields of a chunked body, when there were any.
+    Trailers(HttpHeaders),
+    /// The message is complete; see [`Event::End`] for `keep_alive`.
+    End {
+        /// Whether the connection may be reused.
+        keep_alive: bool,
+    },
+}
+
+impl From<HeadEvent> for Event<'static> {
+    fn from(ev: HeadEvent) -> Event<'static> {
+        match ev {
+            HeadEvent::Interim(h) => Event::Interim(h),
+            HeadEvent::Final(h) => Event::Head(h),
+        }
+    }
+}
+
+impl<'a> From<BodyEvent<'a>> for Event<'a> {
+    fn from(ev: BodyEvent<'a>) -> Event<'a> {
+        match ev {
+            BodyEvent::Data(d) => Event::Data(d),
+            BodyEvent::Trailers(t) => Event::Trailers(t),
+            BodyEvent::End { keep_alive } => Event::End { keep_alive },
+        }
+    }
 }
 
 /// How the body of the final response is delimited.
@@ -182,7 +243,72 @@ impl ResponseParser {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        match self.parse_inner(input) {
+        let step = match self.state {
+            State::Head => self
+                .head_step(input)
+                .map(|(n, ev)| (n, ev.map(Event::from))),
+            _ => self
+                .body_step(input)
+                .map(|(n, ev)| (n, ev.map(Event::from))),
+        };
+        self.account(step)
+    }
+
+    /// Which part of the response comes next.
+    pub fn phase(&self) -> Phase {
+        match self.state {
+            State::Head => Phase::Head,
+            State::Done => Phase::Done,
+            _ => Phase::Body,
+        }
+    }
+
+    /// [`parse`](Self::parse) for the head phase: interim heads, then the final head, and
+    /// never a body byte. Called in another phase it fails (a bug in the caller, not in the
+    /// reply; the parser is left as it was).
+    pub fn parse_head(&mut self, input: &[u8]) -> Result<(usize, Option<HeadEvent>), ProtoError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if !matches!(self.state, State::Head) {
+            return Err(self.misuse("parse_head"));
+        }
+        let step = self.head_step(input);
+        self.account(step)
+    }
+
+    /// [`parse`](Self::parse) for the body phase: data, trailers, then `End`; `(0, None)`
+    /// once done. Called before the final head it fails (a bug in the caller, not in the
+    /// reply; the parser is left as it was).
+    pub fn parse_body<'a>(
+        &mut self,
+        input: &'a [u8],
+    ) -> Result<(usize, Option<BodyEvent<'a>>), ProtoError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if matches!(self.state, State::Head) {
+            return Err(self.misuse("parse_body"));
+        }
+        let step = self.body_step(input);
+        self.account(step)
+    }
+
+    /// The error for a phase method called in the wrong phase: a bug in the caller, so it
+    /// is not kept in `failed` and the parser can still be used the right way.
+    fn misuse(&self, call: &str) -> ProtoError {
+        malformed(format!(
+            "ResponseParser::{call} called in the {:?} phase",
+            self.phase()
+        ))
+    }
+
+    /// Moves the position past what a step consumed, or keeps its error for every later call.
+    fn account<T>(
+        &mut self,
+        step: Result<(usize, Option<T>), ProtoError>,
+    ) -> Result<(usize, Option<T>), ProtoError> {
+        match step {
             Ok((n, ev)) => {
                 self.pos = self.pos.saturating_add(n as u64);
                 Ok((n, ev))
@@ -194,28 +320,32 @@ impl ResponseParser {
         }
     }
 
-    fn parse_inner<'a>(
+    /// One step of the head phase (the state is `Head`).
+    fn head_step(&mut self, input: &[u8]) -> Result<(usize, Option<HeadEvent>), ProtoError> {
+        let (n, head) = self.read_head(input)?;
+        match head {
+            None => Ok((n, None)),
+            Some((head, framing)) => {
+                let body_start = self.pos.saturating_add(n as u64);
+                self.on_head(head, framing, body_start)
+                    .map(|ev| (n, Some(ev)))
+            }
+        }
+    }
+
+    /// One step of the body phase.
+    fn body_step<'a>(
         &mut self,
         input: &'a [u8],
-    ) -> Result<(usize, Option<Event<'a>>), ProtoError> {
+    ) -> Result<(usize, Option<BodyEvent<'a>>), ProtoError> {
         match &mut self.state {
-            State::Head => {
-                let (n, head) = self.read_head(input)?;
-                match head {
-                    None => Ok((n, None)),
-                    Some((head, framing)) => {
-                        let body_start = self.pos.saturating_add(n as u64);
-                        self.on_head(head, framing, body_start)
-                            .map(|ev| (n, Some(ev)))
-                    }
-                }
-            }
+            State::Head => Err(self.misuse("parse_body")),
             State::Length(remaining) => {
                 if *remaining == 0 {
                     self.state = State::Done;
                     return Ok((
                         0,
-                        Some(Event::End {
+                        Some(BodyEvent::End {
                             keep_alive: self.keep_alive,
                         }),
                     ));
@@ -230,7 +360,7 @@ impl ResponseParser {
                 self.body_bytes = self.body_bytes.saturating_add(take as u64);
                 Ok((
                     take,
-                    Some(Event::Data(input.get(..take).unwrap_or_default())),
+                    Some(BodyEvent::Data(input.get(..take).unwrap_or_default())),
                 ))
             }
             State::Chunked(dec) => {
@@ -238,11 +368,11 @@ impl ResponseParser {
                 self.body_bytes = dec.body_bytes();
                 let ev = match ev {
                     None => None,
-                    Some(ChunkedEvent::Data(d)) => Some(Event::Data(d)),
-                    Some(ChunkedEvent::Trailers(h)) => Some(Event::Trailers(h)),
+                    Some(ChunkedEvent::Data(d)) => Some(BodyEvent::Data(d)),
+                    Some(ChunkedEvent::Trailers(h)) => Some(BodyEvent::Trailers(h)),
                     Some(ChunkedEvent::End) => {
                         self.state = State::Done;
-                        Some(Event::End {
+                        Some(BodyEvent::End {
                             keep_alive: self.keep_alive,
                         })
                     }
@@ -263,13 +393,13 @@ impl ResponseParser {
                     ));
                 }
                 self.body_bytes = total;
-                Ok((input.len(), Some(Event::Data(input))))
+                Ok((input.len(), Some(BodyEvent::Data(input))))
             }
             State::EndPending => {
                 self.state = State::Done;
                 Ok((
                     0,
-                    Some(Event::End {
+                    Some(BodyEvent::End {
                         keep_alive: self.keep_alive,
                     }),
                 ))
@@ -335,7 +465,7 @@ impl ResponseParser {
         head: ResponseHead,
         f: Framing,
         body_start: u64,
-    ) -> Result<Event<'static>, ProtoError> {
+    ) -> Result<HeadEvent, ProtoError> {
         let h = &head.headers;
         if (100..200).contains(&head.code) {
             if head.code == 101 {
@@ -360,7 +490,7 @@ impl ResponseParser {
                     ),
                 ));
             }
-            return Ok(Event::Interim(head));
+            return Ok(HeadEvent::Interim(head));
         }
         self.keep_alive = match head.version {
             Version::Http11 => !f.close,
@@ -370,14 +500,14 @@ impl ResponseParser {
         // S-25). A Content-Length there is still reported through the headers.
         if self.head_request || head.code == 204 || head.code == 304 {
             self.state = State::EndPending;
-            return Ok(Event::Head(head));
+            return Ok(HeadEvent::Final(head));
         }
         // Rule 2: a 2xx to CONNECT turns the connection into a tunnel.
         if self.connect_request && (200..300).contains(&head.code) {
             self.tunnel = true;
             self.keep_alive = false;
             self.state = State::EndPending;
-            return Ok(Event::Head(head));
+            return Ok(HeadEvent::Final(head));
         }
         // Rules 3 and 4: Transfer-Encoding.
         if f.transfer_encoding {
@@ -414,7 +544,7 @@ impl ResponseParser {
             let dec = ChunkedDecoder::with_offset(limits, body_start);
             self.state = State::Chunked(Box::new(dec));
             self.expects_body = true;
-            return Ok(Event::Head(head));
+            return Ok(HeadEvent::Final(head));
         }
         // Rule 5: Content-Length.
         if let Some(n) = if let Some(i) = f.content_length_at {
@@ -436,13 +566,13 @@ impl ResponseParser {
             self.content_length = Some(n);
             self.expects_body = n > 0;
             self.state = State::Length(n);
-            return Ok(Event::Head(head));
+            return Ok(HeadEvent::Final(head));
         }
         // Rule 7: read until the connection closes (S-06).
         self.keep_alive = false;
         self.expects_body = true;
         self.state = State::UntilClose;
-        Ok(Event::Head(head))
+        Ok(HeadEvent::Final(head))
     }
 
     /// The peer closed. Ends a close-delimited body (`End { keep_alive: false }`); anything
@@ -450,6 +580,13 @@ impl ResponseParser {
     /// short ([`ProtoErrorKind::IncompleteHead`]) or a body cut short
     /// ([`ProtoErrorKind::Incomplete`]).
     pub fn eof(&mut self) -> Result<Event<'static>, ProtoError> {
+        self.finish_at_eof()
+            .map(|()| Event::End { keep_alive: false })
+    }
+
+    /// [`eof`](Self::eof) without the event: `Ok(())` means the close ended the message (the
+    /// connection is not reusable), an error says what was cut short.
+    pub fn finish_at_eof(&mut self) -> Result<(), ProtoError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
@@ -507,7 +644,7 @@ impl ResponseParser {
             )),
             _ => {
                 self.state = State::Done;
-                Ok(Event::End { keep_alive: false })
+                Ok(())
             }
         };
         if let Err(e) = &r {

@@ -6,8 +6,38 @@ use super::super::testutil::{Outcome, feed_all_ways};
 use super::head::unfold;
 use super::*;
 
+/// One call into the parser: [`ResponseParser::parse`] or [`phased`].
+type Step =
+    for<'a> fn(&mut ResponseParser, &'a [u8]) -> Result<(usize, Option<Event<'a>>), ProtoError>;
+
+/// The phase API driven as a caller would: `parse_head` while `phase()` is `Head`, then
+/// `parse_body`.
+fn phased<'a>(
+    p: &mut ResponseParser,
+    input: &'a [u8],
+) -> Result<(usize, Option<Event<'a>>), ProtoError> {
+    match p.phase() {
+        Phase::Head => p.parse_head(input).map(|(n, ev)| (n, ev.map(Event::from))),
+        Phase::Body | Phase::Done => p.parse_body(input).map(|(n, ev)| (n, ev.map(Event::from))),
+    }
+}
+
 /// Parses `input` fed in all ways and renders the events; `close` calls eof() at the end.
+/// Every input goes through both `parse` and the phase API, which must agree exactly.
 fn run_with(method: &str, limits: Limits, input: &[u8], close: bool) -> Outcome {
+    let flat = run_steps(method, &limits, input, close, ResponseParser::parse);
+    let by_phase = run_steps(method, &limits, input, close, phased);
+    assert_eq!(
+        flat,
+        by_phase,
+        "parse and the phase API differ on {}",
+        String::from_utf8_lossy(input)
+    );
+    flat
+}
+
+/// [`run_with`] through one way of calling the parser.
+fn run_steps(method: &str, limits: &Limits, input: &[u8], close: bool, step: Step) -> Outcome {
     feed_all_ways(input, |parts| {
         let mut p = ResponseParser::new(method, limits.clone());
         let mut out: Vec<String> = Vec::new();
@@ -22,7 +52,7 @@ fn run_with(method: &str, limits: Limits, input: &[u8], close: bool) -> Outcome 
         for part in parts {
             let mut rest: &[u8] = part;
             loop {
-                let (n, ev) = p.parse(rest).map_err(|e| format!("{:?}: {e}", e.kind))?;
+                let (n, ev) = step(&mut p, rest).map_err(|e| format!("{:?}: {e}", e.kind))?;
                 assert!(n <= rest.len());
                 rest = rest.get(n..).unwrap_or_default();
                 match ev {
@@ -41,7 +71,7 @@ fn run_with(method: &str, limits: Limits, input: &[u8], close: bool) -> Outcome 
         }
         // Drain what needs no more input.
         loop {
-            match p.parse(b"").map_err(|e| format!("{:?}: {e}", e.kind))? {
+            match step(&mut p, b"").map_err(|e| format!("{:?}: {e}", e.kind))? {
                 (_, None) => break,
                 (_, Some(Event::Data(_))) => unreachable!(),
                 (_, Some(ev)) => {
@@ -57,6 +87,7 @@ fn run_with(method: &str, limits: Limits, input: &[u8], close: bool) -> Outcome 
         if close && !p.is_done() {
             let ev = p.eof().map_err(|e| format!("{:?}: {e}", e.kind))?;
             out.push(render(&ev));
+            assert_eq!(p.phase(), Phase::Done);
         }
         Ok(out)
     })
@@ -666,4 +697,74 @@ fn data_is_a_slice_of_the_input() {
 fn unfold_replaces_each_fold() {
     assert_eq!(unfold(b"a\r\n b"), b"a b");
     assert_eq!(unfold(b"a \t\r\n\t b\n c"), b"a b c");
+}
+
+#[test]
+fn phases_follow_the_response() {
+    let mut p = ResponseParser::new("GET", Limits::default());
+    assert_eq!(p.phase(), Phase::Head);
+    let input = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+    let (n, ev) = p.parse_head(input).unwrap();
+    assert!(matches!(ev, Some(HeadEvent::Interim(ref h)) if h.code == 100));
+    assert_eq!(p.phase(), Phase::Head);
+    let rest = &input[n..];
+    let (n, ev) = p.parse_head(rest).unwrap();
+    assert!(matches!(ev, Some(HeadEvent::Final(ref h)) if h.code == 200));
+    assert_eq!(p.phase(), Phase::Body);
+    let rest = &rest[n..];
+    assert_eq!(
+        p.parse_body(rest).unwrap(),
+        (2, Some(BodyEvent::Data(b"hi")))
+    );
+    assert_eq!(
+        p.parse_body(b"").unwrap(),
+        (0, Some(BodyEvent::End { keep_alive: true }))
+    );
+    assert_eq!(p.phase(), Phase::Done);
+    assert_eq!(p.parse_body(b"").unwrap(), (0, None));
+}
+
+#[test]
+fn a_phase_method_in_the_wrong_phase_is_refused_without_poisoning_the_parser() {
+    let mut p = ResponseParser::new("GET", Limits::default());
+    let e = p
+        .parse_body(b"HTTP/1.1 204 No Content\r\n\r\n")
+        .unwrap_err();
+    assert_eq!(e.kind, ProtoErrorKind::Malformed);
+    assert_eq!(
+        e.message(),
+        "ResponseParser::parse_body called in the Head phase"
+    );
+    let (n, ev) = p.parse_head(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap();
+    assert_eq!(n, 27);
+    assert!(matches!(ev, Some(HeadEvent::Final(ref h)) if h.code == 204));
+    let e = p.parse_head(b"").unwrap_err();
+    assert_eq!(
+        e.message(),
+        "ResponseParser::parse_head called in the Body phase"
+    );
+    assert_eq!(
+        p.parse_body(b"").unwrap(),
+        (0, Some(BodyEvent::End { keep_alive: true }))
+    );
+}
+
+#[test]
+fn finish_at_eof_ends_a_close_delimited_body_and_names_what_was_cut_short() {
+    let mut p = ResponseParser::new("GET", Limits::default());
+    p.parse_head(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
+    assert_eq!(
+        p.parse_body(b"abc").unwrap(),
+        (3, Some(BodyEvent::Data(b"abc")))
+    );
+    assert_eq!(p.finish_at_eof(), Ok(()));
+    assert_eq!(p.phase(), Phase::Done);
+
+    let mut p = ResponseParser::new("GET", Limits::default());
+    p.parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+        .unwrap();
+    p.parse_body(b"ab").unwrap();
+    let e = p.finish_at_eof().unwrap_err();
+    assert_eq!(e.kind, ProtoErrorKind::Incomplete);
+    assert_eq!(e.message(), "body incomplete: 2 of 5 bytes received");
 }
