@@ -28,17 +28,20 @@
 //! This file is the state machine: when a head may be complete, the framing decision and the
 //! body states. Beside it, `response/head.rs` turns one head's bytes into a [`ResponseHead`]
 //! (and defines it, [`Version`] and [`reason_phrase`]); `response/head_error.rs` words why
-//! httparse refused a head; `response/tests.rs` holds the unit tests.
+//! httparse refused a head; `response/event.rs` defines what the parser yields ([`Event`],
+//! [`Phase`], [`HeadEvent`], [`BodyEvent`]); `response/tests.rs` and `response/tests/heads.rs`
+//! hold the unit tests.
 
 use super::chunked::{ChunkedDecoder, ChunkedEvent, ChunkedLimits};
 use super::error::malformed;
 // The error types lived here before `error.rs`; their old paths keep working.
 pub use super::error::{ProtoError, ProtoErrorKind};
-use super::headers::HttpHeaders;
 
+mod event;
 mod head;
 mod head_error;
 
+pub use event::{BodyEvent, Event, HeadEvent, Phase};
 use head::{Framing, HeadScan, head_too_large, parse_head_bytes};
 pub use head::{ResponseHead, Version, reason_phrase};
 
@@ -66,82 +69,6 @@ impl Default for Limits {
             max_body: None,
             max_interim: 10,
             max_chunk_line: 4096,
-        }
-    }
-}
-
-/// What the parser found in the bytes given to one [`ResponseParser::parse`] call.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Event<'a> {
-    /// An interim (1xx) head: `100 Continue` and any other 1xx except 101. The parser goes on
-    /// to the next head by itself.
-    Interim(ResponseHead),
-    /// The final head; the framing is decided.
-    Head(ResponseHead),
-    /// Body bytes (still content-encoded): a slice of the input given to `parse`.
-    Data(&'a [u8]),
-    /// The trailer fields of a chunked body, when there were any.
-    Trailers(HttpHeaders),
-    /// The message is complete. `keep_alive` says whether the connection may carry another
-    /// request: 1.1 unless `Connection: close`, 1.0 only with `Connection: keep-alive`, never
-    /// after a close-delimited body or a tunnel.
-    End {
-        /// Whether the connection may be reused.
-        keep_alive: bool,
-    },
-}
-
-/// Which part of a response the parser reads next, and so which events can come: the
-/// explicit form of the diagram above.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    /// Reading a head: [`ResponseParser::parse_head`] yields interim heads, then the final one.
-    Head,
-    /// After the final head: [`ResponseParser::parse_body`] yields data, trailers, then `End`.
-    /// A response without a body passes through this phase too, with `End` alone.
-    Body,
-    /// `End` was returned.
-    Done,
-}
-
-/// What the head phase yields ([`ResponseParser::parse_head`]).
-#[derive(Debug, PartialEq, Eq)]
-pub enum HeadEvent {
-    /// An interim (1xx) head; the parser stays in [`Phase::Head`] and reads the next one.
-    Interim(ResponseHead),
-    /// The final head; the framing is decided and the parser is in [`Phase::Body`].
-    Final(ResponseHead),
-}
-
-/// What the body phase yields ([`ResponseParser::parse_body`]).
-#[derive(Debug, PartialEq, Eq)]
-pub enum BodyEvent<'a> {
-    /// Body bytes (still content-encoded): a slice of the input given to `parse_body`.
-    Data(&'a [u8]),
-    /// The trailer fields of a chunked body, when there were any.
-    Trailers(HttpHeaders),
-    /// The message is complete; see [`Event::End`] for `keep_alive`.
-    End {
-        /// Whether the connection may be reused.
-        keep_alive: bool,
-    },
-}
-
-impl From<HeadEvent> for Event<'static> {
-    fn from(ev: HeadEvent) -> Event<'static> {
-        match ev {
-            HeadEvent::Interim(h) => Event::Interim(h),
-            HeadEvent::Final(h) => Event::Head(h),
-        }
-    }
-}
-
-impl<'a> From<BodyEvent<'a>> for Event<'a> {
-    fn from(ev: BodyEvent<'a>) -> Event<'a> {
-        match ev {
-            BodyEvent::Data(d) => Event::Data(d),
-            BodyEvent::Trailers(t) => Event::Trailers(t),
-            BodyEvent::End { keep_alive } => Event::End { keep_alive },
         }
     }
 }

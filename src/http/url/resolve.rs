@@ -116,7 +116,7 @@ impl Url {
         })
     }
 
-    /// Resolves a `Location` field value as stored in [`HttpHeaders`](super::headers::HttpHeaders)
+    /// Resolves a `Location` field value as stored in [`HttpHeaders`](crate::http::headers::HttpHeaders)
     /// (each received byte 0x80-0xFF decoded as the latin-1 character of that value) against
     /// this URL. The bytes of the field are what the server meant, so each byte above 0x7F is
     /// percent-encoded as that one octet (RFC 3986 §2.1): a server's raw UTF-8 `/é`
