@@ -32,6 +32,7 @@ use crate::ioloop::TcpStream;
 pub mod connect;
 pub mod dns;
 pub mod tls;
+mod vectored;
 
 pub use connect::{ConnectError, ConnectOptions, connect, parse_network_interface};
 pub use dns::{
@@ -152,41 +153,15 @@ impl Stream {
 
     /// Write all of `bufs` in order (say, a request head and its body) with as few syscalls
     /// as possible (`writev`), and flush.
-    #[cfg_attr(not(feature = "tls"), allow(clippy::infallible_destructuring_match))]
     pub async fn write_all_vectored(&self, bufs: &[&[u8]]) -> io::Result<()> {
-        let s = match self {
-            Stream::Plain(s) => s,
+        match self {
+            Stream::Plain(s) => {
+                vectored::write_all_vectored(bufs, |cx, slices| s.poll_write_vectored(cx, slices))
+                    .await
+            }
             #[cfg(feature = "tls")]
-            Stream::Tls(s) => return s.write_all_vectored(bufs).await,
-        };
-        let mut idx = 0; // first buffer not fully written
-        let mut off = 0; // bytes of bufs[idx] already written
-        while idx < bufs.len() {
-            if off == bufs[idx].len() {
-                idx += 1;
-                off = 0;
-                continue;
-            }
-            let slices: Vec<io::IoSlice<'_>> = std::iter::once(io::IoSlice::new(&bufs[idx][off..]))
-                .chain(bufs[idx + 1..].iter().map(|b| io::IoSlice::new(b)))
-                .collect();
-            let mut n = poll_fn(|cx| s.poll_write_vectored(cx, &slices)).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            while n > 0 && idx < bufs.len() {
-                let left = bufs[idx].len() - off;
-                if n >= left {
-                    n -= left;
-                    idx += 1;
-                    off = 0;
-                } else {
-                    off += n;
-                    n = 0;
-                }
-            }
+            Stream::Tls(s) => s.write_all_vectored(bufs).await,
         }
-        Ok(())
     }
 
     /// Flush queued TLS records (nothing to do for plain TCP).

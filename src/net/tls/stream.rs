@@ -20,6 +20,7 @@ use rustls::{
 
 use super::error::{TlsError, TlsErrorKind, classify};
 use crate::ioloop::TcpStream;
+use crate::net::vectored::write_all_vectored;
 
 /// Size of the ciphertext read buffer: several 16 KiB records per `read` syscall.
 const READ_BUF: usize = 64 * 1024;
@@ -202,20 +203,7 @@ impl TlsStream {
     /// Writes all of several buffers (say, a request head and its body) and flushes, packing
     /// them into as few records and syscalls as possible.
     pub async fn write_all_vectored(&self, bufs: &[&[u8]]) -> io::Result<()> {
-        let mut bufs: Vec<&[u8]> = bufs.iter().copied().filter(|b| !b.is_empty()).collect();
-        while !bufs.is_empty() {
-            let slices: Vec<IoSlice<'_>> = bufs.iter().map(|b| IoSlice::new(b)).collect();
-            let mut n = poll_fn(|cx| self.poll_write_vectored(cx, &slices)).await?;
-            while n > 0 {
-                if n >= bufs[0].len() {
-                    n -= bufs[0].len();
-                    bufs.remove(0);
-                } else {
-                    bufs[0] = &bufs[0][n..];
-                    n = 0;
-                }
-            }
-        }
+        write_all_vectored(bufs, |cx, slices| self.poll_write_vectored(cx, slices)).await?;
         self.flush().await
     }
 
