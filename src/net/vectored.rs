@@ -14,10 +14,13 @@ use std::task::{Context, Poll};
 /// name), calling it again after a partial write with what remains. Empty buffers are
 /// skipped; a write that takes nothing from a non-empty remainder is a `WriteZero` error.
 /// Flushing (for TLS, sending the queued records) is the caller's business.
-pub(crate) async fn write_all_vectored(
+pub(crate) async fn write_all_vectored<W>(
     bufs: &[&[u8]],
-    mut poll_write_vectored: impl FnMut(&mut Context<'_>, &[IoSlice<'_>]) -> Poll<io::Result<usize>>,
-) -> io::Result<()> {
+    mut poll_write_vectored: W,
+) -> io::Result<()>
+where
+    W: FnMut(&mut Context<'_>, &[IoSlice<'_>]) -> Poll<io::Result<usize>>,
+{
     let mut idx = 0; // first buffer not fully written
     let mut off = 0; // bytes of bufs[idx] already written
     while idx < bufs.len() {
