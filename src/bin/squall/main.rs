@@ -9,21 +9,13 @@
 //! and tells which one answered (`-v`).
 #![forbid(unsafe_code)]
 
-#[path = "squall/args.rs"]
 mod args;
-#[path = "squall/bench.rs"]
 mod bench;
-#[path = "squall/dnslog.rs"]
 mod dnslog;
-#[path = "squall/exit.rs"]
 mod exit;
-#[path = "squall/progress.rs"]
 mod progress;
-#[path = "squall/run.rs"]
 mod run;
-#[path = "squall/stats.rs"]
 mod stats;
-#[path = "squall/writeout.rs"]
 mod writeout;
 
 use std::io::Write;
