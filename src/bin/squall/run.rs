@@ -80,8 +80,10 @@ pub fn run(args: FetchArgs) -> u8 {
     code
 }
 
+/// What every transfer shares: the options, the body read once, stdout and stderr.
 struct Ctx {
     args: FetchArgs,
+    /// The `-d` / `--json` body, sent to every URL.
     body: Option<Rc<Vec<u8>>>,
     out: RefCell<Output>,
     ui: Ui,
