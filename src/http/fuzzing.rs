@@ -8,7 +8,7 @@
 use super::chunked::{ChunkedDecoder, ChunkedEvent, ChunkedLimits};
 #[cfg(feature = "gzip")]
 use super::decode::{Coding, ContentDecoder, MAX_OUT_PER_CALL};
-use super::response::{Event, Limits, ResponseParser};
+use super::response::{Event, Limits, Phase, ResponseParser};
 use super::url::Url;
 
 /// A split point derived from the data (so a fuzzer controls it).
@@ -27,6 +27,8 @@ fn pieces(data: &[u8]) -> [&[u8]; 2] {
 
 fn drive_response(method: &str, limits: &Limits, parts: &[&[u8]]) {
     let mut p = ResponseParser::new(method, limits.clone());
+    // A twin fed the same bytes through the phase API must say exactly the same.
+    let mut twin = ResponseParser::new(method, limits.clone());
     let mut total = 0u64;
     // Bodies are also decoded when the library can (feature `gzip`).
     #[cfg(feature = "gzip")]
@@ -36,7 +38,17 @@ fn drive_response(method: &str, limits: &Limits, parts: &[&[u8]]) {
     for part in parts {
         let mut rest: &[u8] = part;
         loop {
-            match p.parse(rest) {
+            let step = p.parse(rest);
+            let by_phase = match twin.phase() {
+                Phase::Head => twin
+                    .parse_head(rest)
+                    .map(|(n, ev)| (n, ev.map(Event::from))),
+                Phase::Body | Phase::Done => twin
+                    .parse_body(rest)
+                    .map(|(n, ev)| (n, ev.map(Event::from))),
+            };
+            assert_eq!(step, by_phase, "parse and the phase API differ");
+            match step {
                 Err(_) => return,
                 Ok((n, ev)) => {
                     assert!(n <= rest.len(), "consumed more than given");
@@ -78,7 +90,7 @@ fn drive_response(method: &str, limits: &Limits, parts: &[&[u8]]) {
         }
     }
     assert_eq!(total, p.body_bytes());
-    let _ = p.eof();
+    assert_eq!(p.eof().map(|_| ()), twin.finish_at_eof());
 }
 
 /// The response parser (head, framing, chunked, trailers, eof) over arbitrary bytes, for a

@@ -15,7 +15,9 @@
 use std::fmt;
 use std::ops::Range;
 
-use super::response::{ProtoError, ProtoErrorKind};
+use super::error::{ProtoError, ProtoErrorKind};
+use super::fault::{describe, locate_bad_line};
+use super::syntax::push_latin1;
 
 /// One field line: the name and value as ranges into `HttpHeaders::buf`.
 #[derive(Clone, Debug)]
@@ -379,15 +381,6 @@ pub fn list_items(v: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Appends `bytes` to `s` decoded as latin-1 (every byte is the code point of the same
-/// number).
-pub(crate) fn push_latin1(s: &mut String, bytes: &[u8]) {
-    match std::str::from_utf8(bytes) {
-        Ok(ascii) if bytes.is_ascii() => s.push_str(ascii),
-        _ => s.extend(bytes.iter().map(|&b| char::from(b))),
-    }
-}
-
 /// The number of LF bytes in `block` and whether any byte is not ASCII, eight bytes at a time.
 fn scan_block(block: &[u8]) -> (usize, bool) {
     const LO: u64 = u64::from_ne_bytes([0x7f; 8]);
@@ -431,99 +424,6 @@ fn scan_block(block: &[u8]) -> (usize, bool) {
     scan(blocks.remainder());
     let high = or & HI != 0;
     (newlines, high)
-}
-
-/// A latin-1 rendering of `bytes`, shortened, for error messages.
-pub(crate) fn snippet(bytes: &[u8]) -> String {
-    let mut s = String::new();
-    let cut = bytes.len() > 60;
-    push_latin1(&mut s, bytes.get(..60).unwrap_or(bytes));
-    let mut q = format!("{s:?}");
-    if cut {
-        q.push('…');
-    }
-    q
-}
-
-/// Words for an httparse error.
-pub(crate) fn describe(e: httparse::Error) -> &'static str {
-    match e {
-        httparse::Error::HeaderName => "invalid header name",
-        httparse::Error::HeaderValue => "invalid header value",
-        httparse::Error::NewLine => "invalid line ending",
-        httparse::Error::Status => "invalid status line",
-        httparse::Error::Token => "invalid token",
-        httparse::Error::TooManyHeaders => "too many header fields",
-        httparse::Error::Version => "invalid HTTP version",
-    }
-}
-
-/// Finds the first byte of a head that breaks the field-line grammar: a name that is not a
-/// token, a missing colon, a control character in a value, a bare CR, or whitespace opening
-/// the first field line (obs-fold lines later on are continuations). Returns the 1-based line
-/// number (the start line counts when `skip_lines` is 1) and the byte's index. Only used to
-/// word an error after httparse found one; it reads bytes up to the fault and no further.
-pub(crate) fn locate_bad_line(head: &[u8], skip_lines: usize) -> (usize, usize) {
-    let mut lineno = 1;
-    let mut i = 0;
-    while lineno <= skip_lines {
-        match head
-            .get(i..)
-            .and_then(|r| r.iter().position(|&b| b == b'\n'))
-        {
-            Some(nl) => i += nl + 1,
-            None => return (lineno, head.len()),
-        }
-        lineno += 1;
-    }
-    loop {
-        let Some(&first) = head.get(i) else {
-            return (lineno, i);
-        };
-        match first {
-            b'\r' | b'\n' => return (lineno, i),
-            b' ' | b'\t' if lineno == skip_lines + 1 => return (lineno, i),
-            b' ' | b'\t' => {}
-            _ => {
-                // field-name ":"
-                loop {
-                    match head.get(i) {
-                        None => return (lineno, i),
-                        Some(b':') => break,
-                        Some(&b) if is_tchar(b) => i += 1,
-                        Some(_) => return (lineno, i),
-                    }
-                }
-                if head.get(i.wrapping_sub(1)).is_none_or(|&b| b == b'\n') {
-                    return (lineno, i); // empty name
-                }
-                i += 1;
-            }
-        }
-        // field-value up to the line end
-        loop {
-            match head.get(i) {
-                None => return (lineno, i),
-                Some(b'\n') => break,
-                Some(b'\r') => {
-                    if head.get(i + 1) != Some(&b'\n') {
-                        return (lineno, i);
-                    }
-                    i += 1;
-                    break;
-                }
-                Some(&b) if (b < 0x20 && b != b'\t') || b == 0x7f => return (lineno, i),
-                Some(_) => i += 1,
-            }
-        }
-        i += 1;
-        lineno += 1;
-    }
-}
-
-/// `tchar` of RFC 9110 §5.6.2.
-pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Fields whose values are credentials: `Debug` shows them as `<redacted>`.

@@ -10,7 +10,8 @@
 
 use std::fmt;
 
-use super::headers::{HttpHeaders, is_tchar};
+use super::headers::HttpHeaders;
+use super::syntax::is_tchar;
 
 /// How the request body is framed on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

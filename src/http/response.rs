@@ -14,79 +14,36 @@
 //!                           │ neither ──▶ bytes until eof() ─────────────────▶ End
 //! ```
 //!
+//! [`ResponseParser::phase`] says where the parser is in that picture ([`Phase`]).
+//! [`ResponseParser::parse`] yields every kind of [`Event`]; a caller that reads the head and
+//! then the body can instead call [`ResponseParser::parse_head`], which yields only
+//! [`HeadEvent`]s (interim or final), then [`ResponseParser::parse_body`], which yields only
+//! [`BodyEvent`]s (data, trailers, end): no event of the wrong phase can reach it.
+//!
 //! Heads are parsed by httparse (fast, SIMD, fuzzed for years) with its strict defaults, except
 //! that obs-fold is accepted and then unfolded here (each fold becomes one SP, RFC 9112 §5.2).
 //! The head is bounded in bytes and in fields, the body by `max_body`, and every framing
 //! ambiguity that has enabled request smuggling is an error rather than a guess.
-
-use std::fmt;
+//!
+//! This file is the state machine: when a head may be complete, the framing decision and the
+//! body states. Beside it, `response/head.rs` turns one head's bytes into a [`ResponseHead`]
+//! (and defines it, [`Version`] and [`reason_phrase`]); `response/head_error.rs` words why
+//! httparse refused a head; `response/event.rs` defines what the parser yields ([`Event`],
+//! [`Phase`], [`HeadEvent`], [`BodyEvent`]); `response/tests.rs` and `response/tests/heads.rs`
+//! hold the unit tests.
 
 use super::chunked::{ChunkedDecoder, ChunkedEvent, ChunkedLimits};
-use super::headers::{HttpHeaders, describe, locate_bad_line, snippet};
+use super::error::malformed;
+// The error types lived here before `error.rs`; their old paths keep working.
+pub use super::error::{ProtoError, ProtoErrorKind};
 
-/// What went wrong, coarsely: the CLI maps each kind to an exit code. More kinds may come:
-/// match with a `_` arm.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ProtoErrorKind {
-    /// A reply that breaks the grammar or the framing rules (curl exit 8).
-    Malformed,
-    /// The head is larger than `Limits::max_head_bytes` (exit 8).
-    HeadTooLarge,
-    /// More header (or trailer) fields than `Limits::max_headers` (exit 8).
-    TooManyHeaders,
-    /// More interim (1xx) responses than `Limits::max_interim` (exit 8).
-    TooManyInterim,
-    /// The body is larger than `Limits::max_body` (exit 63).
-    BodyTooLarge,
-    /// The peer closed mid-body (exit 18).
-    Incomplete,
-    /// The peer closed mid-head, after some bytes of it (exit 8).
-    IncompleteHead,
-    /// The peer closed before sending any byte of a response (exit 52, "Stream closed").
-    NoResponse,
-}
+mod event;
+mod head;
+mod head_error;
 
-impl ProtoErrorKind {
-    /// curl's exit code for this kind, as `squall` uses it.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            ProtoErrorKind::BodyTooLarge => 63,
-            ProtoErrorKind::Incomplete => 18,
-            ProtoErrorKind::NoResponse => 52,
-            _ => 8,
-        }
-    }
-}
-
-/// A response the parser refuses. `Display` is the reason, naming what and where, e.g.
-/// `invalid chunk size at byte 1043: expected a hex digit, got 'x'`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProtoError {
-    /// The kind, for exit codes and error mapping.
-    pub kind: ProtoErrorKind,
-    message: String,
-}
-
-impl ProtoError {
-    /// An error of `kind` with `message`.
-    pub fn new(kind: ProtoErrorKind, message: String) -> ProtoError {
-        ProtoError { kind, message }
-    }
-
-    /// The reason (same as `Display`).
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for ProtoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ProtoError {}
+pub use event::{BodyEvent, Event, HeadEvent, Phase};
+use head::{Framing, HeadScan, head_too_large, parse_head_bytes};
+pub use head::{ResponseHead, Version, reason_phrase};
 
 /// Bounds on what a response may make the parser hold or read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,134 +73,6 @@ impl Default for Limits {
     }
 }
 
-/// The protocol version of a response.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Version {
-    /// HTTP/1.0
-    Http10,
-    /// HTTP/1.1
-    Http11,
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Version::Http10 => "HTTP/1.0",
-            Version::Http11 => "HTTP/1.1",
-        })
-    }
-}
-
-/// A parsed status line and header section.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResponseHead {
-    /// HTTP/1.0 or HTTP/1.1.
-    pub version: Version,
-    /// The status code, 0-999 (three digits on the wire; RFC 9110 defines 100-599).
-    pub code: u16,
-    /// The server's reason phrase; the standard phrase (or `Unknown`) when it sent none (S-02).
-    pub reason: String,
-    /// The fields, in order, obs-fold unfolded.
-    pub headers: HttpHeaders,
-}
-
-impl ResponseHead {
-    /// The status line as the header callback shows it: `HTTP/1.1 200 OK\r\n` (S-35).
-    pub fn status_line(&self) -> String {
-        format!("{} {:03} {}\r\n", self.version, self.code, self.reason)
-    }
-}
-
-/// The standard reason phrase of a status code, `Unknown` for codes without one (S-02).
-pub fn reason_phrase(code: u16) -> &'static str {
-    match code {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        102 => "Processing",
-        103 => "Early Hints",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        203 => "Non-Authoritative Information",
-        204 => "No Content",
-        205 => "Reset Content",
-        206 => "Partial Content",
-        207 => "Multi-Status",
-        208 => "Already Reported",
-        226 => "IM Used",
-        300 => "Multiple Choices",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        305 => "Use Proxy",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        411 => "Length Required",
-        412 => "Precondition Failed",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        415 => "Unsupported Media Type",
-        416 => "Range Not Satisfiable",
-        417 => "Expectation Failed",
-        418 => "I'm a Teapot",
-        421 => "Misdirected Request",
-        422 => "Unprocessable Content",
-        423 => "Locked",
-        424 => "Failed Dependency",
-        425 => "Too Early",
-        426 => "Upgrade Required",
-        428 => "Precondition Required",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        451 => "Unavailable For Legal Reasons",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        505 => "HTTP Version Not Supported",
-        506 => "Variant Also Negotiates",
-        507 => "Insufficient Storage",
-        508 => "Loop Detected",
-        510 => "Not Extended",
-        511 => "Network Authentication Required",
-        _ => "Unknown",
-    }
-}
-
-/// What the parser found in the bytes given to one [`ResponseParser::parse`] call.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Event<'a> {
-    /// An interim (1xx) head: `100 Continue` and any other 1xx except 101. The parser goes on
-    /// to the next head by itself.
-    Interim(ResponseHead),
-    /// The final head; the framing is decided.
-    Head(ResponseHead),
-    /// Body bytes (still content-encoded): a slice of the input given to `parse`.
-    Data(&'a [u8]),
-    /// The trailer fields of a chunked body, when there were any.
-    Trailers(HttpHeaders),
-    /// The message is complete. `keep_alive` says whether the connection may carry another
-    /// request: 1.1 unless `Connection: close`, 1.0 only with `Connection: keep-alive`, never
-    /// after a close-delimited body or a tunnel.
-    End {
-        /// Whether the connection may be reused.
-        keep_alive: bool,
-    },
-}
-
 /// How the body of the final response is delimited.
 #[derive(Debug)]
 enum State {
@@ -259,35 +88,6 @@ enum State {
     EndPending,
     /// `End` was returned.
     Done,
-}
-
-/// Incrementally finds where a head may end, so that a head arriving in small pieces is
-/// handed to httparse once, not once per piece.
-#[derive(Debug, Default)]
-struct HeadScan {
-    /// Non-CR bytes in the current line.
-    line_len: usize,
-    /// Whether a non-empty line (the status line) was seen; empty lines before it are skipped.
-    seen_line: bool,
-    /// An empty line after a non-empty one: the head may end here.
-    hit: bool,
-}
-
-impl HeadScan {
-    fn feed(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if b == b'\n' {
-                if self.line_len == 0 && self.seen_line {
-                    self.hit = true;
-                } else if self.line_len > 0 {
-                    self.seen_line = true;
-                }
-                self.line_len = 0;
-            } else if b != b'\r' {
-                self.line_len = self.line_len.saturating_add(1);
-            }
-        }
-    }
 }
 
 /// A streaming parser for one response (and the interim responses before it).
@@ -310,292 +110,6 @@ pub struct ResponseParser {
     tunnel: bool,
     /// The first error, returned again by every later call.
     failed: Option<ProtoError>,
-}
-
-fn malformed(msg: String) -> ProtoError {
-    ProtoError::new(ProtoErrorKind::Malformed, msg)
-}
-
-/// Replaces every obs-fold (`[SP/HTAB]* CR? LF [SP/HTAB]*`) in a field value with one SP.
-fn unfold(value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len());
-    let mut i = 0;
-    while let Some(&b) = value.get(i) {
-        if b == b'\r' || b == b'\n' {
-            while out.last().is_some_and(|&c| c == b' ' || c == b'\t') {
-                out.pop();
-            }
-            i += 1;
-            while value
-                .get(i)
-                .is_some_and(|&c| c == b' ' || c == b'\t' || c == b'\r' || c == b'\n')
-            {
-                i += 1;
-            }
-            out.push(b' ');
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    out
-}
-
-/// The status line of a head buffer (after any leading empty lines), without its line end.
-fn status_line_of(buf: &[u8]) -> &[u8] {
-    let start = buf
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(buf.len());
-    let rest = buf.get(start..).unwrap_or_default();
-    let end = rest
-        .iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .unwrap_or(rest.len());
-    rest.get(..end).unwrap_or_default()
-}
-
-/// Parses a complete head at the start of `buf`, or says it is not complete yet.
-/// `offset` is the absolute position of `buf[0]`, for messages.
-fn parse_head_bytes(
-    buf: &[u8],
-    limits: &Limits,
-    offset: u64,
-) -> Result<Option<(usize, ResponseHead, Framing)>, ProtoError> {
-    let mut config = httparse::ParserConfig::default();
-    config.allow_obsolete_multiline_headers_in_responses(true);
-    let mut small = [httparse::EMPTY_HEADER; 32];
-    let mut big: Vec<httparse::Header<'_>>;
-    let max = limits.max_headers;
-    let mut storage: &mut [httparse::Header<'_>] = small.get_mut(..max.min(32)).unwrap_or_default();
-    loop {
-        let mut resp = httparse::Response::new(storage);
-        match config.parse_response(&mut resp, buf) {
-            Ok(httparse::Status::Complete(n)) => {
-                if n > limits.max_head_bytes {
-                    return Err(head_too_large(limits));
-                }
-                let framing = Framing::of(resp.headers);
-                return build_head(&resp, buf, n).map(|h| Some((n, h, framing)));
-            }
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(httparse::Error::TooManyHeaders) if resp.headers.len() < max => {
-                big = vec![httparse::EMPTY_HEADER; max];
-                storage = &mut big;
-            }
-            Err(httparse::Error::TooManyHeaders) => {
-                return Err(ProtoError::new(
-                    ProtoErrorKind::TooManyHeaders,
-                    format!("too many header fields in the response head (more than {max})"),
-                ));
-            }
-            Err(e) => return Err(head_error(e, buf, offset)),
-        }
-    }
-}
-
-/// What the framing decision needs from the fields, found in one pass over httparse's
-/// output (names compared by length first, no lookups in the map).
-#[derive(Clone, Copy, Debug, Default)]
-struct Framing {
-    transfer_encoding: bool,
-    content_length: bool,
-    /// The index of the Content-Length field when there is exactly one (the usual case), so
-    /// that its value is read from the map without a second search by name.
-    content_length_at: Option<usize>,
-    close: bool,
-    keep_alive: bool,
-}
-
-impl Framing {
-    fn of(fields: &[httparse::Header<'_>]) -> Framing {
-        let mut f = Framing::default();
-        for (i, h) in fields.iter().enumerate() {
-            match h.name.len() {
-                10 if h.name.eq_ignore_ascii_case("connection") => {
-                    for token in h.value.split(|&b| b == b',') {
-                        let t = token.trim_ascii();
-                        f.close |= t.eq_ignore_ascii_case(b"close");
-                        f.keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
-                    }
-                }
-                14 if h.name.eq_ignore_ascii_case("content-length") => {
-                    f.content_length_at = (!f.content_length).then_some(i);
-                    f.content_length = true;
-                }
-                17 if h.name.eq_ignore_ascii_case("transfer-encoding") => {
-                    f.transfer_encoding = true;
-                }
-                _ => {}
-            }
-        }
-        f
-    }
-}
-
-fn head_too_large(limits: &Limits) -> ProtoError {
-    ProtoError::new(
-        ProtoErrorKind::HeadTooLarge,
-        format!(
-            "response head too large (more than {} bytes)",
-            limits.max_head_bytes
-        ),
-    )
-}
-
-/// Finds the first byte of a status line (`buf` starting at the line) that breaks
-/// `HTTP/1.x SP 3DIGIT [SP reason] CRLF`, with what it breaks. Used to word httparse's errors;
-/// it only looks at bytes up to the bad one, so the message does not depend on how much of
-/// the line had arrived.
-fn status_line_fault(buf: &[u8]) -> Option<(usize, &'static str)> {
-    const VERSION: &[u8] = b"HTTP/1.";
-    for (i, &b) in buf.iter().enumerate() {
-        let fault = match i {
-            0..=6 => VERSION.get(i) != Some(&b),
-            7 => b != b'0' && b != b'1',
-            8 => b != b' ',
-            _ => false,
-        };
-        if fault {
-            return Some((i, "Unexpected HTTP version"));
-        }
-        match i {
-            9..=11 if !b.is_ascii_digit() => return Some((i, "invalid status code")),
-            12 if !matches!(b, b' ' | b'\r' | b'\n') => return Some((i, "invalid status code")),
-            _ if i >= 12 => {
-                if b == b'\n' {
-                    return None;
-                }
-                if b == b'\r' {
-                    return match buf.get(i + 1) {
-                        Some(b'\n') | None => None,
-                        Some(_) => Some((i, "CR without LF")),
-                    };
-                }
-                if (b < 0x20 && b != b'\t') || b == 0x7f {
-                    return Some((i, "control character in the reason phrase"));
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Words an httparse error with what and where. Only bytes up to the fault are quoted, so
-/// the message is the same however the input was split.
-fn head_error(e: httparse::Error, buf: &[u8], offset: u64) -> ProtoError {
-    // Leading empty lines (CRLF or LF) are skipped, as httparse does.
-    let mut leading = 0;
-    loop {
-        match (buf.get(leading), buf.get(leading + 1)) {
-            (Some(b'\n'), _) => leading += 1,
-            (Some(b'\r'), Some(b'\n')) => leading += 2,
-            (Some(b'\r'), _) => {
-                return malformed(format!(
-                    "malformed status line: stray CR at byte {}",
-                    offset.saturating_add(leading as u64)
-                ));
-            }
-            _ => break,
-        }
-    }
-    let head = buf.get(leading..).unwrap_or_default();
-    let at = |i: usize| offset.saturating_add(leading.saturating_add(i) as u64);
-    if let Some((i, what)) = status_line_fault(head) {
-        let upto = head.get(..=i).unwrap_or(head);
-        return malformed(format!(
-            "{what} in status line at byte {}: {}",
-            at(i),
-            snippet(upto)
-        ));
-    }
-    if matches!(
-        e,
-        httparse::Error::Version | httparse::Error::Status | httparse::Error::Token
-    ) {
-        return malformed(format!("malformed status line at byte {}", at(0)));
-    }
-    let (lineno, pos) = locate_bad_line(head, 1);
-    let line_start = head
-        .get(..pos)
-        .unwrap_or_default()
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    let bad = head.get(line_start..=pos).unwrap_or_default();
-    if lineno == 2 && matches!(bad.first(), Some(b' ' | b'\t')) {
-        return malformed(format!(
-            "header line cannot start with whitespace right after the status line (at byte {})",
-            at(pos)
-        ));
-    }
-    malformed(format!(
-        "{} in response head line {lineno} at byte {}: {}",
-        describe(e),
-        at(pos),
-        snippet(bad)
-    ))
-}
-
-fn build_head(
-    resp: &httparse::Response<'_, '_>,
-    buf: &[u8],
-    n: usize,
-) -> Result<ResponseHead, ProtoError> {
-    let version = match resp.version {
-        Some(0) => Version::Http10,
-        Some(1) => Version::Http11,
-        _ => {
-            return Err(malformed(format!(
-                "Unexpected HTTP version in status line {}",
-                snippet(status_line_of(buf))
-            )));
-        }
-    };
-    // Any three digits (S-01). Codes outside 100-599 are invalid in RFC 9110 §15, which asks
-    // a client to treat them as 5xx rather than refuse them; the caller sees the code as sent.
-    let code = resp.code.unwrap_or(0);
-    let mut reason = String::new();
-    match resp.reason {
-        Some(r) if !r.is_empty() => reason.push_str(r),
-        _ => {
-            // httparse gives "" for reasons with obs-text; those are latin-1 (S-30).
-            let line = status_line_of(buf.get(..n).unwrap_or(buf));
-            if let Some(raw) = line.get(13..) {
-                super::headers::push_latin1(&mut reason, raw);
-            }
-        }
-    }
-    if reason.is_empty() {
-        reason.push_str(reason_phrase(code));
-    }
-    let block = buf.get(..n).unwrap_or(buf);
-    let headers = match HttpHeaders::from_block(block, resp.headers) {
-        Some(h) => h,
-        None => {
-            let bytes: usize = resp
-                .headers
-                .iter()
-                .map(|h| h.name.len() + h.value.len())
-                .sum();
-            let mut headers = HttpHeaders::with_capacity(resp.headers.len(), bytes);
-            for h in resp.headers.iter() {
-                if h.value.contains(&b'\n') {
-                    headers.add_raw(h.name, &unfold(h.value));
-                } else {
-                    headers.add_raw(h.name, h.value);
-                }
-            }
-            headers
-        }
-    };
-    Ok(ResponseHead {
-        version,
-        code,
-        reason,
-        headers,
-    })
 }
 
 /// The body length from every Content-Length line and list element: each must be all digits
@@ -656,7 +170,72 @@ impl ResponseParser {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        match self.parse_inner(input) {
+        let step = match self.state {
+            State::Head => self
+                .head_step(input)
+                .map(|(n, ev)| (n, ev.map(Event::from))),
+            _ => self
+                .body_step(input)
+                .map(|(n, ev)| (n, ev.map(Event::from))),
+        };
+        self.account(step)
+    }
+
+    /// Which part of the response comes next.
+    pub fn phase(&self) -> Phase {
+        match self.state {
+            State::Head => Phase::Head,
+            State::Done => Phase::Done,
+            _ => Phase::Body,
+        }
+    }
+
+    /// [`parse`](Self::parse) for the head phase: interim heads, then the final head, and
+    /// never a body byte. Called in another phase it fails (a bug in the caller, not in the
+    /// reply; the parser is left as it was).
+    pub fn parse_head(&mut self, input: &[u8]) -> Result<(usize, Option<HeadEvent>), ProtoError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if !matches!(self.state, State::Head) {
+            return Err(self.misuse("parse_head"));
+        }
+        let step = self.head_step(input);
+        self.account(step)
+    }
+
+    /// [`parse`](Self::parse) for the body phase: data, trailers, then `End`; `(0, None)`
+    /// once done. Called before the final head it fails (a bug in the caller, not in the
+    /// reply; the parser is left as it was).
+    pub fn parse_body<'a>(
+        &mut self,
+        input: &'a [u8],
+    ) -> Result<(usize, Option<BodyEvent<'a>>), ProtoError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if matches!(self.state, State::Head) {
+            return Err(self.misuse("parse_body"));
+        }
+        let step = self.body_step(input);
+        self.account(step)
+    }
+
+    /// The error for a phase method called in the wrong phase: a bug in the caller, so it
+    /// is not kept in `failed` and the parser can still be used the right way.
+    fn misuse(&self, call: &str) -> ProtoError {
+        malformed(format!(
+            "ResponseParser::{call} called in the {:?} phase",
+            self.phase()
+        ))
+    }
+
+    /// Moves the position past what a step consumed, or keeps its error for every later call.
+    fn account<T>(
+        &mut self,
+        step: Result<(usize, Option<T>), ProtoError>,
+    ) -> Result<(usize, Option<T>), ProtoError> {
+        match step {
             Ok((n, ev)) => {
                 self.pos = self.pos.saturating_add(n as u64);
                 Ok((n, ev))
@@ -668,28 +247,32 @@ impl ResponseParser {
         }
     }
 
-    fn parse_inner<'a>(
+    /// One step of the head phase (the state is `Head`).
+    fn head_step(&mut self, input: &[u8]) -> Result<(usize, Option<HeadEvent>), ProtoError> {
+        let (n, head) = self.read_head(input)?;
+        match head {
+            None => Ok((n, None)),
+            Some((head, framing)) => {
+                let body_start = self.pos.saturating_add(n as u64);
+                self.on_head(head, framing, body_start)
+                    .map(|ev| (n, Some(ev)))
+            }
+        }
+    }
+
+    /// One step of the body phase.
+    fn body_step<'a>(
         &mut self,
         input: &'a [u8],
-    ) -> Result<(usize, Option<Event<'a>>), ProtoError> {
+    ) -> Result<(usize, Option<BodyEvent<'a>>), ProtoError> {
         match &mut self.state {
-            State::Head => {
-                let (n, head) = self.read_head(input)?;
-                match head {
-                    None => Ok((n, None)),
-                    Some((head, framing)) => {
-                        let body_start = self.pos.saturating_add(n as u64);
-                        self.on_head(head, framing, body_start)
-                            .map(|ev| (n, Some(ev)))
-                    }
-                }
-            }
+            State::Head => Err(self.misuse("parse_body")),
             State::Length(remaining) => {
                 if *remaining == 0 {
                     self.state = State::Done;
                     return Ok((
                         0,
-                        Some(Event::End {
+                        Some(BodyEvent::End {
                             keep_alive: self.keep_alive,
                         }),
                     ));
@@ -704,7 +287,7 @@ impl ResponseParser {
                 self.body_bytes = self.body_bytes.saturating_add(take as u64);
                 Ok((
                     take,
-                    Some(Event::Data(input.get(..take).unwrap_or_default())),
+                    Some(BodyEvent::Data(input.get(..take).unwrap_or_default())),
                 ))
             }
             State::Chunked(dec) => {
@@ -712,11 +295,11 @@ impl ResponseParser {
                 self.body_bytes = dec.body_bytes();
                 let ev = match ev {
                     None => None,
-                    Some(ChunkedEvent::Data(d)) => Some(Event::Data(d)),
-                    Some(ChunkedEvent::Trailers(h)) => Some(Event::Trailers(h)),
+                    Some(ChunkedEvent::Data(d)) => Some(BodyEvent::Data(d)),
+                    Some(ChunkedEvent::Trailers(h)) => Some(BodyEvent::Trailers(h)),
                     Some(ChunkedEvent::End) => {
                         self.state = State::Done;
-                        Some(Event::End {
+                        Some(BodyEvent::End {
                             keep_alive: self.keep_alive,
                         })
                     }
@@ -737,13 +320,13 @@ impl ResponseParser {
                     ));
                 }
                 self.body_bytes = total;
-                Ok((input.len(), Some(Event::Data(input))))
+                Ok((input.len(), Some(BodyEvent::Data(input))))
             }
             State::EndPending => {
                 self.state = State::Done;
                 Ok((
                     0,
-                    Some(Event::End {
+                    Some(BodyEvent::End {
                         keep_alive: self.keep_alive,
                     }),
                 ))
@@ -809,7 +392,7 @@ impl ResponseParser {
         head: ResponseHead,
         f: Framing,
         body_start: u64,
-    ) -> Result<Event<'static>, ProtoError> {
+    ) -> Result<HeadEvent, ProtoError> {
         let h = &head.headers;
         if (100..200).contains(&head.code) {
             if head.code == 101 {
@@ -834,7 +417,7 @@ impl ResponseParser {
                     ),
                 ));
             }
-            return Ok(Event::Interim(head));
+            return Ok(HeadEvent::Interim(head));
         }
         self.keep_alive = match head.version {
             Version::Http11 => !f.close,
@@ -844,14 +427,14 @@ impl ResponseParser {
         // S-25). A Content-Length there is still reported through the headers.
         if self.head_request || head.code == 204 || head.code == 304 {
             self.state = State::EndPending;
-            return Ok(Event::Head(head));
+            return Ok(HeadEvent::Final(head));
         }
         // Rule 2: a 2xx to CONNECT turns the connection into a tunnel.
         if self.connect_request && (200..300).contains(&head.code) {
             self.tunnel = true;
             self.keep_alive = false;
             self.state = State::EndPending;
-            return Ok(Event::Head(head));
+            return Ok(HeadEvent::Final(head));
         }
         // Rules 3 and 4: Transfer-Encoding.
         if f.transfer_encoding {
@@ -888,7 +471,7 @@ impl ResponseParser {
             let dec = ChunkedDecoder::with_offset(limits, body_start);
             self.state = State::Chunked(Box::new(dec));
             self.expects_body = true;
-            return Ok(Event::Head(head));
+            return Ok(HeadEvent::Final(head));
         }
         // Rule 5: Content-Length.
         if let Some(n) = if let Some(i) = f.content_length_at {
@@ -910,13 +493,13 @@ impl ResponseParser {
             self.content_length = Some(n);
             self.expects_body = n > 0;
             self.state = State::Length(n);
-            return Ok(Event::Head(head));
+            return Ok(HeadEvent::Final(head));
         }
         // Rule 7: read until the connection closes (S-06).
         self.keep_alive = false;
         self.expects_body = true;
         self.state = State::UntilClose;
-        Ok(Event::Head(head))
+        Ok(HeadEvent::Final(head))
     }
 
     /// The peer closed. Ends a close-delimited body (`End { keep_alive: false }`); anything
@@ -924,6 +507,13 @@ impl ResponseParser {
     /// short ([`ProtoErrorKind::IncompleteHead`]) or a body cut short
     /// ([`ProtoErrorKind::Incomplete`]).
     pub fn eof(&mut self) -> Result<Event<'static>, ProtoError> {
+        self.finish_at_eof()
+            .map(|()| Event::End { keep_alive: false })
+    }
+
+    /// [`eof`](Self::eof) without the event: `Ok(())` means the close ended the message (the
+    /// connection is not reusable), an error says what was cut short.
+    pub fn finish_at_eof(&mut self) -> Result<(), ProtoError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
@@ -981,7 +571,7 @@ impl ResponseParser {
             )),
             _ => {
                 self.state = State::Done;
-                Ok(Event::End { keep_alive: false })
+                Ok(())
             }
         };
         if let Err(e) = &r {
@@ -1029,669 +619,4 @@ impl ResponseParser {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::testutil::{Outcome, feed_all_ways};
-    use super::*;
-
-    /// Parses `input` fed in all ways and renders the events; `close` calls eof() at the end.
-    fn run_with(method: &str, limits: Limits, input: &[u8], close: bool) -> Outcome {
-        feed_all_ways(input, |parts| {
-            let mut p = ResponseParser::new(method, limits.clone());
-            let mut out: Vec<String> = Vec::new();
-            let mut data = Vec::new();
-            let flush = |data: &mut Vec<u8>, out: &mut Vec<String>| {
-                if !data.is_empty() {
-                    out.push(format!("data {}", String::from_utf8_lossy(data)));
-                    data.clear();
-                }
-            };
-            let mut left = Vec::new();
-            for part in parts {
-                let mut rest: &[u8] = part;
-                loop {
-                    let (n, ev) = p.parse(rest).map_err(|e| format!("{:?}: {e}", e.kind))?;
-                    assert!(n <= rest.len());
-                    rest = rest.get(n..).unwrap_or_default();
-                    match ev {
-                        None if n == 0 => break,
-                        None => {}
-                        Some(Event::Data(d)) => data.extend_from_slice(d),
-                        Some(ev) => {
-                            flush(&mut data, &mut out);
-                            out.push(render(&ev));
-                        }
-                    }
-                }
-                if p.is_done() {
-                    left.extend_from_slice(rest);
-                }
-            }
-            // Drain what needs no more input.
-            loop {
-                match p.parse(b"").map_err(|e| format!("{:?}: {e}", e.kind))? {
-                    (_, None) => break,
-                    (_, Some(Event::Data(_))) => unreachable!(),
-                    (_, Some(ev)) => {
-                        flush(&mut data, &mut out);
-                        out.push(render(&ev));
-                    }
-                }
-            }
-            flush(&mut data, &mut out);
-            if !left.is_empty() {
-                out.push(format!("left {}", String::from_utf8_lossy(&left)));
-            }
-            if close && !p.is_done() {
-                let ev = p.eof().map_err(|e| format!("{:?}: {e}", e.kind))?;
-                out.push(render(&ev));
-            }
-            Ok(out)
-        })
-    }
-
-    fn render(ev: &Event<'_>) -> String {
-        match ev {
-            Event::Interim(h) => format!("interim {} {}", h.code, h.reason),
-            Event::Head(h) => format!(
-                "head {} {} {}{}",
-                h.version,
-                h.code,
-                h.reason,
-                h.headers
-                    .iter()
-                    .map(|(n, v)| format!(" [{n}: {v}]"))
-                    .collect::<String>()
-            ),
-            Event::Data(d) => format!("data {}", String::from_utf8_lossy(d)),
-            Event::Trailers(t) => format!("trailers {t:?}"),
-            Event::End { keep_alive } => format!("end keep_alive={keep_alive}"),
-        }
-    }
-
-    fn ok(method: &str, input: &[u8], close: bool) -> Vec<String> {
-        run_with(method, Limits::default(), input, close)
-            .unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(input)))
-    }
-
-    fn err(method: &str, input: &[u8], close: bool) -> String {
-        match run_with(method, Limits::default(), input, close) {
-            Ok(v) => panic!("{} accepted: {v:?}", String::from_utf8_lossy(input)),
-            Err(e) => e,
-        }
-    }
-
-    fn v(s: &[&str]) -> Vec<String> {
-        s.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn close_after_interim_or_in_trailers_names_what_was_missing() {
-        // Bytes of a response arrived (the 100), so this is a head cut short (8), not "no
-        // response" (52): cli.md "a head cut short after some bytes is 8 too".
-        let e = err("GET", b"HTTP/1.1 100 Continue\r\n\r\n", true);
-        assert_eq!(
-            e,
-            "IncompleteHead: connection closed after 1 interim (1xx) response(s), before the final response"
-        );
-        // RFC 9112 §7.1: chunked-body ends with the CRLF after the trailer section; a close
-        // after the last chunk but before that CRLF leaves the message incomplete (18).
-        let e = err(
-            "GET",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n",
-            true,
-        );
-        assert!(e.starts_with("Incomplete: "), "{e}");
-        assert!(
-            e.contains("closed before the end of the trailer section"),
-            "{e}"
-        );
-        let e = err(
-            "GET",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n",
-            true,
-        );
-        assert!(e.contains("no last chunk"), "{e}");
-    }
-
-    #[test]
-    fn content_length_body() {
-        // S-07
-        assert_eq!(
-            ok(
-                "GET",
-                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP",
-                false
-            ),
-            v(&[
-                "head HTTP/1.1 200 OK [Content-Length: 5]",
-                "data hello",
-                "end keep_alive=true",
-                "left HTTP"
-            ])
-        );
-    }
-
-    #[test]
-    fn content_length_incomplete_is_an_error() {
-        // S-07: an early close is an error, never a short body.
-        let e = err(
-            "GET",
-            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel",
-            true,
-        );
-        assert_eq!(e, "Incomplete: body incomplete: 3 of 5 bytes received");
-    }
-
-    #[test]
-    fn chunked_body() {
-        // S-08: last chunk and close arriving together.
-        assert_eq!(
-            ok(
-                "GET",
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-                true
-            ),
-            v(&[
-                "head HTTP/1.1 200 OK [Transfer-Encoding: Chunked]",
-                "data abc",
-                "end keep_alive=true"
-            ])
-        );
-    }
-
-    #[test]
-    fn chunk_errors_name_the_absolute_byte() {
-        let input = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n";
-        let e = err("GET", input, false);
-        let at = input.len() - 4;
-        assert_eq!(
-            e,
-            format!("Malformed: invalid chunk size at byte {at}: expected a hex digit, got 'z'")
-        );
-    }
-
-    #[test]
-    fn read_until_close() {
-        // S-06, 1.0 and 1.1 alike; never keep-alive.
-        for ver in ["1.0", "1.1"] {
-            let input = format!("HTTP/{ver} 200 OK\r\nConnection: keep-alive\r\n\r\nall of it");
-            assert_eq!(
-                ok("GET", input.as_bytes(), true),
-                v(&[
-                    &format!("head HTTP/{ver} 200 OK [Connection: keep-alive]"),
-                    "data all of it",
-                    "end keep_alive=false"
-                ])
-            );
-        }
-    }
-
-    #[test]
-    fn keep_alive_decision() {
-        let cases: [(&str, bool); 6] = [
-            ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true),
-            (
-                "HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n",
-                false,
-            ),
-            (
-                "HTTP/1.1 200 OK\r\nConnection: te, close\r\nContent-Length: 0\r\n\r\n",
-                false,
-            ),
-            ("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false),
-            (
-                "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n",
-                true,
-            ),
-            (
-                "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n0\r\n\r\n",
-                false,
-            ),
-        ];
-        for (input, ka) in cases {
-            let out = ok("GET", input.as_bytes(), false);
-            assert_eq!(
-                out.last().unwrap(),
-                &format!("end keep_alive={ka}"),
-                "{input}"
-            );
-        }
-    }
-
-    #[test]
-    fn no_body_responses() {
-        // S-23, S-24, S-25 (section 0: 204/304 have no body whatever their headers say).
-        for (method, status) in [
-            ("HEAD", "200 OK"),
-            ("GET", "204 No Content"),
-            ("GET", "304 Not Modified"),
-        ] {
-            let input = format!(
-                "HTTP/1.1 {status}\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\nNEXT"
-            );
-            let out = ok(method, input.as_bytes(), false);
-            assert_eq!(out.len(), 3, "{out:?}");
-            assert_eq!(out[1], "end keep_alive=true");
-            assert_eq!(out[2], "left NEXT");
-        }
-        // S-25: an OPTIONS response with a body is read normally.
-        let out = ok(
-            "OPTIONS",
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-            false,
-        );
-        assert_eq!(out[1], "data ok");
-    }
-
-    #[test]
-    fn connect_tunnel() {
-        let mut p = ResponseParser::new("CONNECT", Limits::default());
-        let input = b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01";
-        let (n, ev) = p.parse(input).unwrap();
-        assert!(matches!(ev, Some(Event::Head(_))));
-        assert_eq!(
-            p.parse(&input[n..]).unwrap(),
-            (0, Some(Event::End { keep_alive: false }))
-        );
-        assert!(p.is_tunnel());
-        assert_eq!(p.parse(&input[n..]).unwrap(), (0, None));
-        // A non-2xx answer to CONNECT is an ordinary response.
-        let out = ok(
-            "CONNECT",
-            b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 1\r\n\r\nx",
-            false,
-        );
-        assert_eq!(out[1], "data x");
-    }
-
-    #[test]
-    fn interim_responses() {
-        // S-21, S-22: interim heads are reported, then the final one; one body.
-        assert_eq!(
-            ok(
-                "POST",
-                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n\
-                  HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
-                false
-            ),
-            v(&[
-                "interim 100 Continue",
-                "interim 103 Early Hints",
-                "head HTTP/1.1 200 OK [Content-Length: 2]",
-                "data hi",
-                "end keep_alive=true"
-            ])
-        );
-        let mut many = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(10);
-        many.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
-        assert_eq!(ok("GET", &many, false).len(), 12);
-        let mut too_many = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(11);
-        too_many.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
-        assert_eq!(
-            err("GET", &too_many, false),
-            "TooManyInterim: Too many 1xx responses (more than 10)"
-        );
-        assert_eq!(
-            err(
-                "GET",
-                b"HTTP/1.1 100 Continue\r\nContent-Length: 1\r\n\r\n",
-                false
-            ),
-            "Malformed: Response code 100 cannot have body"
-        );
-        assert!(
-            err("GET", b"HTTP/1.1 101 Switching Protocols\r\n\r\n", false)
-                .contains("no upgrade was requested")
-        );
-    }
-
-    #[test]
-    fn framing_errors() {
-        let cases: &[(&[u8], &str)] = &[
-            // S-09
-            (
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-                "Malformed: Unsupported Transfer-Encoding \"gzip, chunked\"",
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
-                "Malformed: Unsupported Transfer-Encoding \"chunked, chunked\"",
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n",
-                "Malformed: Unsupported Transfer-Encoding \"identity\"",
-            ),
-            // S-10
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
-                "Malformed: Message with both Transfer-Encoding and Content-Length",
-            ),
-            // S-16
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n",
-                "Malformed: Multiple unequal Content-Lengths: 2 and 3",
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n",
-                "Malformed: Multiple unequal Content-Lengths: 2 and 3",
-            ),
-            // S-17
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\n",
-                "Malformed: Only integer Content-Length is allowed: \"+2\"",
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-                "Malformed: Only integer Content-Length is allowed: \"-1\"",
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n",
-                "Malformed: Only integer Content-Length is allowed: \"0x10\"",
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
-                "Malformed: Only integer Content-Length is allowed: \"\"",
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n",
-                "Malformed: Content-Length 18446744073709551616 is out of range",
-            ),
-        ];
-        for (input, want) in cases {
-            assert_eq!(&err("GET", input, false), want);
-        }
-        // S-16: equal duplicates are fine.
-        for cl in ["2,2", "2, 2,2", " 2 "] {
-            let input =
-                format!("HTTP/1.1 200 OK\r\nContent-Length: {cl}\r\nContent-Length: 2\r\n\r\nokX");
-            assert_eq!(ok("GET", input.as_bytes(), false)[1], "data ok");
-        }
-    }
-
-    #[test]
-    fn body_limits() {
-        // S-18: exactly the limit is fine; over it is refused before any body byte.
-        let limits = Limits {
-            max_body: Some(4),
-            ..Limits::default()
-        };
-        let out = run_with(
-            "GET",
-            limits.clone(),
-            b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfour",
-            false,
-        )
-        .unwrap();
-        assert_eq!(out[1], "data four");
-        let e = run_with(
-            "GET",
-            limits.clone(),
-            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
-            false,
-        )
-        .unwrap_err();
-        assert_eq!(
-            e,
-            "BodyTooLarge: Content-Length too long: 5 bytes, the limit is 4"
-        );
-        // S-19: chunked and read-until-close bodies over the limit.
-        let e = run_with(
-            "GET",
-            limits.clone(),
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
-            false,
-        )
-        .unwrap_err();
-        assert!(e.starts_with("BodyTooLarge: chunked body too large"), "{e}");
-        let e = run_with("GET", limits.clone(), b"HTTP/1.1 200 OK\r\n\r\nfive!", true).unwrap_err();
-        assert!(e.starts_with("BodyTooLarge: Body too long"), "{e}");
-        let out = run_with("GET", limits, b"HTTP/1.1 200 OK\r\n\r\nfour", true).unwrap();
-        assert_eq!(out[1], "data four");
-    }
-
-    #[test]
-    fn status_lines() {
-        // S-01, S-02, S-03, S-05
-        let cases: &[(&[u8], &str)] = &[
-            (b"HTTP/1.1 200 OK\r\n\r\n", "head HTTP/1.1 200 OK"),
-            (b"HTTP/1.1 200 \r\n\r\n", "head HTTP/1.1 200 OK"),
-            (b"HTTP/1.1 200\r\n\r\n", "head HTTP/1.1 200 OK"),
-            (
-                b"HTTP/1.1 404 Nope Nope\r\n\r\n",
-                "head HTTP/1.1 404 Nope Nope",
-            ),
-            (b"HTTP/1.0 599 \r\n\r\n", "head HTTP/1.0 599 Unknown"),
-            (b"HTTP/1.1 999 Custom\r\n\r\n", "head HTTP/1.1 999 Custom"),
-            (b"HTTP/1.1 000 \r\n\r\n", "head HTTP/1.1 0 Unknown"),
-            (
-                b"HTTP/1.1 200 Caf\xe9\r\n\r\n",
-                "head HTTP/1.1 200 Caf\u{e9}",
-            ),
-            (b"HTTP/1.1 200 OK\nX: y\n\n", "head HTTP/1.1 200 OK [X: y]"), // S-28
-            (b"\r\nHTTP/1.1 200 OK\r\n\r\n", "head HTTP/1.1 200 OK"),
-        ];
-        for (input, want) in cases {
-            let out = ok("GET", input, true);
-            assert_eq!(out[0], *want);
-        }
-    }
-
-    #[test]
-    fn malformed_status_lines() {
-        // S-04
-        let cases: &[(&[u8], &str)] = &[
-            (
-                b"HTTP/2.0 200 OK\r\n\r\n",
-                "Unexpected HTTP version in status line at byte 5: \"HTTP/2\"",
-            ),
-            (
-                b"HTTP/1.2 200 OK\r\n\r\n",
-                "Unexpected HTTP version in status line at byte 7: \"HTTP/1.2\"",
-            ),
-            (
-                b"http/1.1 200 OK\r\n\r\n",
-                "Unexpected HTTP version in status line at byte 0: \"h\"",
-            ),
-            (
-                b"HTTP/1.1 20 OK\r\n\r\n",
-                "invalid status code in status line at byte 11",
-            ),
-            (
-                b"HTTP/1.1 2000 OK\r\n\r\n",
-                "invalid status code in status line at byte 12",
-            ),
-            (
-                b"HTTP/1.1  200 OK\r\n\r\n",
-                "invalid status code in status line at byte 9",
-            ),
-            (
-                b"HTTP/1.1 200 O\x01K\r\n\r\n",
-                "control character in the reason phrase in status line at byte 14",
-            ),
-            (
-                b"HTTP/1.1 200 O\x7fK\r\n\r\n",
-                "control character in the reason phrase",
-            ),
-            (
-                b"HTTP/1.1 200 OK\rX\r\n\r\n",
-                "CR without LF in status line at byte 15",
-            ),
-            (
-                b"ICY 200 OK\r\n\r\n",
-                "Unexpected HTTP version in status line at byte 0: \"I\"",
-            ),
-            (b"\n\nHTTP/1.1 200 OK\r\nX\r\n\r\n", "line 2 at byte 20"),
-            (
-                b"\rHTTP/1.1 200 OK\r\n\r\n",
-                "malformed status line: stray CR at byte 0",
-            ),
-        ];
-        for (input, want) in cases {
-            let e = err("GET", input, true);
-            assert!(
-                e.starts_with("Malformed: ") && e.contains(want),
-                "{e} (wanted {want})"
-            );
-        }
-    }
-
-    #[test]
-    fn header_errors_and_folding() {
-        // S-27 (section 0): obs-fold unfolded to one SP; whitespace right after the status
-        // line is still an error.
-        assert_eq!(
-            ok(
-                "GET",
-                b"HTTP/1.1 200 OK\r\nX: a  \r\n \t b\r\nY: c\r\n\r\n",
-                true
-            )[0],
-            "head HTTP/1.1 200 OK [X: a b] [Y: c]"
-        );
-        assert_eq!(
-            ok("GET", b"HTTP/1.1 200 OK\r\nX:\r\n b\r\n  c\r\n\r\n", true)[0],
-            "head HTTP/1.1 200 OK [X: b c]"
-        );
-        let e = err("GET", b"HTTP/1.1 200 OK\r\n X: a\r\n\r\n", true);
-        assert!(e.contains("cannot start with whitespace"), "{e}");
-        // S-29, S-28 (bare CR), S-30 (latin-1)
-        let cases: &[(&[u8], &str)] = &[
-            (
-                b"HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n",
-                "invalid header value in response head line 2 at byte 21: \"X: a\\0\"",
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nA: 1\r\nX : a\r\n\r\n",
-                "invalid header name in response head line 3 at byte 24",
-            ),
-            (b"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", "line 2"),
-            (b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", "line 2"),
-        ];
-        for (input, want) in cases {
-            let e = err("GET", input, true);
-            assert!(e.contains(want), "{e} (wanted {want})");
-        }
-        assert_eq!(
-            ok("GET", b"HTTP/1.1 200 OK\r\nX: caf\xe9 \xa0\r\n\r\n", true)[0],
-            "head HTTP/1.1 200 OK [X: caf\u{e9} \u{a0}]"
-        );
-    }
-
-    #[test]
-    fn head_limits() {
-        // S-31
-        let limits = Limits {
-            max_head_bytes: 64,
-            max_headers: 3,
-            ..Limits::default()
-        };
-        let fits = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 0\r\n\r\n";
-        assert!(fits.len() > 40);
-        let e = run_with("GET", limits.clone(), fits, false).unwrap_err();
-        assert!(e.starts_with("TooManyHeaders:"), "{e}");
-        let exactly = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n";
-        let at = Limits {
-            max_head_bytes: exactly.len(),
-            ..limits.clone()
-        };
-        assert!(run_with("GET", at.clone(), exactly, false).is_ok());
-        let under = Limits {
-            max_head_bytes: exactly.len() - 1,
-            ..limits
-        };
-        let e = run_with("GET", under, exactly, false).unwrap_err();
-        assert!(e.starts_with("HeadTooLarge:"), "{e}");
-        // More than 32 fields goes through the growing path.
-        let mut big = b"HTTP/1.1 200 OK\r\n".to_vec();
-        for i in 0..100 {
-            big.extend_from_slice(format!("H{i}: {i}\r\n").as_bytes());
-        }
-        big.extend_from_slice(b"\r\n");
-        let mut p = ResponseParser::new("GET", Limits::default());
-        match p.parse(&big).unwrap() {
-            (n, Some(Event::Head(h))) => {
-                assert_eq!(n, big.len());
-                assert_eq!(h.headers.len(), 100);
-            }
-            other => panic!("{other:?}"),
-        }
-        let mut p = ResponseParser::new("GET", Limits::default());
-        let over = [&big[..big.len() - 2], b"X: 1\r\n\r\n"].concat();
-        assert_eq!(
-            p.parse(&over).unwrap_err().kind,
-            ProtoErrorKind::TooManyHeaders
-        );
-    }
-
-    #[test]
-    fn bad_status_line_refused_without_waiting_for_the_head_end() {
-        let mut p = ResponseParser::new("GET", Limits::default());
-        assert_eq!(p.parse(b"HTTP/").unwrap(), (5, None));
-        let e = p.parse(b"2.0 200 OK\r\n").unwrap_err();
-        assert!(e.to_string().starts_with("Unexpected HTTP version"), "{e}");
-        // A bad header line cut short by a close is reported as what it is.
-        let e = err("GET", b"HTTP/1.1 200 OK\r\nBad Name: x\r\n", true);
-        assert!(e.starts_with("Malformed: invalid header name"), "{e}");
-    }
-
-    #[test]
-    fn eof_cases() {
-        let mut p = ResponseParser::new("GET", Limits::default());
-        assert_eq!(p.eof().unwrap_err().kind, ProtoErrorKind::NoResponse);
-        let e = err("GET", b"HTTP/1.1 200 OK\r\nContent-", true);
-        assert!(e.starts_with("IncompleteHead:"), "{e}");
-        let e = err("GET", b"HTTP/1.1 100 Continue\r\n\r\n", true);
-        assert!(e.starts_with("IncompleteHead:"), "{e}");
-        let e = err(
-            "GET",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
-            true,
-        );
-        assert!(e.starts_with("Incomplete:"), "{e}");
-        let e = err(
-            "GET",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
-            true,
-        );
-        assert!(e.starts_with("Incomplete:"), "{e}");
-        // Errors stick.
-        let mut p = ResponseParser::new("GET", Limits::default());
-        assert!(p.parse(b"HTTP/9").is_err());
-        assert!(p.parse(b"").is_err());
-        assert!(p.eof().is_err());
-    }
-
-    #[test]
-    fn trailers_are_reported() {
-        assert_eq!(
-            ok(
-                "GET",
-                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nX-T: 1\r\n\r\n",
-                false
-            ),
-            v(&[
-                "head HTTP/1.1 200 OK [Transfer-Encoding: chunked]",
-                "data x",
-                "trailers [(\"X-T\", \"1\")]",
-                "end keep_alive=true"
-            ])
-        );
-    }
-
-    #[test]
-    fn data_is_a_slice_of_the_input() {
-        let input = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
-        let mut p = ResponseParser::new("GET", Limits::default());
-        let (n, _) = p.parse(input).unwrap();
-        let rest = &input[n..];
-        match p.parse(rest).unwrap() {
-            (3, Some(Event::Data(d))) => assert_eq!(d.as_ptr(), rest.as_ptr()),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn unfold_replaces_each_fold() {
-        assert_eq!(unfold(b"a\r\n b"), b"a b");
-        assert_eq!(unfold(b"a \t\r\n\t b\n c"), b"a b c");
-    }
-}
+mod tests;

@@ -9,8 +9,8 @@
 //!    back to the loop through a oneshot channel. IP literals and `localhost` skip both. The
 //!    [`dns::Resolver`] trait makes it pluggable, and [`dns::HostnameMapping`] implements
 //!    `hostname_mapping`.
-//! 2. [`connect`]: race the addresses with happy eyeballs (RFC 8305), taking in more as the
-//!    resolver finds them ([`connect::connect_streaming`]), binding the source
+//! 2. [`connect`](mod@connect): race the addresses with happy eyeballs (RFC 8305), taking in
+//!    more as the resolver finds them ([`connect::connect_streaming`]), binding the source
 //!    address first when `network_interface` is set, and honouring `allow_ipv6`. The winner
 //!    is an [`crate::ioloop::TcpStream`] registered with the loop.
 //! 3. [`tls`]: for `https`, wrap that stream in rustls (feature `tls`; without it the module
@@ -21,6 +21,22 @@
 //! [`crate::ioloop::timeout`] and names the phase that ran out.
 //!
 //! Nothing in this layer knows HTTP.
+//!
+//! The files, in the order above:
+//!
+//! - `dns/mod.rs`: the [`Resolver`] trait, [`ResolverChoice`], IP literals and `localhost`,
+//!   [`HostnameMapping`]; `dns/threaded.rs`: [`ThreadedResolver`] (`getaddrinfo` on worker
+//!   threads); `dns/stub.rs`: [`StubResolver`] and its configuration, with one lookup's
+//!   queries in `dns/stub/lookup.rs`; `dns/message.rs`: DNS message types and building, the
+//!   parser in `dns/message/parse.rs`; `dns/conf.rs`: resolv.conf, hosts and nsswitch;
+//!   `dns/cache.rs`: the TTL cache.
+//! - `connect.rs`: happy eyeballs, source binding, [`ConnectError`].
+//! - `tls/mod.rs`: the TLS overview and re-exports; `tls/config.rs`: [`tls::TlsSettings`], the
+//!   config cache, roots and client identity; `tls/verify.rs`: the certificate verifiers;
+//!   `tls/error.rs`: [`tls::TlsError`] and its kinds; `tls/stream.rs`: `TlsStream` (feature
+//!   `tls`).
+//! - `vectored.rs`: the write-everything loop over vectored writes that both kinds of
+//!   [`Stream`] use; this file: [`Stream`] itself and [`resolve_and_connect`].
 
 use std::future::poll_fn;
 use std::io;
@@ -32,6 +48,7 @@ use crate::ioloop::TcpStream;
 pub mod connect;
 pub mod dns;
 pub mod tls;
+mod vectored;
 
 pub use connect::{ConnectError, ConnectOptions, connect, parse_network_interface};
 pub use dns::{
@@ -152,41 +169,15 @@ impl Stream {
 
     /// Write all of `bufs` in order (say, a request head and its body) with as few syscalls
     /// as possible (`writev`), and flush.
-    #[cfg_attr(not(feature = "tls"), allow(clippy::infallible_destructuring_match))]
     pub async fn write_all_vectored(&self, bufs: &[&[u8]]) -> io::Result<()> {
-        let s = match self {
-            Stream::Plain(s) => s,
+        match self {
+            Stream::Plain(s) => {
+                vectored::write_all_vectored(bufs, |cx, slices| s.poll_write_vectored(cx, slices))
+                    .await
+            }
             #[cfg(feature = "tls")]
-            Stream::Tls(s) => return s.write_all_vectored(bufs).await,
-        };
-        let mut idx = 0; // first buffer not fully written
-        let mut off = 0; // bytes of bufs[idx] already written
-        while idx < bufs.len() {
-            if off == bufs[idx].len() {
-                idx += 1;
-                off = 0;
-                continue;
-            }
-            let slices: Vec<io::IoSlice<'_>> = std::iter::once(io::IoSlice::new(&bufs[idx][off..]))
-                .chain(bufs[idx + 1..].iter().map(|b| io::IoSlice::new(b)))
-                .collect();
-            let mut n = poll_fn(|cx| s.poll_write_vectored(cx, &slices)).await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            while n > 0 && idx < bufs.len() {
-                let left = bufs[idx].len() - off;
-                if n >= left {
-                    n -= left;
-                    idx += 1;
-                    off = 0;
-                } else {
-                    off += n;
-                    n = 0;
-                }
-            }
+            Stream::Tls(s) => s.write_all_vectored(bufs).await,
         }
-        Ok(())
     }
 
     /// Flush queued TLS records (nothing to do for plain TCP).

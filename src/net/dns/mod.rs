@@ -3,9 +3,9 @@
 //! The loop thread must never block, and the system resolver (`getaddrinfo`) can block for
 //! seconds. There are two ways around that, and squall has both:
 //!
-//! - [`ThreadedResolver`] (this file): `getaddrinfo` on a small pool of worker threads, the
-//!   answer coming back through [`crate::ioloop::oneshot`], whose sender wakes the loop from
-//!   any thread. The pool is shared by the whole process, started lazily (no thread exists
+//! - [`ThreadedResolver`] (`threaded.rs`): `getaddrinfo` on a small pool of worker threads,
+//!   the answer coming back through [`crate::ioloop::oneshot`], whose sender wakes the loop
+//!   from any thread. The pool is shared by the whole process, started lazily (no thread exists
 //!   until the first real lookup), holds at most [`MAX_RESOLVER_THREADS`] threads, and a
 //!   thread idle for [`RESOLVER_IDLE_EXIT`] exits. It does whatever the C library does
 //!   (nsswitch, mDNS, LDAP...), but a lookup cannot be cancelled.
@@ -34,25 +34,23 @@
 //! more is skipped if it has not started, and one that is running finishes on its worker
 //! thread, its answer thrown away.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 pub mod cache;
 pub mod conf;
 pub mod message;
 pub mod stub;
+mod threaded;
 
-use crate::ioloop;
 pub use stub::{StubConfig, StubResolver};
+pub use threaded::{MAX_RESOLVER_THREADS, RESOLVER_IDLE_EXIT, ThreadedResolver, resolver_threads};
 
 /// The future a [`Resolver`] returns: every address found for the name, in the order the
 /// resolver gave them (which is the order happy eyeballs starts from).
@@ -225,131 +223,6 @@ pub fn parse_dns_servers(list: &str) -> Result<Vec<SocketAddr>, String> {
     Ok(out)
 }
 
-/// The most worker threads the process-wide resolver pool runs at once. Further lookups queue.
-pub const MAX_RESOLVER_THREADS: usize = 4;
-
-/// How long a resolver thread waits for work before it exits.
-pub const RESOLVER_IDLE_EXIT: Duration = Duration::from_secs(10);
-
-/// The default resolver: the system's `getaddrinfo` (through std's [`ToSocketAddrs`]) on a
-/// small process-wide thread pool, with the answer delivered to the loop through
-/// [`ioloop::oneshot`].
-///
-/// IP literals and `localhost` are answered without touching the pool. All
-/// `ThreadedResolver` values share one pool, so creating many is free.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ThreadedResolver;
-
-impl ThreadedResolver {
-    /// A handle on the process-wide resolver pool (no thread is started until needed).
-    pub fn new() -> ThreadedResolver {
-        ThreadedResolver
-    }
-}
-
-impl Resolver for ThreadedResolver {
-    fn resolve(&self, host: &str, port: u16) -> ResolveFuture {
-        if let Some(answer) = resolve_without_lookup(host, port) {
-            return Box::pin(std::future::ready(answer));
-        }
-        let host = host.to_owned();
-        let (tx, rx) = ioloop::oneshot::<io::Result<Vec<SocketAddr>>>();
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let guard = CancelOnDrop(cancelled.clone());
-        if let Err(e) = start_lookup(&host, port, Waiter { tx, cancelled }) {
-            let err = io::Error::new(e.kind(), format!("failed to resolve {host}: {e}"));
-            return Box::pin(std::future::ready(Err(err)));
-        }
-        Box::pin(async move {
-            let _guard = guard;
-            match rx.await {
-                Ok(answer) => answer,
-                Err(_) => Err(io::Error::other(format!(
-                    "failed to resolve {host}: the resolver thread went away"
-                ))),
-            }
-        })
-    }
-
-    fn name(&self) -> String {
-        "threaded resolver (getaddrinfo)".to_owned()
-    }
-}
-
-/// One future waiting for a lookup.
-struct Waiter {
-    tx: ioloop::OneshotSender<io::Result<Vec<SocketAddr>>>,
-    cancelled: Arc<AtomicBool>,
-}
-
-type LookupKey = (String, u16);
-
-/// Lookups queued or running, by name and port, with everyone waiting for each: concurrent
-/// requests for one name (a burst of fetches to one host) share a single `getaddrinfo`.
-fn in_flight() -> MutexGuard<'static, HashMap<LookupKey, Vec<Waiter>>> {
-    static IN_FLIGHT: OnceLock<Mutex<HashMap<LookupKey, Vec<Waiter>>>> = OnceLock::new();
-    IN_FLIGHT
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-}
-
-/// Join the lookup of `host`:`port` in flight, or queue a new one on the pool.
-fn start_lookup(host: &str, port: u16, waiter: Waiter) -> io::Result<()> {
-    let key: LookupKey = (host.to_ascii_lowercase(), port);
-    let mut map = in_flight();
-    if let Some(waiters) = map.get_mut(&key) {
-        waiters.push(waiter);
-        return Ok(());
-    }
-    map.insert(key.clone(), vec![waiter]);
-    let job_key = key.clone();
-    let job: Job = Box::new(move || run_lookup(job_key));
-    // Submitting under the map's lock keeps the entry and its job in step; the pool's own
-    // lock is never held while taking this one.
-    if let Err(e) = pool().submit(job) {
-        map.remove(&key);
-        return Err(e);
-    }
-    Ok(())
-}
-
-/// The job a worker runs: skip the lookup if every waiter has gone, else look up and answer
-/// every waiter (those who joined while it ran included).
-fn run_lookup(key: LookupKey) {
-    {
-        let mut map = in_flight();
-        let wanted = map
-            .get(&key)
-            .is_some_and(|ws| ws.iter().any(|w| !w.cancelled.load(Ordering::Acquire)));
-        if !wanted {
-            map.remove(&key);
-            return;
-        }
-    }
-    #[cfg(test)]
-    tests::count_lookup(&key);
-    let answer = lookup(&key.0, key.1);
-    let waiters = in_flight().remove(&key).unwrap_or_default();
-    for w in waiters {
-        let copy = match &answer {
-            Ok(addrs) => Ok(addrs.clone()),
-            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-        };
-        // A receiver dropped in the meantime is fine: the answer is discarded.
-        let _ = w.tx.send(copy);
-    }
-}
-
-/// Marks a queued lookup as unwanted when its future is dropped (or completes).
-struct CancelOnDrop(Arc<AtomicBool>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Release);
-    }
-}
-
 /// Strip the brackets of an IPv6 literal (`[::1]` → `::1`); other text is returned as is.
 pub fn strip_brackets(host: &str) -> &str {
     host.strip_prefix('[')
@@ -383,121 +256,6 @@ fn resolve_without_lookup(host: &str, port: u16) -> Option<io::Result<Vec<Socket
 fn is_localhost(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower == "localhost" || lower.ends_with(".localhost")
-}
-
-/// The blocking lookup a worker thread runs. Errors name the host.
-fn lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-    let bare = strip_brackets(host);
-    match (bare, port).to_socket_addrs() {
-        Ok(iter) => {
-            let mut addrs: Vec<SocketAddr> = Vec::new();
-            for a in iter {
-                if !addrs.contains(&a) {
-                    addrs.push(a);
-                }
-            }
-            if addrs.is_empty() {
-                Err(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("failed to resolve {host}: no addresses found"),
-                ))
-            } else {
-                Ok(addrs)
-            }
-        }
-        Err(e) => Err(io::Error::new(
-            e.kind(),
-            format!("failed to resolve {host}: {e}"),
-        )),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The worker pool.
-
-type Job = Box<dyn FnOnce() + Send + 'static>;
-
-struct Pool {
-    state: Mutex<PoolState>,
-    work: Condvar,
-}
-
-#[derive(Default)]
-struct PoolState {
-    queue: VecDeque<Job>,
-    threads: usize,
-    idle: usize,
-}
-
-fn pool() -> &'static Pool {
-    static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| Pool {
-        state: Mutex::new(PoolState::default()),
-        work: Condvar::new(),
-    })
-}
-
-impl Pool {
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
-        // Jobs run outside the lock, so poisoning can only come from a bug in this file; the
-        // state stays consistent either way.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Queue a job, starting a worker thread if none is free and the cap allows one.
-    fn submit(&'static self, job: Job) -> io::Result<()> {
-        let mut st = self.lock();
-        st.queue.push_back(job);
-        if st.queue.len() > st.idle && st.threads < MAX_RESOLVER_THREADS {
-            let spawned = std::thread::Builder::new()
-                .name("squall-resolver".into())
-                .spawn(move || self.worker());
-            match spawned {
-                Ok(_) => st.threads += 1,
-                Err(e) if st.threads == 0 => {
-                    // Nobody would ever run the job: take it back and report.
-                    st.queue.pop_back();
-                    return Err(e);
-                }
-                Err(_) => {} // the running workers will get to it
-            }
-        }
-        if st.idle > 0 {
-            self.work.notify_one();
-        }
-        Ok(())
-    }
-
-    fn worker(&self) {
-        loop {
-            let job = {
-                let mut st = self.lock();
-                loop {
-                    if let Some(job) = st.queue.pop_front() {
-                        break job;
-                    }
-                    st.idle += 1;
-                    let (guard, res) = self
-                        .work
-                        .wait_timeout(st, RESOLVER_IDLE_EXIT)
-                        .unwrap_or_else(|e| e.into_inner());
-                    st = guard;
-                    st.idle -= 1;
-                    if res.timed_out() && st.queue.is_empty() {
-                        st.threads -= 1;
-                        return;
-                    }
-                }
-            };
-            // A panicking lookup must not take the worker count down with it.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-        }
-    }
-}
-
-/// How many resolver threads are alive right now (for tests and diagnostics).
-pub fn resolver_threads() -> usize {
-    pool().lock().threads
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -643,49 +401,6 @@ impl Resolver for MappedResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    static LOOKUPS: Mutex<Vec<LookupKey>> = Mutex::new(Vec::new());
-    /// Held by the test below while it queues its lookups, so none can finish early.
-    static GATE: Mutex<()> = Mutex::new(());
-    const SHARED_PORT: u16 = 47_113; // a port no other test uses: the key is ours alone
-
-    pub(super) fn count_lookup(key: &LookupKey) {
-        if key.1 == SHARED_PORT {
-            drop(GATE.lock().unwrap_or_else(|e| e.into_inner()));
-        }
-        LOOKUPS.lock().unwrap().push(key.clone());
-    }
-
-    #[test]
-    fn concurrent_lookups_of_one_name_share_one_call() {
-        // "127.1" goes through getaddrinfo (Rust's parser refuses it) without any query.
-        const PORT: u16 = SHARED_PORT;
-        let lp = crate::ioloop::IoLoop::new();
-        let answers = lp.run_sync(async {
-            let gate = GATE.lock().unwrap();
-            let futs: Vec<_> = (0..16)
-                .map(|_| ThreadedResolver.resolve("127.1", PORT))
-                .collect();
-            drop(gate);
-            let mut out = Vec::new();
-            for f in futs {
-                out.push(f.await.unwrap());
-            }
-            out
-        });
-        for a in &answers {
-            assert_eq!(a, &vec![SocketAddr::from(([127, 0, 0, 1], PORT))]);
-        }
-        let calls = LOOKUPS
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|k| k.1 == PORT)
-            .count();
-        // All 16 were queued while the first lookup was held at the gate: they joined it.
-        assert_eq!(calls, 1);
-    }
-
     #[test]
     fn dns_servers_list_as_curl_takes_it() {
         assert_eq!(
@@ -734,18 +449,6 @@ mod tests {
         assert!(resolve_without_lookup("localhost.example", 80).is_none());
         let empty = resolve_without_lookup("", 80).unwrap().unwrap_err();
         assert!(empty.to_string().contains("empty host name"));
-    }
-
-    #[test]
-    fn lookup_errors_name_the_host() {
-        // A name with a NUL byte is refused before any query leaves the machine, so this
-        // exercises the error path offline.
-        let err = lookup("bad\0name.invalid", 80).unwrap_err();
-        let msg = err.to_string();
-        assert!(
-            msg.starts_with("failed to resolve bad\0name.invalid: "),
-            "{msg}"
-        );
     }
 
     #[test]
