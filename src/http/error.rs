@@ -31,18 +31,6 @@ pub enum ProtoErrorKind {
     NoResponse,
 }
 
-impl ProtoErrorKind {
-    /// curl's exit code for this kind, as `squall` uses it.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            ProtoErrorKind::BodyTooLarge => 63,
-            ProtoErrorKind::Incomplete => 18,
-            ProtoErrorKind::NoResponse => 52,
-            _ => 8,
-        }
-    }
-}
-
 /// A response the parser refuses. `Display` is the reason, naming what and where, e.g.
 /// `invalid chunk size at byte 1043: expected a hex digit, got 'x'`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,6 +3,9 @@
 //! Every [`ErrorKind`] the client can return is mapped here in one exhaustive `match` (and the
 //! TLS and protocol sub-kinds in exhaustive matches of their own): a new kind in the library
 //! does not compile until someone decides its number.
+//!
+//! This is the one table: the library's own `TlsErrorKind::curl_exit_code` and
+//! `ProtoErrorKind::exit_code` are not used here (they are to leave the library).
 
 use squall::ErrorKind;
 use squall::client::ProxyErrorKind;
@@ -212,5 +215,43 @@ mod tests {
         assert_eq!(p(ProxyErrorKind::Connect), 7);
         assert_eq!(p(ProxyErrorKind::Tunnel { status: Some(407) }), 56);
         assert_eq!(p(ProxyErrorKind::Tunnel { status: None }), 56);
+    }
+
+    /// Every TLS and protocol sub-kind by name: the numbers the library's own helpers
+    /// (`TlsErrorKind::curl_exit_code`, `ProtoErrorKind::exit_code`) give today, so the table
+    /// here is the whole contract when they are gone.
+    #[test]
+    fn every_tls_and_protocol_kind_has_its_number() {
+        use TlsErrorKind as K;
+        for k in [
+            K::CertExpired,
+            K::CertNotYetValid,
+            K::CertWrongHost,
+            K::UnknownIssuer,
+            K::BadCertificate,
+        ] {
+            assert_eq!(for_tls(&k), PEER_CERT, "{k:?}");
+        }
+        for k in [K::Handshake, K::NotTls, K::Io] {
+            assert_eq!(for_tls(&k), TLS_HANDSHAKE, "{k:?}");
+        }
+        let path = PathBuf::from("x.pem");
+        assert_eq!(for_tls(&K::BadClientCert { path: path.clone() }), 58);
+        assert_eq!(for_tls(&K::BadCaFile { path }), 77);
+        assert_eq!(for_tls(&K::Truncated), 18);
+        assert_eq!(for_tls(&K::Protocol), 56);
+        use ProtoErrorKind as P;
+        for k in [
+            P::Malformed,
+            P::HeadTooLarge,
+            P::TooManyHeaders,
+            P::TooManyInterim,
+            P::IncompleteHead,
+        ] {
+            assert_eq!(for_proto(&k), 8, "{k:?}");
+        }
+        assert_eq!(for_proto(&P::BodyTooLarge), 63);
+        assert_eq!(for_proto(&P::Incomplete), 18);
+        assert_eq!(for_proto(&P::NoResponse), 52);
     }
 }

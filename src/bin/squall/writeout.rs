@@ -10,6 +10,8 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::time::Duration;
 
+use squall::http::url::{Url, remove_dot_segments};
+
 use crate::args::Usage;
 
 /// The variables `-w` knows.
@@ -300,6 +302,56 @@ impl WriteOut {
     }
 }
 
+/// `%{url_effective}` as curl prints it: the URL that was fetched with its scheme in lower
+/// case, `/` for an empty path (the origin-form sent, RFC 9112 §3.2.1), the port as a plain
+/// number and the dot segments removed (RFC 3986 §6.2.2), the rest (case, percent-encoding,
+/// fragment) as given. The library's effective URL is the caller's own string when nothing
+/// was followed (Tornado's rule); a URL that does not parse is shown as given.
+pub fn effective_url(url: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return url.to_string();
+    };
+    if Url::parse(base).is_err() {
+        return url.to_string();
+    }
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (path, query) = match tail.find('?') {
+        Some(q) => tail.split_at(q),
+        None => (tail, ""),
+    };
+    // The port: after the last ':' of the host part (past any userinfo "@"), not inside an
+    // IPv6 literal's brackets.
+    let host_start = authority.rfind('@').map_or(0, |at| at + 1);
+    let host_end = host_start + authority[host_start..].rfind(']').unwrap_or(0);
+    let authority = match authority[host_end..].rfind(':').map(|c| host_end + c) {
+        Some(colon) => {
+            let digits = authority[colon + 1..].trim_start_matches('0');
+            match (&authority[colon + 1..], digits) {
+                ("", _) => authority[..colon].to_string(),
+                (_, "") => format!("{}:0", &authority[..colon]),
+                (_, d) => format!("{}:{d}", &authority[..colon]),
+            }
+        }
+        None => authority.to_string(),
+    };
+    let path = if path.is_empty() {
+        "/".to_string()
+    } else {
+        remove_dot_segments(path)
+    };
+    let mut s = format!("{}://{authority}{path}{query}", scheme.to_ascii_lowercase());
+    if let Some(f) = fragment {
+        s.push('#');
+        s.push_str(f);
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,5 +447,30 @@ mod tests {
         let w = WriteOut::parse("a%{nope}b%{http_code}");
         assert_eq!(w.unknown(), ["nope"]);
         assert_eq!(String::from_utf8(w.render(&info())).unwrap(), "ab200");
+    }
+
+    #[test]
+    fn effective_urls_are_normalised() {
+        for (given, shown) in [
+            ("http://h:8080", "http://h:8080/"),
+            ("http://h?x=1#f", "http://h/?x=1#f"),
+            ("HTTP://H/a/../b", "http://H/b"),
+            ("http://u:p@h:08", "http://u:p@h:8/"),
+            ("http://h/ok", "http://h/ok"),
+            ("http://h/a b", "http://h/a b"),
+            // Case and percent-encoding stay as given, as curl shows them.
+            (
+                "http://LocalHost/caf\u{e9}|x?Q=%41",
+                "http://LocalHost/caf\u{e9}|x?Q=%41",
+            ),
+            ("http://[::1]:0080", "http://[::1]:80/"),
+            ("http://h:/x", "http://h/x"),
+            ("http://h:000/x", "http://h:0/x"),
+            ("http://u:p@h/a/./b/../c?x/../y", "http://u:p@h/a/c?x/../y"),
+            ("http://u:00p@h:01", "http://u:00p@h:1/"),
+            ("http://u:00@h", "http://u:00@h/"),
+        ] {
+            assert_eq!(effective_url(given), shown, "{given}");
+        }
     }
 }

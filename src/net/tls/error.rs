@@ -16,8 +16,8 @@ use std::sync::Arc;
 #[cfg(feature = "tls")]
 use rustls::{CertificateError, pki_types::UnixTime};
 
-/// What kind of TLS failure a [`TlsError`] is. The CLI maps it to curl's exit codes with
-/// [`TlsErrorKind::curl_exit_code`].
+/// What kind of TLS failure a [`TlsError`] is. (The CLI's `exit.rs` maps each kind to curl's
+/// exit codes: that table lives with the command line, not in the library.)
 ///
 /// More kinds may come: match with a `_` arm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -74,20 +74,6 @@ impl TlsErrorKind {
                 | TlsErrorKind::UnknownIssuer
                 | TlsErrorKind::BadCertificate
         )
-    }
-
-    /// The curl exit code for this failure: 60 certificate verification, 35 handshake (also
-    /// a socket error or a non-TLS answer during it), 58 client certificate, 77 CA file, 18
-    /// truncation, 56 a protocol error while receiving.
-    pub fn curl_exit_code(&self) -> i32 {
-        match self {
-            k if k.is_verification_failure() => 60,
-            TlsErrorKind::Handshake | TlsErrorKind::NotTls | TlsErrorKind::Io => 35,
-            TlsErrorKind::BadClientCert { .. } => 58,
-            TlsErrorKind::BadCaFile { .. } => 77,
-            TlsErrorKind::Truncated => 18,
-            _ => 56,
-        }
     }
 }
 
@@ -160,11 +146,6 @@ impl TlsError {
     /// See [`TlsErrorKind::is_verification_failure`].
     pub fn is_verification_failure(&self) -> bool {
         self.kind.is_verification_failure()
-    }
-
-    /// See [`TlsErrorKind::curl_exit_code`].
-    pub fn curl_exit_code(&self) -> i32 {
-        self.kind.curl_exit_code()
     }
 
     #[cfg(feature = "tls")]

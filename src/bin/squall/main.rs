@@ -3,27 +3,18 @@
 //! It is a thin layer over the library's public API, and `docs/cli.md` is its contract:
 //! options, what goes to stdout and stderr, and curl's exit-code numbering. The pieces:
 //! [`args`] parses the command line, [`run`] does the transfers (one IoLoop, one shared
-//! AsyncHttpClient, output in command-line order), [`writeout`] is the `-w` engine,
-//! [`progress`] draws the bar, [`exit`] maps every client error to curl's number, and
+//! AsyncHttpClient, output in command-line order, the progress bar), [`writeout`] is the `-w`
+//! engine, [`exit`] maps every client error to curl's number, and
 //! [`bench`] with [`stats`] is `squall bench`; [`dnslog`] picks the resolver (`--dns-servers`)
 //! and tells which one answered (`-v`).
 #![forbid(unsafe_code)]
 
-#[path = "squall/args.rs"]
 mod args;
-#[path = "squall/bench.rs"]
 mod bench;
-#[path = "squall/dnslog.rs"]
 mod dnslog;
-#[path = "squall/exit.rs"]
 mod exit;
-#[path = "squall/progress.rs"]
-mod progress;
-#[path = "squall/run.rs"]
 mod run;
-#[path = "squall/stats.rs"]
 mod stats;
-#[path = "squall/writeout.rs"]
 mod writeout;
 
 use std::io::Write;

@@ -5,9 +5,16 @@
 //! line to draw, or `None` when the last draw is less than 100 ms old, so the rules are unit
 //! tested without a terminal. The caller decides whether a bar is wanted at all: only when
 //! stderr is a terminal, `-s` is not given, and the body does not go to that same terminal.
+//!
+//! [`Ui`] is the impure half: it owns stderr while a bar may be on screen, so every other
+//! line written there (`-v`, error lines) wipes the bar first and the next tick redraws it.
 
 use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use super::lock;
 
 /// The shortest time between two draws (at most 10 a second).
 pub const REDRAW_EVERY: Duration = Duration::from_millis(100);
@@ -157,6 +164,129 @@ impl Progress {
         }
         s.push_str("\x1b[K");
         s
+    }
+}
+
+/// The progress bar and every stderr line written while it may be on screen.
+pub(super) struct Ui {
+    pub(super) state: Arc<Mutex<UiState>>,
+}
+
+/// What [`Ui`] shares with the request callbacks.
+pub(super) struct UiState {
+    enabled: bool,
+    bar: Progress,
+    drawn: bool,
+    bytes: u64,
+    totals: Vec<Option<u64>>,
+    started: Vec<bool>,
+    done: usize,
+}
+
+impl Ui {
+    pub(super) fn new(enabled: bool, n: usize) -> Ui {
+        Ui {
+            state: Arc::new(Mutex::new(UiState {
+                enabled,
+                bar: Progress::new(Instant::now(), ""),
+                drawn: false,
+                bytes: 0,
+                totals: vec![None; n],
+                started: vec![false; n],
+                done: 0,
+            })),
+        }
+    }
+
+    pub(super) fn enabled(&self) -> bool {
+        lock(&self.state).enabled
+    }
+
+    pub(super) fn message(&self, text: &str) {
+        Ui::message_on(&self.state, text);
+    }
+
+    /// A line (or lines) on stderr: the bar is wiped first and redrawn at the next tick.
+    pub(super) fn message_on(state: &Mutex<UiState>, text: &str) {
+        let mut s = lock(state);
+        let mut err = io::stderr().lock();
+        if s.drawn {
+            let _ = err.write_all(b"\r\x1b[K");
+            s.drawn = false;
+        }
+        let _ = err.write_all(text.as_bytes());
+    }
+
+    /// URL `i` starts its body, of `total` bytes if known.
+    pub(super) fn started(&self, i: usize, total: Option<u64>) {
+        let mut s = lock(&self.state);
+        s.started[i] = true;
+        s.totals[i] = total;
+        drop(s);
+        self.tick();
+    }
+
+    /// `n` more body bytes arrived.
+    pub(super) fn bytes(&self, n: u64) {
+        let mut s = lock(&self.state);
+        s.bytes += n;
+        if s.enabled {
+            drop(s);
+            self.tick();
+        }
+    }
+
+    /// URL `i` ended (also without a body).
+    pub(super) fn done(&self, i: usize) {
+        let mut s = lock(&self.state);
+        s.done += 1;
+        if !s.started[i] {
+            s.started[i] = true;
+            s.totals[i] = Some(0);
+        }
+    }
+
+    fn total(s: &UiState) -> Option<u64> {
+        if s.started.iter().all(|&b| b) {
+            s.totals.iter().try_fold(0u64, |acc, t| t.map(|t| acc + t))
+        } else {
+            None
+        }
+    }
+
+    fn label(s: &UiState) -> String {
+        if s.totals.len() > 1 {
+            format!("[{}/{}]", s.done, s.totals.len())
+        } else {
+            String::new()
+        }
+    }
+
+    /// Redraws the bar if it is due.
+    pub(super) fn tick(&self) {
+        let mut s = lock(&self.state);
+        if !s.enabled {
+            return;
+        }
+        let (bytes, total, label) = (s.bytes, Ui::total(&s), Ui::label(&s));
+        s.bar.set_label(label);
+        if let Some(line) = s.bar.update(Instant::now(), bytes, total) {
+            s.drawn = true;
+            let _ = io::stderr().lock().write_all(line.as_bytes());
+        }
+    }
+
+    /// The last draw, with the totals.
+    pub(super) fn finish(&self) {
+        let mut s = lock(&self.state);
+        if !s.enabled || (s.bytes == 0 && !s.drawn) {
+            return;
+        }
+        let (bytes, total, label) = (s.bytes, Ui::total(&s), Ui::label(&s));
+        s.bar.set_label(label);
+        let line = s.bar.finish(Instant::now(), bytes, total);
+        s.drawn = false;
+        let _ = io::stderr().lock().write_all(line.as_bytes());
     }
 }
 
