@@ -14,10 +14,9 @@
 //!   sequential GETs and POSTs (c=1) and 64 concurrent GETs, requests/s and CPU time per request of the client's loop thread (from
 //!   `/proc/thread-self/schedstat`, Linux only) and of the whole process (client + server).
 //!
-//! Sequential POSTs (issue 15), one session, 2000 requests, loopback: before, a POST waited
-//! until its pooled connection had been idle 5 ms (183-190 req/s); now a non-blocking read
-//! checks the connection just before the request is written (95,000-107,000 req/s, GET c=1
-//! 86,000-106,000 req/s in the same runs: POST within 1.1x of GET).
+//! Sequential POSTs (issue 15): a POST still waits until its pooled connection has been idle
+//! 5 ms (a server may close without notice right after answering, and a POST is never
+//! replayed), so that row shows about 190 req/s against 90,000-130,000 for GET c=1.
 //!
 //! Run: `cargo bench --bench client` (all), `cargo bench --bench client -- c64` (one group;
 //! the report still runs). `SQUALL_BENCH_REQUESTS=N` sets the report's request count;

@@ -32,8 +32,9 @@ fn get_and_post_over_one_keep_alive_connection() {
             assert_eq!(r.code, 200);
             assert_eq!(r.text().unwrap(), format!("GET /get/{i} "));
         }
-        // A POST is never replayed: it takes the pooled connection after a non-blocking
-        // read of its socket found it quiet (no waiting period).
+        // A POST is never replayed, so it takes a pooled connection only once a close that
+        // followed the last response would have arrived (see the pool): give it a moment.
+        squall::ioloop::sleep(std::time::Duration::from_millis(50)).await;
         let r = c
             .fetch(
                 HttpRequest::new(&srv.url("/post"))

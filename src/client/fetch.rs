@@ -178,8 +178,15 @@ async fn run_hop(
     let replayable = !matches!(req.body, Body::Producer(_));
     let retry_safe = replayable && idempotent(&req.method);
     loop {
-        // A request that must not be replayed takes a pooled connection only after a
-        // non-blocking read of its socket said "nothing here" (no EOF, no stray bytes).
+        // A request that must not be replayed takes a pooled connection only once a close
+        // that followed its last response would have arrived, and after a non-blocking read
+        // of its socket said "nothing here" (no EOF, no stray bytes).
+        if !retry_safe
+            && allow_idle
+            && let Some(at) = inner.pool.settle_at(&key)
+        {
+            crate::ioloop::sleep_until(at).await;
+        }
         let checkout = inner.pool.checkout(key.clone(), allow_idle, !retry_safe);
         ctx.set_phase(Phase::Queue);
         let grant = checkout.await;

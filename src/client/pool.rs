@@ -46,6 +46,10 @@ use crate::ioloop::IoLoop;
 use crate::net::Stream;
 use crate::net::tls::TlsSettings;
 
+/// How long after its last response an idle connection counts as "hot": a request that must
+/// not be replayed waits until then before it probes and takes it (see `Pool::settle_at`).
+const HOT: Duration = Duration::from_millis(5);
+
 /// Room taken for a request head before it is written (a typical head fits).
 pub(crate) const HEAD_RESERVE: usize = 512;
 
@@ -116,7 +120,7 @@ impl Conn {
     ///
     /// With `probe`, the kernel is asked (a `recv` that must say "would block"): a request that
     /// must not be replayed (a POST) takes a pooled connection only after the socket itself
-    /// said it is quiet, a moment before the request is written. Without it, a plain
+    /// said it is quiet, and only once the connection is no longer "hot" (`settle_at`). Without it, a plain
     /// connection is judged by the reactor's readiness flag alone — no syscall: after the last
     /// response was read the flag was cleared, and a close or stray byte since then has raised
     /// it again if the loop has polled since. The flag can lag behind a close that happened a
@@ -352,6 +356,18 @@ impl Pool {
         };
         drop(dead);
         result
+    }
+
+    /// When the most recent idle connection for `key` stops being "hot", if it still is.
+    ///
+    /// A server that closes right after answering (without saying `Connection: close`) may
+    /// not have had its FIN arrive yet, and no probe can see a FIN still on its way; a request
+    /// that must not be replayed (a POST) would then be lost on that connection. So such a
+    /// request waits until a connection has been idle a few milliseconds before probing it.
+    pub fn settle_at(&self, key: &PoolKey) -> Option<Instant> {
+        let st = self.state.borrow();
+        let at = st.hosts.get(key)?.idle.last()?.idle_since + HOT;
+        (at > Instant::now()).then_some(at)
     }
 
     /// Gives a connection back. Reusable ones go to the oldest waiter or the idle list (which
