@@ -402,3 +402,95 @@ fn s34_async_streaming_callback_error_fails_the_fetch() {
         assert_eq!(e.code(), 599);
     });
 }
+
+#[test]
+fn panics_in_async_streaming_callbacks_are_callback_errors() {
+    // As the plain callbacks do: a panic fails the fetch with ErrorKind::Callback, and the
+    // client and its loop go on.
+    let srv = Server::start(|_| ok(&[b'p'; 10_000]));
+    run(async {
+        let c = AsyncHttpClient::new();
+        // In the call that makes the future.
+        let e = c
+            .fetch(
+                HttpRequest::new(&srv.url("/")).streaming_callback_async(|piece| {
+                    if piece.len() < usize::MAX {
+                        panic!("no future for you");
+                    }
+                    async { Ok(()) }
+                }),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Callback);
+        assert!(e.message().contains("streaming_callback panicked"), "{e}");
+        assert!(e.message().contains("no future for you"), "{e}");
+        // In a poll of the future, after an await.
+        let e = c
+            .fetch(
+                HttpRequest::new(&srv.url("/")).streaming_callback_async(|piece| async move {
+                    squall::ioloop::sleep(std::time::Duration::from_millis(1)).await;
+                    if !piece.is_empty() {
+                        panic!("consumer fell over");
+                    }
+                    Ok(())
+                }),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Callback);
+        assert!(e.message().contains("consumer fell over"), "{e}");
+        assert_eq!(e.code(), 599);
+        let r = c.fetch(srv.url("/")).await.unwrap();
+        assert_eq!(r.body.len(), 10_000);
+    });
+}
+
+#[test]
+fn panics_in_body_producers_are_callback_errors() {
+    let srv = Server::start(|r| ok(&r.body));
+    run(async {
+        let c = AsyncHttpClient::new();
+        // In the call.
+        let e = c
+            .fetch(
+                HttpRequest::new(&srv.url("/"))
+                    .method("POST")
+                    .body_producer(|w| {
+                        if w.written() < u64::MAX {
+                            panic!("producer refused to start");
+                        }
+                        async { Ok(()) }
+                    }),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Callback);
+        assert!(e.message().contains("body_producer panicked"), "{e}");
+        assert!(e.message().contains("producer refused to start"), "{e}");
+        // In a poll, halfway through the body.
+        let e = c
+            .fetch(
+                HttpRequest::new(&srv.url("/"))
+                    .method("POST")
+                    .body_producer(|mut w| async move {
+                        w.write(b"first half").await?;
+                        squall::ioloop::sleep(std::time::Duration::from_millis(1)).await;
+                        if w.written() < u64::MAX {
+                            panic!("producer broke midway");
+                        }
+                        Ok(())
+                    }),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Callback);
+        assert!(e.message().contains("producer broke midway"), "{e}");
+        // The client goes on.
+        let r = c
+            .fetch(HttpRequest::new(&srv.url("/")).method("POST").body("fine"))
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"fine");
+    });
+}

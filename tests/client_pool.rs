@@ -400,6 +400,35 @@ fn shared_client_with_idle_connections_survives_thread_exit() {
 }
 
 #[test]
+fn post_after_a_close_without_notice_goes_to_a_new_connection() {
+    // The server answers, then closes without `Connection: close`. Once the close has
+    // arrived, the non-blocking read made just before a POST is written sees it (EOF), and
+    // the POST goes to a new connection instead of being lost on the dead one. (A close still
+    // on its way when the POST leaves cannot be seen by any check; such a POST fails, and is
+    // not replayed.)
+    let srv = Server::start(|r| vec![write(resp(200, &[], &r.body)), Step::Close]);
+    run(async {
+        let c = AsyncHttpClient::new();
+        for i in 0..5 {
+            let body = format!("payload {i}");
+            let r = c
+                .fetch(
+                    HttpRequest::new(&srv.url("/p"))
+                        .method("POST")
+                        .body(body.as_str()),
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.body, body.as_bytes());
+            // The connection went back to the pool; let the server's FIN arrive.
+            squall::ioloop::sleep(Duration::from_millis(50)).await;
+            assert_eq!(c.pool_counts(), (1, 1));
+        }
+    });
+    assert_eq!(srv.conns(), 5);
+}
+
+#[test]
 fn post_right_after_a_close_without_notice_is_not_lost() {
     // The server answers, then closes without `Connection: close`: a POST sent at once on
     // that connection would find it closed and could not be retried. It goes to a new
@@ -422,4 +451,99 @@ fn post_right_after_a_close_without_notice_is_not_lost() {
             assert_eq!(r.body, b"payload");
         }
     });
+}
+
+#[test]
+fn one_client_on_two_loops_opens_a_connection_per_loop() {
+    // A pooled socket is registered with the loop that opened it; another loop never sees
+    // its events. So a client used from a second loop must not reuse it (that hung forever):
+    // it is closed when found, and the second loop opens its own.
+    let srv = Server::start(|_| ok(b"hi"));
+    let url = srv.url("/");
+    let c = AsyncHttpClient::new();
+    let req = || HttpRequest::new(&url).request_timeout(Duration::from_secs(10));
+    let first = squall::IoLoop::new();
+    let second = squall::IoLoop::new();
+
+    // Both loops alive.
+    assert_eq!(first.run_sync(c.fetch(req())).unwrap().body, b"hi");
+    assert_eq!(c.pool_counts(), (1, 1));
+    assert_eq!(second.run_sync(c.fetch(req())).unwrap().body, b"hi");
+    assert_eq!(srv.conns(), 2);
+    // The first loop's connection was closed when found; the second loop's is idle now.
+    assert_eq!(c.pool_counts(), (1, 1));
+    assert_eq!(first.stats().sockets, 0);
+    // Back on the first loop: again a connection of its own.
+    assert_eq!(first.run_sync(c.fetch(req())).unwrap().body, b"hi");
+    assert_eq!(srv.conns(), 3);
+    // And a loop reuses its own connections as usual.
+    assert_eq!(first.run_sync(c.fetch(req())).unwrap().body, b"hi");
+    assert_eq!(srv.conns(), 3);
+
+    // The first loop closed: its connection (registered with a poller that is gone) is not
+    // used either.
+    first.close();
+    assert_eq!(second.run_sync(c.fetch(req())).unwrap().body, b"hi");
+    assert_eq!(srv.conns(), 4);
+    let third = squall::IoLoop::new();
+    assert_eq!(third.run_sync(c.fetch(req())).unwrap().body, b"hi");
+    assert_eq!(srv.conns(), 5);
+    assert_eq!(c.pool_counts(), (1, 1));
+    // The same with a POST (probed with a syscall rather than the readiness flag).
+    let post = || req().method("POST").body("x");
+    assert_eq!(second.run_sync(c.fetch(post())).unwrap().body, b"hi");
+    assert_eq!(srv.conns(), 6);
+}
+
+#[test]
+fn idle_connections_are_capped_over_all_hosts_least_recently_used_out() {
+    let srv = Server::start(|_| ok(b"ok"));
+    let mut b = AsyncHttpClient::builder().max_idle_connections(3);
+    for i in 0..6 {
+        b = b.hostname_mapping(&format!("h{i}.test"), &srv.addr.to_string());
+    }
+    let c = b.build();
+    let url = |i: usize| format!("http://h{i}.test/");
+    run(async {
+        for i in 0..6 {
+            c.fetch(url(i)).await.unwrap();
+            assert_eq!(c.pool_counts().1, (i + 1).min(3), "after host {i}");
+        }
+        assert_eq!(srv.conns(), 6);
+        // h3, h4, h5 were used last and are kept: reusing them opens nothing.
+        for i in [3, 4, 5] {
+            c.fetch(url(i)).await.unwrap();
+        }
+        assert_eq!(srv.conns(), 6);
+        // h0 was pushed out first: it needs a new connection, which pushes out h3 (now the
+        // least recently used).
+        c.fetch(url(0)).await.unwrap();
+        assert_eq!(srv.conns(), 7);
+        c.fetch(url(4)).await.unwrap();
+        c.fetch(url(5)).await.unwrap();
+        c.fetch(url(0)).await.unwrap();
+        assert_eq!(srv.conns(), 7);
+        c.fetch(url(3)).await.unwrap();
+        assert_eq!(srv.conns(), 8);
+        assert_eq!(c.pool_counts(), (3, 3));
+    });
+    // The server side sees the evicted connections closed.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while srv.open.load(std::sync::atomic::Ordering::SeqCst) > 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(srv.open.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[test]
+fn a_zero_idle_cap_keeps_no_connection() {
+    let srv = Server::start(|_| ok(b"ok"));
+    let c = AsyncHttpClient::builder().max_idle_connections(0).build();
+    run(async {
+        for _ in 0..3 {
+            c.fetch(srv.url("/")).await.unwrap();
+            assert_eq!(c.pool_counts(), (0, 0));
+        }
+    });
+    assert_eq!(srv.conns(), 3);
 }

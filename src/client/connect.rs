@@ -153,19 +153,29 @@ pub(crate) async fn open(
             None => connect(&addrs, &opts).await,
         }
     };
-    let (tcp, peer) = until(deadline, attempt, || HttpError::connect_timeout(&addrs))
-        .await?
-        .map_err(|e| {
-            // The error names every address tried; add the host name when there was one.
-            let msg = if req.proxy.is_some() {
-                format!("proxy {}: {e}", host_port(host, port))
-            } else if req.url.is_ip_host() && target == host {
-                e.to_string()
-            } else {
-                format!("{host}: {e}")
-            };
-            HttpError::new(connect_kind(req), msg).with_source(e)
-        })?;
+    let mut result = until(deadline, attempt, || HttpError::connect_timeout(&addrs)).await?;
+    // Out of file descriptors: idle keep-alive sockets are the ones we can spare. (The retry
+    // races the addresses at hand; a resolver's later answers were consumed by the first try.)
+    if let Err(e) = &result
+        && e.out_of_descriptors()
+        && inner.pool.evict_idle() > 0
+    {
+        result = until(deadline, connect(&addrs, &opts), || {
+            HttpError::connect_timeout(&addrs)
+        })
+        .await?;
+    }
+    let (tcp, peer) = result.map_err(|e| {
+        // The error names every address tried; add the host name when there was one.
+        let msg = if req.proxy.is_some() {
+            format!("proxy {}: {e}", host_port(host, port))
+        } else if req.url.is_ip_host() && target == host {
+            e.to_string()
+        } else {
+            format!("{host}: {e}")
+        };
+        HttpError::new(connect_kind(req), msg).with_source(e)
+    })?;
     let _ = tcp.set_nodelay(true);
     let t2 = Instant::now();
     ctx.timing.borrow_mut().connect += t2 - t1;

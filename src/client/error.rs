@@ -79,13 +79,15 @@ pub enum ErrorKind {
     ClosedMidBody,
     /// The connection was reset, or a read or write failed.
     Reset,
-    /// The body is larger than `max_body_size` (counted after decompression).
+    /// The body is larger than `max_body_size` (counted after decompression), or than the
+    /// memory the process could get for it.
     BodyTooLarge,
     /// The body's Content-Encoding could not be decoded.
     Decompression,
     /// A redirect chain needed more than `max_redirects` hops; `response()` is the last 3xx.
     TooManyRedirects,
-    /// A streaming or header callback panicked, or a body producer failed.
+    /// A callback (streaming, async streaming, header, request head) or a body producer
+    /// panicked, or one of the async ones returned an error.
     Callback,
     /// The client was closed (before or during the fetch).
     ClientClosed,

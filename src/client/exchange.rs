@@ -18,11 +18,13 @@
 use std::future::poll_fn;
 use std::io;
 use std::ops::Range;
+use std::panic::AssertUnwindSafe;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
+use super::fetch::panic_text;
 use super::pool::Conn;
 use super::request::ProducerFn;
 use crate::http::response::{
@@ -85,7 +87,7 @@ impl Exchange {
         idle_timeout: Option<Duration>,
         max_read: usize,
     ) -> Exchange {
-        let max_buffer = limits.max_head_bytes.saturating_mul(2).max(conn.rbuf.len());
+        let max_buffer = limits.max_head_bytes.saturating_mul(2).max(conn.read_size);
         Exchange {
             conn,
             parser: ResponseParser::new(method, limits),
@@ -174,8 +176,45 @@ impl Exchange {
         }
     }
 
+    /// `idle_timeout` ran out with no byte received.
+    fn idle_failure(&self) -> Failure {
+        let d = self.idle_timeout.unwrap_or_default();
+        Failure {
+            error: HttpError::timeout(
+                TimeoutPhase::Idle,
+                format!(
+                    "Idle timeout: no data received for {d:?} (peer {})",
+                    self.conn.peer
+                ),
+            ),
+            before_response: false,
+        }
+    }
+
     /// Reads more bytes into the buffer; `Ok(0)` is EOF.
     async fn read_more(&mut self) -> Result<usize, Failure> {
+        let c = &mut self.conn;
+        if c.rbuf.is_empty() {
+            // No buffer while nothing is due: a plain connection waits for the socket to be
+            // readable first, and only then takes its buffer (TLS may hold decrypted bytes
+            // already, so it reads at once).
+            if !c.stream.is_tls() {
+                let tcp = c.stream.tcp();
+                let ready = match self.idle_timeout {
+                    None => Ok(tcp.readable().await),
+                    Some(d) => crate::ioloop::timeout(d, tcp.readable()).await,
+                };
+                match ready {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return Err(self.io_failure(e, false)),
+                    Err(_) => return Err(self.idle_failure()),
+                }
+            }
+            let c = &mut self.conn;
+            c.rbuf = vec![0; c.read_size];
+            c.rpos = 0;
+            c.rend = 0;
+        }
         let c = &mut self.conn;
         if c.rpos == c.rend {
             c.rpos = 0;
@@ -203,18 +242,7 @@ impl Exchange {
             Some(d) => {
                 match crate::ioloop::timeout(d, c.stream.read(&mut c.rbuf[c.rend..])).await {
                     Ok(r) => r,
-                    Err(_) => {
-                        return Err(Failure {
-                            error: HttpError::timeout(
-                                TimeoutPhase::Idle,
-                                format!(
-                                    "Idle timeout: no data received for {d:?} (peer {})",
-                                    c.peer
-                                ),
-                            ),
-                            before_response: false,
-                        });
-                    }
+                    Err(_) => return Err(self.idle_failure()),
                 }
             }
         };
@@ -352,7 +380,22 @@ impl Exchange {
         declared: Option<u64>,
     ) -> Result<(), Failure> {
         let (writer, shared) = BodyWriter::new(declared);
-        let mut fut = producer(writer);
+        // A panic in the producer (its call or a poll of its future) fails this fetch with a
+        // Callback error; it does not unwind through the fetch into the loop.
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| producer(writer)));
+        let mut fut = match called {
+            Ok(fut) => fut,
+            Err(p) => {
+                self.must_close = true;
+                return Err(Failure {
+                    error: HttpError::new(
+                        ErrorKind::Callback,
+                        format!("body_producer panicked: {}", panic_text(&p)),
+                    ),
+                    before_response: false,
+                });
+            }
+        };
         let mut finished = false;
         let stream = &self.conn.stream;
         let outcome: Result<(), Result<io::Error, String>> = poll_fn(|cx| {
@@ -394,7 +437,19 @@ impl Exchange {
                         let s = shared.borrow();
                         s.buf.len() - s.sent
                     };
-                    match fut.as_mut().poll(cx) {
+                    let polled =
+                        std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)));
+                    let polled = match polled {
+                        Ok(p) => p,
+                        Err(p) => {
+                            shared.borrow_mut().closed = true;
+                            return Poll::Ready(Err(Err(format!(
+                                "body_producer panicked: {}",
+                                panic_text(&p)
+                            ))));
+                        }
+                    };
+                    match polled {
                         Poll::Ready(Ok(())) => {
                             finished = true;
                             progressed = true;

@@ -178,6 +178,9 @@ async fn run_hop(
     let replayable = !matches!(req.body, Body::Producer(_));
     let retry_safe = replayable && idempotent(&req.method);
     loop {
+        // A request that must not be replayed takes a pooled connection only once a close
+        // that followed its last response would have arrived, and after a non-blocking read
+        // of its socket said "nothing here" (no EOF, no stray bytes).
         if !retry_safe
             && allow_idle
             && let Some(at) = inner.pool.settle_at(&key)
@@ -272,6 +275,7 @@ async fn send_and_read_head(
     {
         let c = &mut ex.conn;
         c.wbuf.clear();
+        c.wbuf.reserve(super::pool::HEAD_RESERVE);
         let host = req.url.host_header();
         match &req.proxy {
             // Plain http through a proxy: absolute-form, and the proxy's credentials
@@ -335,6 +339,8 @@ async fn send_and_read_head(
     if let Err(f) = sent {
         return answered_early(ex, interim, f).await;
     }
+    // Sent: the write buffer is not needed until the next request on this connection.
+    ex.conn.wbuf = Vec::new();
     loop {
         match ex.next().await? {
             Ev::Interim(h) => interim.push(h),
@@ -400,7 +406,21 @@ fn call_line_cb(cb: &super::request::LineCallback, line: &str) -> Result<(), Htt
     })
 }
 
-fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+/// Runs `fut` to its end, or to the panic of one of its polls (its text): user code such as an
+/// async streaming callback or a body producer fails its fetch, not the loop it runs on.
+pub(crate) async fn catch_panic<F: std::future::Future>(fut: F) -> Result<F::Output, String> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(p) => std::task::Poll::Ready(Err(panic_text(&p))),
+        }
+    })
+    .await
+}
+
+pub(crate) fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         s.to_string()
     } else if let Some(s) = p.downcast_ref::<String>() {
@@ -587,14 +607,14 @@ impl BodyReader {
                     }
                     if self.coding == Coding::Identity {
                         take_raw(&mut self.raw, self.max_decoded, r.len() as u64)?;
-                        out.extend_from_slice(&ex.conn.rbuf[r]);
+                        append(out, &ex.conn.rbuf[r])?;
                         // S-15: what is already buffered goes out with it (many tiny chunks
                         // make one delivery, not one each), up to a read's worth.
                         while out.len() < MERGE_UP_TO {
                             match ex.buffered().map_err(|f| f.error)? {
                                 Some(Ev::Data(r)) => {
                                     take_raw(&mut self.raw, self.max_decoded, r.len() as u64)?;
-                                    out.extend_from_slice(&ex.conn.rbuf[r]);
+                                    append(out, &ex.conn.rbuf[r])?;
                                 }
                                 Some(Ev::Trailers) => {}
                                 Some(Ev::End { keep_alive }) => {
@@ -643,6 +663,39 @@ impl BodyReader {
 
 /// Buffered body pieces are merged into one delivery up to this size (S-15).
 const MERGE_UP_TO: usize = 64 * 1024;
+
+/// The most a declared `Content-Length` reserves before its bytes arrive. A server may
+/// declare 64 MiB and send ten bytes (or nothing): the buffer then grows with what arrives,
+/// as any `Vec` does, instead of claiming the whole length up front.
+pub(crate) const RESERVE_AHEAD: usize = 256 * 1024;
+
+/// What a body buffer reserves for a declared length of `declared` bytes.
+pub(crate) fn reserve_for(declared: u64, max_body: Option<u64>) -> usize {
+    let n = max_body.map_or(declared, |m| declared.min(m));
+    n.min(RESERVE_AHEAD as u64) as usize
+}
+
+/// Appends body bytes. Growth within `max_body_size` can still ask for more than the process
+/// may have (`ulimit -v`, a small container): that is an error of this fetch, not an abort of
+/// the process.
+fn append(out: &mut Vec<u8>, data: &[u8]) -> Result<(), HttpError> {
+    reserve_more(out, data.len())?;
+    out.extend_from_slice(data);
+    Ok(())
+}
+
+/// Room for `n` more bytes in `out` (amortised growth, as `Vec` does), or the error.
+fn reserve_more(out: &mut Vec<u8>, n: usize) -> Result<(), HttpError> {
+    out.try_reserve(n).map_err(|_| {
+        HttpError::new(
+            ErrorKind::BodyTooLarge,
+            format!(
+                "Body too large for memory: no room for {n} more bytes after {}",
+                out.len()
+            ),
+        )
+    })
+}
 
 /// Counts identity body bytes against the limit.
 fn take_raw(raw: &mut u64, max: Option<u64>, n: u64) -> Result<(), HttpError> {
@@ -820,8 +873,8 @@ async fn read_whole(
             .get("Content-Length")
             .and_then(|v| v.trim().parse::<u64>().ok())
     {
-        let cap = max_body.map_or(n, |m| n.min(m)).min(64 << 20);
-        body.reserve(cap as usize);
+        // A hint, not a promise: if even this is refused, the body grows as it arrives.
+        let _ = body.try_reserve(reserve_for(n, max_body));
     }
     loop {
         let more = a.reader.read_into(inner, &mut body).await?;
@@ -834,13 +887,22 @@ async fn read_whole(
                 }
                 Some(StreamSink::Async(cb)) => {
                     let piece = std::mem::take(&mut body);
-                    let done = (super::request::lock(cb))(piece);
-                    if let Err(e) = done.await {
+                    // A panic in the call or in the future it returns is the fetch's Callback
+                    // error, as for the plain callbacks.
+                    let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        (super::request::lock(cb))(piece)
+                    }));
+                    let outcome = match call {
+                        Ok(done) => match catch_panic(done).await {
+                            Ok(Ok(())) => Ok(()),
+                            Ok(Err(e)) => Err(format!("streaming_callback failed: {e}")),
+                            Err(p) => Err(format!("streaming_callback panicked: {p}")),
+                        },
+                        Err(p) => Err(format!("streaming_callback panicked: {}", panic_text(&p))),
+                    };
+                    if let Err(msg) = outcome {
                         a.reader.abort();
-                        return Err(HttpError::new(
-                            ErrorKind::Callback,
-                            format!("streaming_callback failed: {e}"),
-                        ));
+                        return Err(HttpError::new(ErrorKind::Callback, msg));
                     }
                 }
             }
@@ -906,4 +968,38 @@ pub(crate) async fn finish_buffered(
     ctx: &Ctx,
 ) -> Result<Box<HttpResponse>, HttpError> {
     read_whole(inner, answer, ctx, None, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_declared_length_reserves_at_most_a_little_ahead() {
+        // Small bodies get their exact size.
+        assert_eq!(reserve_for(0, None), 0);
+        assert_eq!(reserve_for(12, None), 12);
+        assert_eq!(reserve_for(12, Some(100)), 12);
+        // The limit caps it too.
+        assert_eq!(reserve_for(1000, Some(100)), 100);
+        // A large declaration reserves no more than RESERVE_AHEAD, whatever the limit.
+        assert_eq!(reserve_for(64 << 20, None), RESERVE_AHEAD);
+        assert_eq!(reserve_for(64 << 20, Some(100 << 20)), RESERVE_AHEAD);
+        assert_eq!(reserve_for(u64::MAX, Some(u64::MAX)), RESERVE_AHEAD);
+    }
+
+    #[test]
+    fn an_allocation_memory_refuses_is_an_error() {
+        let mut out = vec![1u8; 4];
+        append(&mut out, b"abc").unwrap();
+        assert_eq!(out, b"\x01\x01\x01\x01abc");
+        // Capacity overflow stands in for an allocator that says no: an error, no abort.
+        let huge = vec![0u8; 8];
+        let mut out: Vec<u8> = Vec::new();
+        out.extend_from_slice(&huge);
+        let e = reserve_more(&mut out, usize::MAX).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::BodyTooLarge);
+        assert!(e.to_string().contains("Body too large for memory"), "{e}");
+        assert_eq!(out.len(), 8, "the body so far is intact");
+    }
 }

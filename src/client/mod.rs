@@ -48,7 +48,12 @@
 //! - keep-alive is the default; `Connection: close` is sent only when the caller
 //!   asks. An idempotent request that finds its reused connection dead before any response
 //!   byte is sent once more on a new connection; other requests are never replayed.
-//! - a per-host connection limit (default 6) sits under `max_clients`.
+//! - a per-host connection limit (default 6) sits under `max_clients`, and idle
+//!   connections over all hosts are capped too (default 256, least recently used out first).
+//!   A connect that fails for want of file descriptors closes the idle ones and tries again
+//!   once.
+//! - A client may be used from one loop after another: pooled connections belong to the loop
+//!   that opened them, and another loop opens its own (the old ones are closed when found).
 //! - a client's `defaults` fill unset fields; headers merge by name (a default header is
 //!   added only when the request has none of that name).
 //! - C-03: after decoding, `Content-Length` still gives the wire size; `Content-Encoding`
@@ -120,8 +125,13 @@ pub const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
 pub const DEFAULT_MAX_PER_HOST: usize = 6;
 /// Default time an idle keep-alive connection is kept.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Size of a connection's read buffer to begin with: Tornado reads bodies in 64 KiB pieces.
-pub const READ_SIZE: usize = 64 * 1024;
+/// Default cap on idle keep-alive connections over all hosts (the least recently used one is
+/// closed past it).
+pub const DEFAULT_MAX_IDLE: usize = 256;
+/// Size of a connection's read buffer when it is taken (once response bytes are ready; it is
+/// freed when the connection goes idle): a small response fits. A body that fills it makes it
+/// grow (see [`MAX_READ_SIZE`]).
+pub const READ_SIZE: usize = 4 * 1024;
 /// The most a connection's read buffer grows to while a big body streams in (fewer, larger
 /// reads); never more than `max_buffer_size`.
 pub const MAX_READ_SIZE: usize = 512 * 1024;
@@ -224,6 +234,7 @@ pub struct ClientBuilder {
     max_header_size: usize,
     max_body_size: Option<u64>,
     max_per_host: usize,
+    max_idle: usize,
     pool_idle_timeout: Duration,
     hostname_mapping: HashMap<String, String>,
     resolver: Option<Rc<dyn Resolver>>,
@@ -241,6 +252,7 @@ impl Default for ClientBuilder {
             max_header_size: DEFAULT_MAX_HEADER_SIZE,
             max_body_size: None,
             max_per_host: DEFAULT_MAX_PER_HOST,
+            max_idle: DEFAULT_MAX_IDLE,
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             hostname_mapping: HashMap::new(),
             resolver: None,
@@ -258,8 +270,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The largest single read (default 100 MiB, reads are at most 64 KiB anyway); also the
-    /// default of `max_body_size`.
+    /// The largest single read (default 100 MiB; a read buffer grows to at most 512 KiB
+    /// anyway); also the default of `max_body_size`.
     pub fn max_buffer_size(mut self, n: usize) -> Self {
         self.max_buffer_size = n.max(1);
         self
@@ -280,6 +292,14 @@ impl ClientBuilder {
     /// Connections per (scheme, host, port, TLS settings) at once (default 6).
     pub fn max_per_host(mut self, n: usize) -> Self {
         self.max_per_host = n.max(1);
+        self
+    }
+
+    /// Idle keep-alive connections kept over all hosts at once (default 256); past it the
+    /// least recently used one is closed. Each holds a file descriptor: a crawler visiting
+    /// many hosts keeps at most this many open while idle. Zero keeps none.
+    pub fn max_idle_connections(mut self, n: usize) -> Self {
+        self.max_idle = n;
         self
     }
 
@@ -360,7 +380,12 @@ impl ClientBuilder {
                     .resolver
                     .unwrap_or_else(|| self.resolver_choice.resolver()),
                 slots: queue::Slots::new(self.max_clients),
-                pool: pool::Pool::new(self.max_per_host, self.pool_idle_timeout, read),
+                pool: pool::Pool::new(
+                    self.max_per_host,
+                    self.max_idle,
+                    self.pool_idle_timeout,
+                    read,
+                ),
                 closed: Cell::new(false),
                 inflight: RefCell::new(Vec::new()),
                 free: RefCell::new(Vec::new()),

@@ -15,6 +15,22 @@
 //! closed it (or sent stray bytes) shows up as EOF or data, and the connection is discarded
 //! instead of failing the request. Idle connections expire after `pool_idle_timeout`, swept by
 //! one loop timer per client that runs only while something is idle.
+//!
+//! Three rules keep the pool from holding more than it should:
+//!
+//! - **Idle connections in total are capped** (`max_idle`, default
+//!   [`DEFAULT_MAX_IDLE`](super::DEFAULT_MAX_IDLE)), beside the per-host limit: a crawler that
+//!   visits thousands of hosts once each would otherwise keep a socket per host until the idle
+//!   timeout, and run out of file descriptors. Past the cap the least recently used idle
+//!   connection is closed. And when a connect fails with "too many open files" anyway, the
+//!   client closes every idle connection and tries once more ([`Pool::evict_idle`]).
+//! - **A connection belongs to one loop.** Its socket is registered with the reactor of the
+//!   loop that opened it, and only that loop will ever report its events. A client used from
+//!   another loop (one `IoLoop` after another, each with its own `run_sync`) does not reuse
+//!   them: they are closed when found, and that loop opens its own.
+//! - **Idle connections are small.** A connection's read buffer is allocated (a few KiB) only
+//!   when response bytes are ready, grows while a big body streams in (see `exchange`), and is
+//!   freed when the connection goes idle, as is its write buffer (see [`Conn`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -33,6 +49,9 @@ use crate::net::tls::TlsSettings;
 /// How long after its last response an idle connection counts as "hot": a request that must
 /// not be replayed waits until then before it probes and takes it (see `Pool::settle_at`).
 const HOT: Duration = Duration::from_millis(5);
+
+/// Room taken for a request head before it is written (a typical head fits).
+pub(crate) const HEAD_RESERVE: usize = 512;
 
 /// What a pooled connection can be reused for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -70,12 +89,19 @@ impl Drop for Permit {
     }
 }
 
-/// An open connection, with its buffers (kept with it in the pool, so a request on a reused
-/// connection allocates nothing for I/O).
+/// An open connection, with its buffers.
+///
+/// The buffers exist only while they are used. The read buffer is allocated (`read_size`
+/// bytes) when the first byte of a response is ready to be read, grows while a big body
+/// streams, and is freed when the connection goes idle; the write buffer holds a request head
+/// until it is sent. So a connection waiting for its response, or idle in the pool, holds no
+/// buffer at all: ten thousand of them cost little more than their sockets.
 pub(crate) struct Conn {
     pub stream: Stream,
-    /// Read buffer: `rbuf[rpos..rend]` is received and not yet parsed.
+    /// Read buffer: `rbuf[rpos..rend]` is received and not yet parsed. Empty until bytes are due.
     pub rbuf: Vec<u8>,
+    /// The read buffer's size when it is allocated.
+    pub read_size: usize,
     pub rpos: usize,
     pub rend: usize,
     /// Scratch for the request head (and a small body).
@@ -83,6 +109,8 @@ pub(crate) struct Conn {
     pub peer: SocketAddr,
     /// How many responses were read on it before the current one.
     pub uses: u32,
+    /// The loop whose reactor the socket is registered with (`IoLoop::id`).
+    loop_id: usize,
     idle_since: Instant,
     permit: Permit,
 }
@@ -90,13 +118,17 @@ pub(crate) struct Conn {
 impl Conn {
     /// Non-blocking check of an idle connection: `true` when it is still open and silent.
     ///
-    /// With `probe`, the kernel is asked (a `recv` that must say "would block"). Without
-    /// it, a plain connection is judged by the reactor's readiness flag alone — no syscall:
-    /// after the last response was read the flag was cleared, and a close or stray byte since
-    /// then has raised it again if the loop has polled since. The flag can lag behind a close
-    /// that happened a moment ago, so `probe` is off only for requests that are safe to send
-    /// again: if such a connection turns out dead before any response byte, the request is
-    /// retried once on a new one.
+    /// With `probe`, the kernel is asked (a `recv` that must say "would block"): a request that
+    /// must not be replayed (a POST) takes a pooled connection only after the socket itself
+    /// said it is quiet, and only once the connection is no longer "hot" (`settle_at`). Without it, a plain
+    /// connection is judged by the reactor's readiness flag alone — no syscall: after the last
+    /// response was read the flag was cleared, and a close or stray byte since then has raised
+    /// it again if the loop has polled since. The flag can lag behind a close that happened a
+    /// moment ago, so `probe` is off only for requests that are safe to send again: if such a
+    /// connection turns out dead before any response byte, the request is retried once on a
+    /// new one. (Neither can see a FIN still on its way; a server that closes a keep-alive
+    /// connection without saying so may still fail a POST sent in that instant, as in any
+    /// client.)
     fn still_usable(&mut self, probe: bool) -> bool {
         if self.rpos != self.rend {
             return false;
@@ -107,11 +139,20 @@ impl Conn {
         {
             return true;
         }
-        let n = self.rbuf.len().clamp(1, 4096);
+        let mut byte = [0u8; 1];
         matches!(
-            self.stream.try_read(&mut self.rbuf[..n]),
+            self.stream.try_read(&mut byte),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock
         )
+    }
+}
+
+impl Conn {
+    /// Frees the buffers of a connection going idle (the next request allocates them again,
+    /// at their starting sizes, however much they grew).
+    fn release_buffers(&mut self) {
+        self.rbuf = Vec::new();
+        self.wbuf = Vec::new();
     }
 }
 
@@ -124,6 +165,8 @@ pub(crate) enum Grant {
 struct Ticket {
     /// The waiter takes an idle connection too (not only the right to open one).
     allow_idle: bool,
+    /// The loop the waiter runs on: only a connection of that loop is handed to it.
+    loop_id: usize,
     grant: RefCell<Option<Grant>>,
     abandoned: Cell<bool>,
     waker: RefCell<Option<Waker>>,
@@ -141,13 +184,34 @@ struct Host {
 pub(crate) struct PoolState {
     hosts: HashMap<Rc<PoolKey>, Host>,
     max_per_host: usize,
+    /// Idle connections over all hosts: at most `max_idle`.
+    idle_total: usize,
+    max_idle: usize,
     idle_timeout: Duration,
     sweep_at: Option<Instant>,
+    /// The loop the sweep timer runs on, and the number of its chain of timers (a chain
+    /// left on another loop, or replaced, stops when it sees a newer number).
+    sweep_loop: usize,
+    sweep_gen: u64,
     closed: bool,
     read_buf_size: usize,
 }
 
 impl PoolState {
+    /// Takes the least recently used idle connection out (its permit still armed: dropping it
+    /// frees its host's place).
+    fn pop_lru(&mut self) -> Option<Box<Conn>> {
+        let key = self
+            .hosts
+            .iter()
+            .filter_map(|(k, h)| h.idle.first().map(|c| (c.idle_since, k)))
+            .min_by_key(|(since, _)| *since)
+            .map(|(_, k)| k.clone())?;
+        let host = self.hosts.get_mut(&key)?;
+        self.idle_total -= 1;
+        Some(host.idle.remove(0))
+    }
+
     /// A place of `key` was freed: hand it to the oldest live waiter, if any.
     fn release_place(&mut self, key: &Rc<PoolKey>, me: &Rc<RefCell<PoolState>>) -> Option<Waker> {
         let host = self.hosts.get_mut(key)?;
@@ -178,13 +242,24 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    pub fn new(max_per_host: usize, idle_timeout: Duration, read_buf_size: usize) -> Pool {
+    /// `max_idle`: idle connections kept over all hosts (0 keeps none);
+    /// `read_buf_size`: a connection's read buffer to begin with, and again when idle.
+    pub fn new(
+        max_per_host: usize,
+        max_idle: usize,
+        idle_timeout: Duration,
+        read_buf_size: usize,
+    ) -> Pool {
         Pool {
             state: Rc::new(RefCell::new(PoolState {
                 hosts: HashMap::new(),
                 max_per_host: max_per_host.max(1),
+                idle_total: 0,
+                max_idle,
                 idle_timeout,
                 sweep_at: None,
+                sweep_loop: 0,
+                sweep_gen: 0,
                 closed: false,
                 read_buf_size: read_buf_size.max(1024),
             })),
@@ -198,12 +273,14 @@ impl Pool {
         let size = self.state.borrow().read_buf_size;
         Box::new(Conn {
             stream,
-            rbuf: vec![0; size],
+            rbuf: Vec::new(),
+            read_size: size,
             rpos: 0,
             rend: 0,
-            wbuf: Vec::with_capacity(1024),
+            wbuf: Vec::new(),
             peer,
             uses: 0,
+            loop_id: IoLoop::current().id(),
             idle_since: Instant::now(),
             permit,
         })
@@ -229,6 +306,7 @@ impl Pool {
         probe: bool,
     ) -> Result<Grant, Rc<PoolKey>> {
         let mut dead = Vec::new();
+        let loop_id = IoLoop::current().id();
         let result = {
             let mut st = self.state.borrow_mut();
             let st = &mut *st;
@@ -247,7 +325,12 @@ impl Pool {
             if allow_idle {
                 let now = Instant::now();
                 while let Some(mut c) = host.idle.pop() {
-                    if now.duration_since(c.idle_since) < st.idle_timeout && c.still_usable(probe) {
+                    st.idle_total -= 1;
+                    // A connection of another loop is closed: its events go to that loop.
+                    if c.loop_id == loop_id
+                        && now.duration_since(c.idle_since) < st.idle_timeout
+                        && c.still_usable(probe)
+                    {
                         found = Some(c);
                         break;
                     }
@@ -287,8 +370,9 @@ impl Pool {
         (at > Instant::now()).then_some(at)
     }
 
-    /// Gives a connection back. Reusable ones go to the oldest waiter or the idle list;
-    /// others are closed (which frees their place).
+    /// Gives a connection back. Reusable ones go to the oldest waiter or the idle list (which
+    /// may push the least recently used idle connection out); others are closed (which frees
+    /// their place).
     pub fn checkin(&self, mut conn: Box<Conn>, reusable: bool) {
         if !reusable {
             return;
@@ -296,43 +380,78 @@ impl Pool {
         conn.uses += 1;
         conn.rpos = 0;
         conn.rend = 0;
+        let lp = IoLoop::current();
+        let loop_id = lp.id();
         let mut schedule = None;
-        let (wake, rejected) = {
+        let mut dead = Vec::new();
+        let wake = {
             let mut st = self.state.borrow_mut();
-            if st.closed || st.idle_timeout.is_zero() {
-                (None, Some(conn))
+            let st = &mut *st;
+            if st.closed || st.idle_timeout.is_zero() || st.max_idle == 0 {
+                dead.push(conn);
+                None
             } else {
-                let timeout = st.idle_timeout;
                 let key = conn.permit.key.clone();
                 let host = st.hosts.entry(key).or_default();
                 let mut wake = None;
                 let mut conn = Some(conn);
                 host.waiters.retain(|t| !t.abandoned.get());
-                if let Some(i) = host.waiters.iter().position(|t| t.allow_idle) {
+                if let Some(i) = host
+                    .waiters
+                    .iter()
+                    .position(|t| t.allow_idle && t.loop_id == loop_id)
+                {
                     let t = host.waiters.remove(i).expect("present");
                     *t.grant.borrow_mut() = Some(Grant::Conn(conn.take().expect("conn")));
                     wake = t.waker.borrow_mut().take();
                 }
                 if let Some(mut c) = conn {
+                    c.release_buffers();
                     c.idle_since = Instant::now();
                     host.idle.push(c);
-                    if st.sweep_at.is_none() {
-                        let at = Instant::now() + timeout;
+                    st.idle_total += 1;
+                    while st.idle_total > st.max_idle {
+                        match st.pop_lru() {
+                            Some(c) => dead.push(c),
+                            None => break,
+                        }
+                    }
+                    if st.sweep_at.is_none() || st.sweep_loop != loop_id {
+                        let at = Instant::now() + st.idle_timeout;
                         st.sweep_at = Some(at);
-                        schedule = Some(at);
+                        st.sweep_loop = loop_id;
+                        st.sweep_gen += 1;
+                        schedule = Some((at, st.sweep_gen));
                     }
                 }
-                (wake, None)
+                wake
             }
         };
-        drop(rejected);
+        // Closed outside the borrow: their permits free their hosts' places.
+        drop(dead);
         if let Some(w) = wake {
             w.wake();
         }
-        if let Some(at) = schedule {
+        if let Some((at, generation)) = schedule {
             let weak = Rc::downgrade(&self.state);
-            IoLoop::current().call_at(at, move || sweep(weak));
+            lp.call_at(at, move || sweep(weak, generation));
         }
+    }
+
+    /// Closes every idle connection (of every loop) now, as when a connect ran out of file
+    /// descriptors; returns how many were closed.
+    pub fn evict_idle(&self) -> usize {
+        let dead: Vec<Box<Conn>> = {
+            let mut st = self.state.borrow_mut();
+            st.idle_total = 0;
+            st.hosts
+                .values_mut()
+                .flat_map(|h| h.idle.drain(..))
+                .collect()
+        };
+        let n = dead.len();
+        drop(dead);
+        n
     }
 
     /// Closes every idle connection; later check-ins are closed too.
@@ -348,6 +467,7 @@ impl Pool {
                     dead.push(c);
                 }
             }
+            st.idle_total = 0;
             st.hosts.retain(|_, h| h.open > 0 || !h.waiters.is_empty());
             dead
         };
@@ -363,12 +483,15 @@ impl Pool {
     }
 }
 
-fn sweep(weak: Weak<RefCell<PoolState>>) {
+fn sweep(weak: Weak<RefCell<PoolState>>, generation: u64) {
     let Some(state) = weak.upgrade() else { return };
     let mut next = None;
     let dead: Vec<Box<Conn>> = {
         let mut st = state.borrow_mut();
         let st = &mut *st;
+        if st.sweep_gen != generation {
+            return; // a newer chain of sweeps runs (on another loop)
+        }
         st.sweep_at = None;
         let now = Instant::now();
         let timeout = st.idle_timeout;
@@ -381,6 +504,7 @@ fn sweep(weak: Weak<RefCell<PoolState>>) {
                     let mut c = host.idle.remove(i);
                     c.permit.armed = false;
                     host.open -= 1;
+                    st.idle_total -= 1;
                     dead.push(c);
                 } else {
                     next = Some(next.map_or(expires, |n: Instant| n.min(expires)));
@@ -394,7 +518,7 @@ fn sweep(weak: Weak<RefCell<PoolState>>) {
     };
     drop(dead);
     if let Some(at) = next {
-        IoLoop::current().call_at(at, move || sweep(weak));
+        IoLoop::current().call_at(at, move || sweep(weak, generation));
     }
 }
 
@@ -426,6 +550,7 @@ impl Future for Checkout {
             Err(rc_key) => {
                 let t = Rc::new(Ticket {
                     allow_idle: this.allow_idle,
+                    loop_id: IoLoop::current().id(),
                     grant: RefCell::new(None),
                     abandoned: Cell::new(false),
                     waker: RefCell::new(Some(cx.waker().clone())),

@@ -433,6 +433,11 @@ impl ContentDecoder {
         room: usize,
     ) -> Result<(usize, usize, bool), DecodeError> {
         let at = out.len();
+        // Growth the limits allow may still be more than memory does: an error, not an abort.
+        out.try_reserve(room).map_err(|_| DecodeError {
+            message: format!("out of memory for the decoded body ({at} bytes so far)"),
+            too_large: true,
+        })?;
         out.resize(at + room, 0);
         let before_in = self.inflate.total_in();
         let before_out = self.inflate.total_out();

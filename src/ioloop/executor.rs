@@ -16,7 +16,7 @@
 //! `VecDeque` behind a `RefCell`: no lock, no atomic beyond the flag. Any other thread pushes
 //! to the loop's mutex-protected remote queue and writes the loop's eventfd.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -283,9 +283,17 @@ impl Tasks {
     }
 }
 
+/// The most jobs one turn runs. A batch longer than this (ten thousand fetches started at
+/// once) is run over several turns, with a poll and the due timers between them: a timer is
+/// then late by one budget's worth of work, not by the whole batch.
+pub(crate) const TURN_BUDGET: usize = 128;
+
 /// The ready queue and the tasks of one loop.
 pub(crate) struct Executor {
     pub(crate) ready: RefCell<VecDeque<Job>>,
+    /// The last batch was cut short by [`TURN_BUDGET`]: what it left waits at the front of
+    /// the queue, and timers that come due go before it (see `timer::fire_due`).
+    pub(crate) cut_short: Cell<bool>,
     tasks: RefCell<Tasks>,
 }
 
@@ -293,6 +301,7 @@ impl Executor {
     pub(crate) fn new() -> Executor {
         Executor {
             ready: RefCell::new(VecDeque::with_capacity(64)),
+            cut_short: Cell::new(false),
             tasks: RefCell::new(Tasks {
                 entries: Vec::new(),
                 free: NO_FREE,
@@ -395,9 +404,12 @@ pub(crate) fn call_guarded(what: &str, f: Box<dyn FnOnce()>) {
     }
 }
 
-/// Step 5 of a turn: run the jobs that are in the ready queue now, and only those.
+/// Step 5 of a turn: run the jobs that are in the ready queue now, and only those — at most
+/// [`TURN_BUDGET`] of them; the rest stay first in line for the next turn.
 pub(crate) fn run_ready(inner: &Rc<Inner>) {
-    let n = inner.exec.ready.borrow().len();
+    let queued = inner.exec.ready.borrow().len();
+    let n = queued.min(TURN_BUDGET);
+    inner.exec.cut_short.set(queued > n);
     for _ in 0..n {
         let job = inner.exec.ready.borrow_mut().pop_front();
         match job {
@@ -527,5 +539,108 @@ impl<T> Future for JoinHandle<T> {
             _ => s.waker = Some(cx.waker().clone()),
         }
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The turn budget, counted in jobs: turns are run one at a time and what each one ran is
+    //! read from a log.
+
+    use super::*;
+    use crate::ioloop::{IoLoop, RunGuard};
+
+    fn logger() -> (Rc<RefCell<Vec<String>>>, impl Fn(String) + Clone) {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        (log, move |s| l.borrow_mut().push(s))
+    }
+
+    #[test]
+    fn a_turn_runs_at_most_its_budget_and_keeps_fifo_order() {
+        let lp = IoLoop::new();
+        let (log, push) = logger();
+        let n = 2 * TURN_BUDGET + 10;
+        for i in 0..n {
+            let push = push.clone();
+            drop(lp.spawn(async move { push(format!("task {i}")) }));
+        }
+        let inner = lp.inner();
+        let _running = RunGuard::enter(inner).unwrap();
+        inner.turn();
+        assert_eq!(log.borrow().len(), TURN_BUDGET);
+        assert!(inner.exec.cut_short.get());
+        inner.turn();
+        assert_eq!(log.borrow().len(), 2 * TURN_BUDGET);
+        inner.turn();
+        assert_eq!(log.borrow().len(), n);
+        assert!(!inner.exec.cut_short.get());
+        let want: Vec<String> = (0..n).map(|i| format!("task {i}")).collect();
+        assert_eq!(*log.borrow(), want);
+    }
+
+    #[test]
+    fn work_added_during_a_cut_short_batch_waits_behind_what_it_left() {
+        let lp = IoLoop::new();
+        let (log, push) = logger();
+        let n = TURN_BUDGET + 5;
+        for i in 0..n {
+            let (push, lp2) = (push.clone(), lp.clone());
+            drop(lp.spawn(async move {
+                push(format!("task {i}"));
+                if i == 0 {
+                    let push = push.clone();
+                    lp2.add_callback(move || push("callback".into()));
+                }
+            }));
+        }
+        let inner = lp.inner();
+        let _running = RunGuard::enter(inner).unwrap();
+        inner.turn();
+        assert_eq!(log.borrow().len(), TURN_BUDGET);
+        inner.turn();
+        let log = log.borrow();
+        assert_eq!(log.len(), n + 1);
+        assert_eq!(log[n], "callback", "after the leftover of the batch");
+    }
+
+    #[test]
+    fn a_due_timer_runs_before_the_leftover_of_a_cut_short_batch() {
+        let lp = IoLoop::new();
+        let (log, push) = logger();
+        let n = 5 * TURN_BUDGET;
+        for i in 0..n {
+            let (push, lp2) = (push.clone(), lp.clone());
+            drop(lp.spawn(async move {
+                if i == 0 {
+                    let at = std::time::Instant::now() + std::time::Duration::from_millis(1);
+                    let timer_push = push.clone();
+                    lp2.call_at(at, move || timer_push("timer".into()));
+                    // A sleeping task is woken by the same pass over the due timers.
+                    crate::ioloop::sleep_until(at).await;
+                    push("task 0 after its sleep".into());
+                    return;
+                }
+                push(format!("task {i}"));
+            }));
+        }
+        let inner = lp.inner();
+        let _running = RunGuard::enter(inner).unwrap();
+        inner.turn();
+        assert_eq!(log.borrow().len(), TURN_BUDGET - 1); // task 0 went to sleep
+        std::thread::sleep(std::time::Duration::from_millis(5)); // both timers are due now
+        inner.turn();
+        {
+            let log = log.borrow();
+            // Both timers' work comes first in the second turn, ahead of 4 budgets' backlog.
+            assert_eq!(log[TURN_BUDGET - 1], "timer");
+            assert_eq!(log[TURN_BUDGET], "task 0 after its sleep");
+            assert_eq!(log[TURN_BUDGET + 1], format!("task {TURN_BUDGET}"));
+            assert_eq!(log.len(), 2 * TURN_BUDGET - 1);
+        }
+        while log.borrow().len() < n + 1 {
+            inner.turn();
+        }
+        assert!(!inner.exec.cut_short.get());
     }
 }

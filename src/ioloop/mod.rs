@@ -78,7 +78,12 @@
 //!    step 3). Now we run exactly the jobs that were in the queue when this step began: tasks
 //!    (poll their future once), callbacks, timer callbacks. Anything woken or added meanwhile
 //!    waits for the next turn. That rule is what keeps a task that wakes itself forever from
-//!    starving sockets and timers: after every batch we go back to step 1.
+//!    starving sockets and timers: after every batch we go back to step 1. A batch is also
+//!    *bounded*: at most 128 jobs run per turn (`TURN_BUDGET` in `executor.rs`). Ten thousand
+//!    fetches started at once are then started over many turns, each one followed by a poll
+//!    and the timers, and the timers that come due behind such a backlog run first (step 4
+//!    puts them at the front of the queue): a 100 ms timer is late by a budget's worth of
+//!    work, not by the whole fan-out.
 //!
 //! Then back to 1. `run_sync(main)` is this same loop with one more step: whenever `main`'s
 //! waker fired during a turn, `main` is polled once more, and the loop ends when it is ready.
@@ -612,6 +617,12 @@ impl IoLoop {
 
     pub(crate) fn inner(&self) -> &Rc<Inner> {
         &self.inner
+    }
+
+    /// A number naming this loop, never reused in the process (what a socket registered with
+    /// this loop can be matched against).
+    pub(crate) fn id(&self) -> usize {
+        self.inner.id
     }
 
     /// Diagnostics: how many tasks, timers and sockets the loop holds right now. Handy to

@@ -300,6 +300,7 @@ pub(crate) fn fire_due(inner: &Rc<Inner>) -> usize {
         due
     };
     let fired = due.len();
+    let before = inner.exec.ready.borrow().len();
     for d in due.drain(..) {
         match d {
             Due::Wake(w) => w.wake(),
@@ -307,6 +308,13 @@ pub(crate) fn fire_due(inner: &Rc<Inner>) -> usize {
         }
     }
     inner.timers.borrow_mut().due = due;
+    // Behind a batch the turn budget cut short, the timers' jobs go first: they are due
+    // already, and the backlog is only waiting for its turn.
+    if inner.exec.cut_short.get() {
+        let mut ready = inner.exec.ready.borrow_mut();
+        let queued = ready.len() - before;
+        ready.rotate_right(queued);
+    }
     fired
 }
 

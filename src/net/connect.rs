@@ -78,6 +78,19 @@ impl ConnectError {
     pub fn first_error(&self) -> Option<&io::Error> {
         self.attempts.first().map(|(_, e)| e)
     }
+
+    /// Whether an attempt failed for want of a file descriptor (`EMFILE`: the process is at
+    /// its `ulimit -n`; `ENFILE`: the system is): closing idle sockets may make room.
+    pub fn out_of_descriptors(&self) -> bool {
+        self.attempts.iter().any(|(_, e)| is_out_of_descriptors(e))
+    }
+}
+
+/// `EMFILE` or `ENFILE` (the same numbers on Linux, the BSDs and macOS).
+pub fn is_out_of_descriptors(e: &io::Error) -> bool {
+    const ENFILE: i32 = 23;
+    const EMFILE: i32 = 24;
+    cfg!(unix) && matches!(e.raw_os_error(), Some(EMFILE | ENFILE))
 }
 
 impl fmt::Display for ConnectError {
