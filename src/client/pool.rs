@@ -50,6 +50,10 @@ use crate::net::tls::TlsSettings;
 /// not be replayed waits until then before it probes and takes it (see `Pool::settle_at`).
 const HOT: Duration = Duration::from_millis(5);
 
+/// Responses a connection must have carried before it is trusted without the "hot" wait:
+/// two means it was reused once and the server kept it open (see `Pool::settle_at`).
+const PROVEN_KEEP_ALIVE: u32 = 2;
+
 /// Room taken for a request head before it is written (a typical head fits).
 pub(crate) const HEAD_RESERVE: usize = 512;
 
@@ -120,7 +124,8 @@ impl Conn {
     ///
     /// With `probe`, the kernel is asked (a `recv` that must say "would block"): a request that
     /// must not be replayed (a POST) takes a pooled connection only after the socket itself
-    /// said it is quiet, and only once the connection is no longer "hot" (`settle_at`). Without it, a plain
+    /// said it is quiet, and, on a connection's first reuse, only once it is no longer "hot"
+    /// (`settle_at`). Without it, a plain
     /// connection is judged by the reactor's readiness flag alone — no syscall: after the last
     /// response was read the flag was cleared, and a close or stray byte since then has raised
     /// it again if the loop has polled since. The flag can lag behind a close that happened a
@@ -358,15 +363,25 @@ impl Pool {
         result
     }
 
-    /// When the most recent idle connection for `key` stops being "hot", if it still is.
+    /// When the most recent idle connection for `key` stops being "hot", if it still is and
+    /// the server has not yet shown that it keeps connections open.
     ///
     /// A server that closes right after answering (without saying `Connection: close`) may
     /// not have had its FIN arrive yet, and no probe can see a FIN still on its way; a request
     /// that must not be replayed (a POST) would then be lost on that connection. So such a
     /// request waits until a connection has been idle a few milliseconds before probing it.
+    ///
+    /// The wait is paid once per connection, not once per request: a connection that has
+    /// already carried a second exchange has shown that this server keeps it open after an
+    /// answer, so from then on the non-blocking probe just before writing is the whole check
+    /// and back-to-back POSTs go out at once (issue 15: sequential POSTs at GET's rate).
     pub fn settle_at(&self, key: &PoolKey) -> Option<Instant> {
         let st = self.state.borrow();
-        let at = st.hosts.get(key)?.idle.last()?.idle_since + HOT;
+        let last = st.hosts.get(key)?.idle.last()?;
+        if last.uses >= PROVEN_KEEP_ALIVE {
+            return None;
+        }
+        let at = last.idle_since + HOT;
         (at > Instant::now()).then_some(at)
     }
 
