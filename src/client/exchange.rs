@@ -5,7 +5,7 @@
 //! connection's reused write buffer; a small body is appended to it, so head and body leave in
 //! one `write` (one syscall, one TCP segment). A large body follows in a second write; a
 //! `body_producer` is polled right here, its output framed and flushed as the socket allows
-//! ([`super::body`]). With `expect_100_continue` the body waits for the server's `100`, for a
+//! ([`super::writer`]). With `expect_100_continue` the body waits for the server's `100`, for a
 //! final response (which is then the answer: the body is never sent, and the connection is not
 //! reused), or for about a second of silence, as curl does.
 //!
@@ -22,11 +22,11 @@ use std::panic::AssertUnwindSafe;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
 use super::fetch::panic_text;
 use super::pool::Conn;
 use super::request::ProducerFn;
+use super::writer::BodyWriter;
 use crate::http::response::{
     Event, Limits, ProtoError, ProtoErrorKind, ResponseHead, ResponseParser,
 };

@@ -25,11 +25,12 @@
 //!    limit. Opening means hostname mapping, DNS on the resolver's threads (IP literals skip
 //!    it), happy eyeballs across the addresses, a `CONNECT` tunnel when an https request
 //!    goes through a proxy, and TLS for https.
-//! 4. **Exchange** (`exchange`): the head (and a small body) leave in one write; the
-//!    response is parsed by the sans-IO core as bytes arrive, into the connection's own buffer.
+//! 4. **Exchange** (`exchange`): the head (and a small body) leave in one write — a
+//!    `body_producer` writes through a [`BodyWriter`] ([`writer`]); the response is parsed by
+//!    the sans-IO core as bytes arrive, into the connection's own buffer.
 //! 5. **Redirects** ([`redirect`]): a 3xx that is followed has its body drained, the request is
 //!    rewritten by the rules (method, body, credentials), and step 3 repeats — in the same slot.
-//! 6. **Body**: decoded (gzip, deflate) within `max_body_size`, buffered, handed to a
+//! 6. **Body** (`reader`): decoded (gzip, deflate) within `max_body_size`, buffered, handed to a
 //!    `streaming_callback` (plain, or async for backpressure), or pulled piece by piece with
 //!    [`AsyncHttpClient::fetch_streaming`]. A connection whose response was read to its end
 //!    and may be kept goes back to the pool.
@@ -81,7 +82,6 @@
 //!   with a plain-http request to the proxy, never to an origin. See [`proxy`].
 
 pub mod blocking;
-pub mod body;
 mod connect;
 pub mod error;
 mod exchange;
@@ -89,11 +89,16 @@ mod fetch;
 pub mod pool;
 pub mod proxy;
 pub mod queue;
+mod reader;
 pub mod redirect;
 pub mod request;
 pub mod response;
 pub mod streaming;
 mod tls;
+pub mod writer;
+
+/// The old name of [`writer`], kept so `squall::client::body::BodyWriter` still resolves.
+pub use writer as body;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -104,12 +109,12 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 pub use blocking::{HttpClient, ResponseReader};
-pub use body::BodyWriter;
 pub use error::{ErrorKind, HttpError, TimeoutPhase};
 pub use proxy::{NoProxy, Proxy, ProxyErrorKind, ProxyRules};
 pub use request::HttpRequest;
 pub use response::{HttpResponse, TimeInfo};
 pub use streaming::StreamingResponse;
+pub use writer::BodyWriter;
 
 use crate::ioloop::IoLoop;
 use crate::net::dns::{Resolver, ResolverChoice};

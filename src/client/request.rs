@@ -20,9 +20,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::body::BodyWriter;
 use super::error::{ErrorKind, HttpError};
 use super::proxy::ProxyRules;
+use super::writer::BodyWriter;
 use crate::http::headers::HttpHeaders;
 use crate::http::url::{REDACTED, Url, redact_userinfo};
 use crate::net::tls::TlsSettings;
