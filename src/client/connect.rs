@@ -7,13 +7,12 @@
 //! `Timeout during TLS handshake with <addr>`. A timed-out attempt is dropped, which closes
 //! its socket mid-handshake (E-06).
 
-use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::Inner;
+use super::deadline::{Ctx, Phase, connect_timeout, earliest, resolve_timeout, until};
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
-use super::fetch::{Ctx, Phase};
 use super::pool::{Conn, Permit};
 use super::proxy::ProxyErrorKind;
 use super::request::{Prepared, Proxy};
@@ -27,28 +26,6 @@ use crate::net::dns::{ResolveStream, next_batch};
 
 /// RFC 8305's recommended delay before the next connection attempt.
 pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
-
-/// Runs `fut` until `deadline` (if any); on expiry, `on_timeout()` is the error.
-pub(crate) async fn until<F: Future>(
-    deadline: Option<Instant>,
-    fut: F,
-    on_timeout: impl FnOnce() -> HttpError,
-) -> Result<F::Output, HttpError> {
-    match deadline {
-        None => Ok(fut.await),
-        Some(at) => crate::ioloop::timeout_at(at, fut)
-            .await
-            .map_err(|_| on_timeout()),
-    }
-}
-
-pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, None) => a,
-        (None, b) => b,
-    }
-}
 
 /// Opens a connection for the current hop of `req`.
 pub(crate) async fn open(
@@ -99,12 +76,12 @@ pub(crate) async fn open(
                     Err(_) => {
                         // Name what the resolver was doing (the servers it asked), if it says.
                         let doing = stream.describe();
-                        let msg = if doing.is_empty() || !doing.contains("tried") {
-                            format!("Timeout while resolving {host}")
+                        let doing = if doing.contains("tried") {
+                            doing.as_str()
                         } else {
-                            format!("Timeout while resolving {host} ({doing})")
+                            ""
                         };
-                        return Err(HttpError::timeout(TimeoutPhase::Resolve, msg));
+                        return Err(resolve_timeout(host, doing));
                     }
                 },
             };
@@ -153,17 +130,14 @@ pub(crate) async fn open(
             None => connect(&addrs, &opts).await,
         }
     };
-    let mut result = until(deadline, attempt, || HttpError::connect_timeout(&addrs)).await?;
+    let mut result = until(deadline, attempt, || connect_timeout(&addrs)).await?;
     // Out of file descriptors: idle keep-alive sockets are the ones we can spare. (The retry
     // races the addresses at hand; a resolver's later answers were consumed by the first try.)
     if let Err(e) = &result
         && e.out_of_descriptors()
         && inner.pool.evict_idle() > 0
     {
-        result = until(deadline, connect(&addrs, &opts), || {
-            HttpError::connect_timeout(&addrs)
-        })
-        .await?;
+        result = until(deadline, connect(&addrs, &opts), || connect_timeout(&addrs)).await?;
     }
     let (tcp, peer) = result.map_err(|e| {
         // The error names every address tried; add the host name when there was one.
@@ -295,10 +269,7 @@ async fn tunnel(
         }
     };
     until(deadline, exchange, || {
-        HttpError::timeout(
-            TimeoutPhase::Connect,
-            format!("Timeout while opening a tunnel through proxy {proxy_name}"),
-        )
+        Phase::Tunnel(proxy_name.to_string()).timeout_error()
     })
     .await?
 }

@@ -18,7 +18,6 @@
 
 use std::error::Error;
 use std::fmt;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -235,21 +234,6 @@ impl HttpError {
     pub(crate) fn timeout(phase: TimeoutPhase, message: impl Into<String>) -> HttpError {
         HttpError::new(ErrorKind::Timeout(phase), message)
     }
-
-    /// `Timeout while connecting to 10.0.0.1:80, [::1]:80` (sorted), or without addresses.
-    pub(crate) fn connect_timeout(addrs: &[SocketAddr]) -> HttpError {
-        if addrs.is_empty() {
-            return HttpError::timeout(TimeoutPhase::Connect, "Timeout while connecting");
-        }
-        let mut sorted = addrs.to_vec();
-        sorted.sort();
-        sorted.dedup();
-        let list: Vec<String> = sorted.iter().map(|a| a.to_string()).collect();
-        HttpError::timeout(
-            TimeoutPhase::Connect,
-            format!("Timeout while connecting to {}", list.join(", ")),
-        )
-    }
 }
 
 impl fmt::Display for HttpError {
@@ -289,20 +273,5 @@ mod tests {
         assert_eq!(e.code(), 599);
         assert!(e.response().is_none());
         assert!(e.is_timeout());
-    }
-
-    #[test]
-    fn e05_connect_timeout_lists_sorted_addresses() {
-        let a: SocketAddr = "[::1]:80".parse().unwrap();
-        let b: SocketAddr = "10.0.0.1:80".parse().unwrap();
-        let e = HttpError::connect_timeout(&[a, b]);
-        assert_eq!(
-            e.to_string(),
-            "Timeout while connecting to 10.0.0.1:80, [::1]:80"
-        );
-        assert_eq!(
-            HttpError::connect_timeout(&[]).to_string(),
-            "Timeout while connecting"
-        );
     }
 }

@@ -19,90 +19,22 @@
 //! the error names the phase the fetch was in. Dropping the future at any point drops the
 //! connection (closing it) and the slot (waking the next fetch in line).
 
-use std::cell::RefCell;
-use std::net::SocketAddr;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use super::Inner;
-use super::connect::{self, earliest, until};
-use super::error::{ErrorKind, HttpError, TimeoutPhase};
+use super::connect;
+use super::deadline::{Ctx, Phase, earliest, until};
+use super::error::{ErrorKind, HttpError};
 use super::exchange::{COALESCE_BODY, CONTINUE_WAIT, Ev, Exchange, Failure};
 use super::pool::{Grant, PoolKey};
 use super::queue::Slot;
 use super::reader::{BodyReader, reserve_for};
 use super::redirect::{self, Decision, RedirectError};
 use super::request::{Body, HttpRequest, Prepared, StreamSink};
-use super::response::{HttpResponse, TimeInfo};
+use super::response::HttpResponse;
 use crate::http::decode::Coding;
 use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{Limits, ResponseHead, Version};
-
-/// Where a fetch is, for the message of a timeout.
-#[derive(Clone, Debug)]
-pub(crate) enum Phase {
-    Queue,
-    Resolve(String),
-    Connect(Vec<SocketAddr>),
-    Tls(SocketAddr),
-    Request,
-}
-
-/// Per-fetch bookkeeping shared by the steps.
-pub(crate) struct Ctx {
-    pub start: Instant,
-    pub start_time: SystemTime,
-    pub deadline: Option<Instant>,
-    pub phase: RefCell<Phase>,
-    pub timing: RefCell<TimeInfo>,
-}
-
-impl Ctx {
-    pub fn new() -> Ctx {
-        Ctx {
-            start: Instant::now(),
-            start_time: SystemTime::now(),
-            deadline: None,
-            phase: RefCell::new(Phase::Queue),
-            timing: RefCell::new(TimeInfo::default()),
-        }
-    }
-
-    pub fn set_phase(&self, p: Phase) {
-        *self.phase.borrow_mut() = p;
-    }
-
-    /// The error for the overall deadline, named after the current phase.
-    pub fn timeout_error(&self) -> HttpError {
-        match &*self.phase.borrow() {
-            Phase::Queue => HttpError::timeout(TimeoutPhase::Queue, "Timeout in request queue"),
-            Phase::Resolve(host) => HttpError::timeout(
-                TimeoutPhase::Resolve,
-                format!("Timeout while resolving {host}"),
-            ),
-            Phase::Connect(addrs) => HttpError::connect_timeout(addrs),
-            Phase::Tls(addr) => HttpError::timeout(
-                TimeoutPhase::TlsHandshake,
-                format!("Timeout during TLS handshake with {addr}"),
-            ),
-            Phase::Request => HttpError::timeout(TimeoutPhase::Request, "Timeout during request"),
-        }
-    }
-
-    /// The timing of a failed fetch (E-15): the phases so far, `total` to now.
-    pub fn error_time_info(&self) -> TimeInfo {
-        self.time_info(None)
-    }
-
-    fn time_info(&self, first_byte_at: Option<Instant>) -> TimeInfo {
-        let now = Instant::now();
-        let mut t = *self.timing.borrow();
-        t.total = now - self.start;
-        t.first_byte = first_byte_at
-            .map(|f| f.saturating_duration_since(self.start))
-            .unwrap_or_default();
-        t
-    }
-}
 
 /// Waits for a `max_clients` slot (Q-02..Q-05).
 pub(crate) async fn take_slot(inner: &Inner, req: &Prepared, ctx: &Ctx) -> Result<Slot, HttpError> {
@@ -112,7 +44,7 @@ pub(crate) async fn take_slot(inner: &Inner, req: &Prepared, ctx: &Ctx) -> Resul
     ctx.set_phase(Phase::Queue);
     let queue_deadline = earliest(req.connect_timeout.map(|d| ctx.start + d), ctx.deadline);
     let slot = until(queue_deadline, inner.slots.acquire(), || {
-        HttpError::timeout(TimeoutPhase::Queue, "Timeout in request queue")
+        Phase::Queue.timeout_error()
     })
     .await?;
     ctx.timing.borrow_mut().queue = Instant::now() - ctx.start;

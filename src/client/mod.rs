@@ -35,8 +35,8 @@
 //!    [`AsyncHttpClient::fetch_streaming`]. A connection whose response was read to its end
 //!    and may be kept goes back to the pool.
 //!
-//! One deadline, `request_timeout` from the call to `fetch()`, covers all of it; when it fires,
-//! the error names the phase (`Timeout in request queue`, `Timeout while resolving <host>`,
+//! One deadline, `request_timeout` from the call to `fetch()`, covers all of it (`deadline`
+//! keeps it, with the phase); when it fires, the error names the phase (`Timeout in request queue`, `Timeout while resolving <host>`,
 //! `Timeout while connecting to <addrs>`, `Timeout during TLS handshake with <addr>`,
 //! `Timeout during request`). Dropping the future aborts the fetch at once: its connection is
 //! closed and its slot goes to the next fetch in line. [`AsyncHttpClient::close`] fails every
@@ -83,6 +83,7 @@
 
 pub mod blocking;
 mod connect;
+mod deadline;
 pub mod error;
 mod exchange;
 mod fetch;
@@ -118,7 +119,7 @@ pub use writer::BodyWriter;
 
 use crate::ioloop::IoLoop;
 use crate::net::dns::{Resolver, ResolverChoice};
-use fetch::Ctx;
+use deadline::Ctx;
 
 /// Default `max_clients` (Tornado's).
 pub const DEFAULT_MAX_CLIENTS: usize = 10;
@@ -463,7 +464,7 @@ impl AsyncHttpClient {
                 &ctx,
                 &original
             ));
-            let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
+            let timed = std::pin::pin!(deadline::until(ctx.deadline, work, || ctx.timeout_error()));
             Guarded::new(&self.inner, timed)
                 .await
                 .and_then(|r| r)
@@ -502,7 +503,7 @@ impl AsyncHttpClient {
         };
         let result = {
             let work = std::pin::pin!(work);
-            let timed = std::pin::pin!(connect::until(ctx.deadline, work, || ctx.timeout_error()));
+            let timed = std::pin::pin!(deadline::until(ctx.deadline, work, || ctx.timeout_error()));
             Guarded::new(&self.inner, timed).await
         };
         let (answer, slot) = with_request(result.and_then(|r| r).and_then(|r| r), original, &ctx)?
@@ -581,7 +582,7 @@ impl AsyncHttpClient {
 fn with_request<T: RequestSlot>(
     r: Result<T, HttpError>,
     original: HttpRequest,
-    ctx: &fetch::Ctx,
+    ctx: &deadline::Ctx,
 ) -> Result<T, HttpError> {
     match r {
         Ok(mut v) => {

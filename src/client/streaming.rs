@@ -11,9 +11,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::Inner;
-use super::connect::until;
+use super::deadline::{Ctx, until};
 use super::error::HttpError;
-use super::fetch::{Answer, Ctx};
+use super::fetch::Answer;
 use super::queue::Slot;
 use super::reader::BodyReader;
 use super::response::TimeInfo;

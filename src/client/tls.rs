@@ -25,27 +25,21 @@ pub(crate) async fn handshake(
     req: &Prepared,
     deadline: Option<Instant>,
 ) -> Result<Stream, HttpError> {
-    use super::connect::until;
-    use super::error::TimeoutPhase;
+    use super::deadline::{Phase, until};
     use crate::net::tls::{TlsStream, client_config};
     let config = client_config(&req.tls).map_err(|e| {
         HttpError::new(ErrorKind::Tls(e.kind.clone()), e.to_string()).with_source(e)
     })?;
     let hs = TlsStream::connect(tcp, host, config);
-    let tls = until(deadline, hs, || {
-        HttpError::timeout(
-            TimeoutPhase::TlsHandshake,
-            format!("Timeout during TLS handshake with {peer}"),
-        )
-    })
-    .await?
-    .map_err(|e| {
-        HttpError::new(
-            ErrorKind::Tls(e.kind.clone()),
-            format!("{e} ({host}, {peer})"),
-        )
-        .with_source(e)
-    })?;
+    let tls = until(deadline, hs, || Phase::Tls(peer).timeout_error())
+        .await?
+        .map_err(|e| {
+            HttpError::new(
+                ErrorKind::Tls(e.kind.clone()),
+                format!("{e} ({host}, {peer})"),
+            )
+            .with_source(e)
+        })?;
     Ok(Stream::Tls(Box::new(tls)))
 }
 
