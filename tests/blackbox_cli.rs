@@ -10,9 +10,10 @@
 //! every case that failed, not only the first.
 #![cfg(feature = "cli")]
 
+mod cli_run;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -140,33 +141,13 @@ fn once(bytes: &[u8]) -> Canned {
 // ------------------------------------------------------------------------------------------
 
 fn squall(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_squall"));
     // The tests' servers are on loopback: a proxy from the machine's environment must not
     // be taken for them (squall, like curl, would send 127.0.0.1 through it).
-    for v in squall::client::proxy::PROXY_VARIABLES {
-        cmd.env_remove(v);
-    }
-    let child = cmd
-        .args(args)
+    let mut cmd = cli_run::squall_command();
+    cmd.args(args)
         .env_remove("SSL_CERT_FILE")
-        .env_remove("SSL_CERT_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run squall");
-    let id = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(o) => o.expect("wait for squall"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("squall {args:?} did not finish within 30 s (a hang)");
-        }
-    }
+        .env_remove("SSL_CERT_DIR");
+    cli_run::run_bounded(cmd, Duration::from_secs(30))
 }
 
 /// One table row: the server's bytes, extra arguments, the exit code, and (when given) the

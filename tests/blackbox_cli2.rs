@@ -6,9 +6,10 @@
 //! connection and records the request it read, so a test can check both what squall printed
 //! and what it sent.
 
+mod cli_run;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -94,31 +95,11 @@ fn read_request(s: &mut TcpStream) -> Option<String> {
 
 /// Runs squall with no proxy or CA variables from the machine, bounded at 30 s.
 fn squall(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_squall"));
-    for v in squall::client::proxy::PROXY_VARIABLES {
-        cmd.env_remove(v);
-    }
-    let child = cmd
-        .args(args)
+    let mut cmd = cli_run::squall_command();
+    cmd.args(args)
         .env_remove("SSL_CERT_FILE")
-        .env_remove("SSL_CERT_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run squall");
-    let id = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(o) => o.expect("wait for squall"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("squall {args:?} did not finish within 30 s (a hang)");
-        }
-    }
+        .env_remove("SSL_CERT_DIR");
+    cli_run::run_bounded(cmd, Duration::from_secs(30))
 }
 
 fn stdout(o: &Output) -> String {

@@ -2,11 +2,12 @@
 //! DNS server of tests/dns_util on 127.0.0.1 (never the machine's), then fetches from a
 //! loopback HTTP server by name.
 
+mod cli_run;
 mod dns_util;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use dns_util::{DnsServer, Out, answer, empty};
@@ -14,30 +15,9 @@ use squall::net::dns::message::Rcode;
 
 /// Run squall with a generous time bound (a hang fails the test instead of stalling it).
 fn squall(args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_squall"));
-    for v in squall::client::proxy::PROXY_VARIABLES {
-        c.env_remove(v);
-    }
-    let child = c
-        .args(args)
-        .env_remove("SQUALL_RESOLVER")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run squall");
-    let id = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(o) => o.expect("wait for squall"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("squall did not finish within 60 s");
-        }
-    }
+    let mut cmd = cli_run::squall_command();
+    cmd.args(args).env_remove("SQUALL_RESOLVER");
+    cli_run::run_bounded(cmd, Duration::from_secs(60))
 }
 
 /// A loopback HTTP server answering one request with `hi`.

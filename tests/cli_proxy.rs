@@ -4,48 +4,30 @@
 //! real one on a loopback ephemeral port: the forwarding proxy and tunnel of
 //! `proxy_support`, origins from `client_util` and rustls with rcgen certificates.
 
+mod cli_run;
 mod client_util;
 #[path = "proxy_support/mod.rs"]
 mod proxy_support;
 #[path = "tls_support/mod.rs"]
 mod tls_support;
 
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use client_util::{Server, closed_port, ok};
 use proxy_support::{ProxyOptions, TestProxy, TlsOrigin, assert_connect, header};
-use squall::client::proxy::PROXY_VARIABLES;
 use squall::client::request::base64;
 
 /// Runs squall with exactly these proxy variables (every other one removed, `HTTP_PROXY`
 /// included), bounded in time.
 fn squall(vars: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_squall"));
-    for v in PROXY_VARIABLES.iter().chain(&["HTTP_PROXY"]) {
-        cmd.env_remove(v);
-    }
+    let mut cmd = cli_run::squall_command();
     cmd.env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")
         .envs(vars.iter().copied())
         .args(["-s", "--connect-timeout", "30"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = cmd.spawn().expect("run squall");
-    let id = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(o) => o.expect("wait for squall"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("squall did not finish within 60 s");
-        }
-    }
+        .args(args);
+    cli_run::run_bounded(cmd, Duration::from_secs(60))
 }
 
 #[track_caller]
