@@ -14,7 +14,7 @@
 //!
 //! `fetch(request)` does everything inside the future it returns — nothing is spawned:
 //!
-//! 1. **Prepare** ([`request`]): the client's `defaults` fill the request's unset fields, and
+//! 1. **Prepare** ([`request`], `prepare`): the client's `defaults` fill the request's unset fields, and
 //!    every rule is checked (scheme, method, body, headers, auth mode, source address). A bad
 //!    request fails now, before any I/O, with [`ErrorKind::InvalidRequest`].
 //! 2. **Queue** ([`queue`]): at most `max_clients` fetches are active; the rest wait in FIFO
@@ -88,6 +88,7 @@ pub mod error;
 mod exchange;
 mod fetch;
 pub mod pool;
+mod prepare;
 pub mod proxy;
 pub mod queue;
 mod reader;
@@ -551,7 +552,7 @@ impl AsyncHttpClient {
         self.inner.pool.counts()
     }
 
-    fn prepare(&self, original: &HttpRequest) -> Result<request::Prepared, HttpError> {
+    fn prepare(&self, original: &HttpRequest) -> Result<prepare::Prepared, HttpError> {
         if self.inner.closed.get() {
             return Err(HttpError::new(
                 ErrorKind::ClientClosed,
@@ -566,7 +567,7 @@ impl AsyncHttpClient {
             }
             None => original,
         };
-        let mut prep = request::prepare(effective, self.inner.config.max_body_size)?;
+        let mut prep = prepare::prepare(effective, self.inner.config.max_body_size)?;
         // The client's proxy rules, unless the request named its own proxy.
         if prep.proxy_rules.is_none()
             && let Some(rules) = &self.inner.config.proxies

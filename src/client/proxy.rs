@@ -50,7 +50,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::error::{ErrorKind, HttpError};
-use super::request::{Prepared, base64};
+use super::prepare::Prepared;
+use super::request::base64;
 use crate::http::url::Url;
 
 /// curl's default port for a proxy URL without one.
@@ -171,7 +172,7 @@ impl Proxy {
 
     /// What a hop through this proxy needs: its address and the `Proxy-Authorization`
     /// value (its own credentials, else `fallback`, the caller's header).
-    pub(crate) fn hop(&self, fallback: Option<&str>) -> super::request::Proxy {
+    pub(crate) fn hop(&self, fallback: Option<&str>) -> super::prepare::Proxy {
         let auth = match &self.username {
             Some(user) => {
                 let creds = format!("{user}:{}", self.password.as_deref().unwrap_or(""));
@@ -179,7 +180,7 @@ impl Proxy {
             }
             None => fallback.map(str::to_string),
         };
-        super::request::Proxy {
+        super::prepare::Proxy {
             host: self.host.clone(),
             port: self.port,
             auth,

@@ -20,7 +20,7 @@
 //!   only, so a hop that goes direct carries none.
 
 use super::error::{ErrorKind, HttpError};
-use super::request::{Body, Prepared, check_scheme};
+use super::prepare::{Body, Prepared, check_scheme};
 use crate::http::headers::HttpHeaders;
 use crate::http::response::ProtoErrorKind;
 use crate::http::url::Url;
@@ -185,7 +185,8 @@ mod tests {
         assert_eq!(redirected_method(301, "HEAD"), None);
     }
 
-    use crate::client::request::{HttpRequest, prepare};
+    use crate::client::prepare::prepare;
+    use crate::client::request::HttpRequest;
 
     fn prep(r: HttpRequest) -> Prepared {
         prepare(&r, None).unwrap()

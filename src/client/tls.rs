@@ -7,13 +7,13 @@
 
 //!
 //! Without the `tls` feature an `https` URL is refused when the request is prepared (see
-//! `request::check_scheme`), so no fetch gets here; `handshake` then says the same thing.
+//! `prepare::check_scheme`), so no fetch gets here; `handshake` then says the same thing.
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::error::{ErrorKind, HttpError};
-use super::request::Prepared;
+use super::prepare::Prepared;
 use crate::ioloop::TcpStream;
 use crate::net::Stream;
 
@@ -53,6 +53,6 @@ pub(crate) async fn handshake(
 ) -> Result<Stream, HttpError> {
     Err(HttpError::new(
         ErrorKind::UnsupportedScheme,
-        format!("{}: {host}", super::request::NO_TLS),
+        format!("{}: {host}", super::prepare::NO_TLS),
     ))
 }

@@ -262,7 +262,7 @@ fn debug_hides_the_password() {
 
 /// A request prepared as a client with `rules` prepares it.
 fn prepared(req: crate::HttpRequest, rules: ProxyRules) -> Prepared {
-    let mut p = super::super::request::prepare(&req, None).unwrap();
+    let mut p = super::super::prepare::prepare(&req, None).unwrap();
     p.proxy_rules = Some(Arc::new(rules));
     route(&mut p).unwrap();
     p
@@ -322,7 +322,7 @@ fn a_callers_proxy_authorization_goes_to_proxies_only() {
         .proxy_host("own")
         .proxy_port(9)
         .proxy_auth("o", "p");
-    let p = super::super::request::prepare(&own, None).unwrap();
+    let p = super::super::prepare::prepare(&own, None).unwrap();
     let want = Some(format!("Basic {}", base64(b"o:p")));
     assert_eq!(hop_of(&p), Some(("own:9".into(), want)));
 }
