@@ -36,12 +36,12 @@ pub(crate) async fn open(
 ) -> Result<Box<Conn>, HttpError> {
     // Through a proxy, the TCP connection goes to the proxy; TLS (and SNI, and the
     // certificate check) is still with the origin, inside a CONNECT tunnel.
-    let (host, port) = match &req.proxy {
+    let (host, port) = match &req.hop.proxy {
         Some(p) => (p.host.as_str(), p.port),
-        None => (req.url.host(), req.url.port()),
+        None => (req.hop.url.host(), req.hop.url.port()),
     };
     let t0 = Instant::now();
-    let deadline = earliest(req.connect_timeout.map(|d| t0 + d), ctx.deadline);
+    let deadline = earliest(req.opts.connect_timeout.map(|d| t0 + d), ctx.deadline);
 
     let (target, target_port) = inner.map_host(host, port);
     // For a name, the resolver hands addresses over as it finds them: the first usable
@@ -52,7 +52,7 @@ pub(crate) async fn open(
         Err(_) => {
             ctx.set_phase(Phase::Resolve(host.to_string()));
             let mut stream = inner.resolver.resolve_stream(&target, target_port);
-            let allow_ipv6 = req.allow_ipv6;
+            let allow_ipv6 = req.opts.allow_ipv6;
             let first_usable = async {
                 loop {
                     match next_batch(&mut *stream).await {
@@ -99,17 +99,21 @@ pub(crate) async fn open(
             batch
         }
     };
-    if !req.allow_ipv6 {
+    if !req.opts.allow_ipv6 {
         addrs.retain(|a| a.is_ipv4());
     }
     if addrs.is_empty() {
-        let why = if req.allow_ipv6 {
+        let why = if req.opts.allow_ipv6 {
             "no addresses"
         } else {
             "no IPv4 address (allow_ipv6 is off)"
         };
         if target.parse::<IpAddr>().is_ok() {
-            let what = if req.proxy.is_some() { "proxy" } else { "host" };
+            let what = if req.hop.proxy.is_some() {
+                "proxy"
+            } else {
+                "host"
+            };
             return Err(HttpError::new(
                 connect_kind(req),
                 format!("Could not resolve {what} {host}: {why}"),
@@ -119,8 +123,8 @@ pub(crate) async fn open(
     }
     let t1 = Instant::now();
     let opts = ConnectOptions {
-        bind: req.bind,
-        allow_ipv6: req.allow_ipv6,
+        bind: req.opts.bind,
+        allow_ipv6: req.opts.allow_ipv6,
         attempt_delay: ATTEMPT_DELAY,
     };
     ctx.set_phase(Phase::Connect(addrs.clone()));
@@ -141,9 +145,9 @@ pub(crate) async fn open(
     }
     let (tcp, peer) = result.map_err(|e| {
         // The error names every address tried; add the host name when there was one.
-        let msg = if req.proxy.is_some() {
+        let msg = if req.hop.proxy.is_some() {
             format!("proxy {}: {e}", host_port(host, port))
-        } else if req.url.is_ip_host() && target == host {
+        } else if req.hop.url.is_ip_host() && target == host {
             e.to_string()
         } else {
             format!("{host}: {e}")
@@ -154,12 +158,12 @@ pub(crate) async fn open(
     let t2 = Instant::now();
     ctx.timing.borrow_mut().connect += t2 - t1;
 
-    let stream = if req.url.scheme() == "https" {
-        if let Some(proxy) = &req.proxy {
+    let stream = if req.hop.url.scheme() == "https" {
+        if let Some(proxy) = &req.hop.proxy {
             tunnel(&tcp, req, proxy, deadline).await?;
         }
         ctx.set_phase(Phase::Tls(peer));
-        let tls = super::tls::handshake(tcp, req.url.host(), peer, req, deadline).await?;
+        let tls = super::tls::handshake(tcp, req.hop.url.host(), peer, req, deadline).await?;
         ctx.timing.borrow_mut().tls += Instant::now() - t2;
         tls
     } else {
@@ -170,7 +174,7 @@ pub(crate) async fn open(
 
 /// A failed lookup of `host`: the origin's (curl's exit 6) or the proxy's (5).
 fn not_resolved(req: &Prepared, host: &str, why: &str) -> HttpError {
-    match req.proxy {
+    match req.hop.proxy {
         Some(_) => HttpError::new(
             ErrorKind::Proxy(ProxyErrorKind::Resolve),
             format!("Could not resolve proxy {host}: {why}"),
@@ -193,7 +197,7 @@ fn host_port(host: &str, port: u16) -> String {
 
 /// A refused or unreachable connection: to the origin, or to the proxy (curl's 7 either way).
 fn connect_kind(req: &Prepared) -> ErrorKind {
-    match req.proxy {
+    match req.hop.proxy {
         Some(_) => ErrorKind::Proxy(ProxyErrorKind::Connect),
         None => ErrorKind::Connect,
     }
@@ -209,12 +213,12 @@ async fn tunnel(
     proxy: &Proxy,
     deadline: Option<Instant>,
 ) -> Result<(), HttpError> {
-    let authority = req.url.authority_form();
+    let authority = req.hop.url.authority_form();
     let mut headers = HttpHeaders::new();
     if let Some(auth) = &proxy.auth {
         headers.add("Proxy-Authorization", auth);
     }
-    if let Some(ua) = req.headers.get("User-Agent") {
+    if let Some(ua) = req.hop.headers.get("User-Agent") {
         headers.add("User-Agent", ua);
     }
     let mut head = Vec::with_capacity(128);

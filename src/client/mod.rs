@@ -455,7 +455,7 @@ impl AsyncHttpClient {
             e.set_time_info(ctx.error_time_info());
             e
         })?;
-        ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
+        ctx.deadline = prep.opts.request_timeout.map(|d| ctx.start + d);
         let result = {
             // The work is pinned here, once; the wrappers hold only a pinned pointer to it,
             // so no large future is moved around per fetch.
@@ -490,9 +490,9 @@ impl AsyncHttpClient {
             e.set_time_info(ctx.error_time_info());
             e
         })?;
-        ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
+        ctx.deadline = prep.opts.request_timeout.map(|d| ctx.start + d);
         let inner = &*self.inner;
-        let raise = prep.raise_error;
+        let raise = prep.opts.raise_error;
         let prep = &mut prep;
         let work = async {
             let (answer, slot) = fetch::run_to_answer(inner, prep, &ctx, &original).await?;
@@ -567,15 +567,8 @@ impl AsyncHttpClient {
             }
             None => original,
         };
-        let mut prep = prepare::prepare(effective, self.inner.config.max_body_size)?;
-        // The client's proxy rules, unless the request named its own proxy.
-        if prep.proxy_rules.is_none()
-            && let Some(rules) = &self.inner.config.proxies
-        {
-            prep.proxy_rules = Some(rules.clone());
-            proxy::route(&mut prep)?;
-        }
-        Ok(prep)
+        let config = &self.inner.config;
+        prepare::prepare(effective, config.max_body_size, config.proxies.as_ref())
     }
 }
 

@@ -32,18 +32,20 @@ pub(crate) enum Body {
     Producer(ProducerFn),
 }
 
-/// A request with defaults applied and every rule checked: what the engine works from.
-/// `url`, `method`, `headers` and `body` change from hop to hop as redirects are followed.
+/// A request with defaults applied and every rule checked: what a fetch works from, in two
+/// halves. [`Options`] are resolved once and never change while the fetch runs (shared, so a
+/// reader of the engine may hold them while the hop changes); [`Hop`] is the request of the
+/// current hop, the one part that a redirect (`redirect::apply`) or a refused expectation
+/// (417) rewrites.
 pub(crate) struct Prepared {
-    pub url: Url,
+    pub opts: Arc<Options>,
+    pub hop: Hop,
+}
+
+/// What stays the same for every hop and retry of one fetch.
+pub(crate) struct Options {
+    /// The URL as given: the origin that credentials belong to (D-13).
     pub original_url: Url,
-    pub method: String,
-    /// The headers to send, in order, without `Host` (unless the caller gave one),
-    /// `Content-Length` or `Transfer-Encoding` (the engine frames the body).
-    pub headers: HttpHeaders,
-    pub body: Body,
-    /// `Content-Length` given by the caller for a body producer.
-    pub producer_length: Option<u64>,
     pub connect_timeout: Option<Duration>,
     pub request_timeout: Option<Duration>,
     pub idle_timeout: Option<Duration>,
@@ -52,7 +54,6 @@ pub(crate) struct Prepared {
     pub decompress: bool,
     pub bind: Option<IpAddr>,
     pub allow_ipv6: bool,
-    pub expect_continue: bool,
     pub raise_error: bool,
     pub max_body_size: Option<u64>,
     /// TLS options (part of the pool key: `Hash + Eq`, a user config compared by pointer).
@@ -62,17 +63,32 @@ pub(crate) struct Prepared {
     pub request_head_callback: Option<DataCallback>,
     /// The caller asked for `Connection: close`: never pool the connection.
     pub conn_close: bool,
-    /// Set once a hop left the original origin: credentials are gone for good (D-13).
-    pub left_origin: bool,
-    /// The HTTP proxy of the current hop, if any (chosen by `proxy_rules`).
-    pub proxy: Option<Proxy>,
     /// How each hop picks its proxy: the request's own proxy, else its client's rules.
     pub proxy_rules: Option<Arc<ProxyRules>>,
-    /// The caller's `Proxy-Authorization` header: taken out of `headers` so that it never
+    /// The caller's `Proxy-Authorization` header: taken out of the headers so that it never
     /// reaches an origin; it goes to a proxy that has no credentials of its own.
     pub caller_proxy_auth: Option<String>,
-    /// The fragment of the URL as given: never sent, but a redirect whose `Location` has none
-    /// inherits it (RFC 9110 §10.2.2), for `effective_url`.
+}
+
+/// The request of the current hop: everything a redirect may rewrite, and nothing else.
+pub(crate) struct Hop {
+    pub url: Url,
+    pub method: String,
+    /// The headers to send, in order, without `Host` (unless the caller gave one),
+    /// `Content-Length` or `Transfer-Encoding` (the engine frames the body).
+    pub headers: HttpHeaders,
+    pub body: Body,
+    /// `Content-Length` given by the caller for a body producer.
+    pub producer_length: Option<u64>,
+    /// Send `Expect: 100-continue` and hold the body back; off for good after a 417.
+    pub expect_continue: bool,
+    /// Set once a hop left the original origin: credentials are gone for good (D-13).
+    pub left_origin: bool,
+    /// The HTTP proxy of this hop, if any (chosen by `Options::proxy_rules`).
+    pub proxy: Option<Proxy>,
+    /// The fragment of the URL as given, or of the last `Location` that had one: never
+    /// sent, but a redirect whose `Location` has none inherits it (RFC 9110 §10.2.2), for
+    /// `effective_url`.
     pub fragment: Option<String>,
 }
 
@@ -91,10 +107,13 @@ fn nonzero(d: Duration) -> Option<Duration> {
     if d.is_zero() { None } else { Some(d) }
 }
 
-/// Checks every rule of `req` and resolves its options (defaults already merged in).
+/// Checks every rule of `req` and resolves its options (defaults already merged in); the
+/// client gives its `max_body_size` and its proxy rules (`None`: nothing is proxied), which
+/// apply where the request sets none of its own.
 pub(crate) fn prepare(
     req: &HttpRequest,
     client_max_body: Option<u64>,
+    client_rules: Option<&Arc<ProxyRules>>,
 ) -> Result<Prepared, HttpError> {
     if let Some(why) = &req.deferred_error {
         return Err(HttpError::invalid(why.clone()));
@@ -277,13 +296,8 @@ pub(crate) fn prepare(
         config: req.tls_config.clone(),
     };
 
-    let mut prepared = Prepared {
+    let opts = Options {
         original_url: url.clone(),
-        url,
-        method,
-        headers,
-        body,
-        producer_length,
         connect_timeout: nonzero(req.connect_timeout.unwrap_or(DEFAULT_TIMEOUT)),
         request_timeout: nonzero(req.request_timeout.unwrap_or(DEFAULT_TIMEOUT)),
         idle_timeout: req.idle_timeout.and_then(nonzero),
@@ -292,7 +306,6 @@ pub(crate) fn prepare(
         decompress,
         bind,
         allow_ipv6: req.allow_ipv6.unwrap_or(true),
-        expect_continue,
         raise_error: req.raise_error.unwrap_or(true),
         max_body_size: req.max_body_size.or(client_max_body),
         tls,
@@ -300,13 +313,26 @@ pub(crate) fn prepare(
         header_callback: req.header_callback.clone(),
         request_head_callback: req.request_head_callback.clone(),
         conn_close,
+        // The request's own proxy wins over its client's rules.
+        proxy_rules: own_rules.or_else(|| client_rules.cloned()),
+        caller_proxy_auth,
+    };
+    let hop = Hop {
+        url,
+        method,
+        headers,
+        body,
+        producer_length,
+        expect_continue,
         left_origin: false,
         proxy: None,
-        proxy_rules: own_rules,
-        caller_proxy_auth,
         fragment: req.url.split_once('#').map(|(_, f)| f.to_string()),
     };
-    super::proxy::route(&mut prepared)?;
+    let mut prepared = Prepared {
+        opts: Arc::new(opts),
+        hop,
+    };
+    super::proxy::route(&mut prepared.hop, &prepared.opts)?;
     Ok(prepared)
 }
 
@@ -336,33 +362,33 @@ mod tests {
     use super::*;
 
     fn prep(r: HttpRequest) -> Result<Prepared, HttpError> {
-        prepare(&r, None)
+        prepare(&r, None, None)
     }
 
     #[test]
     fn section1_defaults() {
         let p = prep(HttpRequest::new("http://h/")).unwrap();
-        assert_eq!(p.method, "GET");
-        assert_eq!(p.connect_timeout, Some(Duration::from_secs(20)));
-        assert_eq!(p.request_timeout, Some(Duration::from_secs(20)));
-        assert_eq!(p.idle_timeout, None);
-        assert!(p.follow_redirects);
-        assert_eq!(p.max_redirects, 5);
-        assert_eq!(p.decompress, cfg!(feature = "gzip"));
-        assert!(p.allow_ipv6);
-        assert!(p.raise_error);
-        assert!(!p.expect_continue);
-        assert!(p.tls.validate_cert);
+        assert_eq!(p.hop.method, "GET");
+        assert_eq!(p.opts.connect_timeout, Some(Duration::from_secs(20)));
+        assert_eq!(p.opts.request_timeout, Some(Duration::from_secs(20)));
+        assert_eq!(p.opts.idle_timeout, None);
+        assert!(p.opts.follow_redirects);
+        assert_eq!(p.opts.max_redirects, 5);
+        assert_eq!(p.opts.decompress, cfg!(feature = "gzip"));
+        assert!(p.opts.allow_ipv6);
+        assert!(p.opts.raise_error);
+        assert!(!p.hop.expect_continue);
+        assert!(p.opts.tls.validate_cert);
         let accept = if cfg!(feature = "gzip") {
             Some("gzip")
         } else {
             None
         };
-        assert_eq!(p.headers.get("Accept-Encoding"), accept);
-        assert_eq!(p.headers.get("User-Agent"), Some(DEFAULT_USER_AGENT));
-        assert_eq!(p.headers.get("Connection"), None);
+        assert_eq!(p.hop.headers.get("Accept-Encoding"), accept);
+        assert_eq!(p.hop.headers.get("User-Agent"), Some(DEFAULT_USER_AGENT));
+        assert_eq!(p.hop.headers.get("Connection"), None);
         let p = prep(HttpRequest::new("http://h/").connect_timeout(Duration::ZERO)).unwrap();
-        assert_eq!(p.connect_timeout, None);
+        assert_eq!(p.opts.connect_timeout, None);
     }
 
     #[test]
@@ -409,12 +435,12 @@ mod tests {
     fn r14_userinfo_beats_auth_options() {
         let p = prep(HttpRequest::new("http://a%3Ab:c@h/").auth("x", "y")).unwrap();
         assert_eq!(
-            p.headers.get("Authorization"),
+            p.hop.headers.get("Authorization"),
             Some(format!("Basic {}", base64(b"a:b:c")).as_str())
         );
         let p = prep(HttpRequest::new("http://h/").auth("x", "")).unwrap();
         assert_eq!(
-            p.headers.get("Authorization"),
+            p.hop.headers.get("Authorization"),
             Some(format!("Basic {}", base64(b"x:")).as_str())
         );
     }

@@ -50,7 +50,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::error::{ErrorKind, HttpError};
-use super::prepare::Prepared;
+use super::prepare::{Hop, Options};
 use super::request::base64;
 use crate::http::url::Url;
 
@@ -564,20 +564,20 @@ impl ProxyRules {
     }
 }
 
-/// Sets the proxy of the current hop of `prep` by its rules (a request's own proxy, or its
-/// client's). The caller's own `Proxy-Authorization` header stands in for credentials a
-/// proxy lacks, until the chain leaves the original origin (D-13).
-pub(crate) fn route(prep: &mut Prepared) -> Result<(), HttpError> {
-    let Some(rules) = &prep.proxy_rules else {
-        prep.proxy = None;
+/// Sets the proxy of `hop` by the fetch's rules (a request's own proxy, or its client's).
+/// The caller's own `Proxy-Authorization` header stands in for credentials a proxy lacks,
+/// until the chain leaves the original origin (D-13).
+pub(crate) fn route(hop: &mut Hop, opts: &Options) -> Result<(), HttpError> {
+    let Some(rules) = &opts.proxy_rules else {
+        hop.proxy = None;
         return Ok(());
     };
-    let fallback = if prep.left_origin {
+    let fallback = if hop.left_origin {
         None
     } else {
-        prep.caller_proxy_auth.as_deref()
+        opts.caller_proxy_auth.as_deref()
     };
-    prep.proxy = rules.proxy_for(&prep.url)?.map(|p| p.hop(fallback));
+    hop.proxy = rules.proxy_for(&hop.url)?.map(|p| p.hop(fallback));
     Ok(())
 }
 

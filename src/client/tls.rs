@@ -27,7 +27,7 @@ pub(crate) async fn handshake(
 ) -> Result<Stream, HttpError> {
     use super::deadline::{Phase, until};
     use crate::net::tls::{TlsStream, client_config};
-    let config = client_config(&req.tls).map_err(|e| {
+    let config = client_config(&req.opts.tls).map_err(|e| {
         HttpError::new(ErrorKind::Tls(e.kind.clone()), e.to_string()).with_source(e)
     })?;
     let hs = TlsStream::connect(tcp, host, config);
