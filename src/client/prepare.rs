@@ -19,8 +19,9 @@ use super::request::{
     DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, DataCallback, HttpRequest,
     LineCallback, ProducerFn, StreamSink,
 };
-use crate::http::fields::{base64, http_date};
+use crate::http::fields::{basic_credentials, http_date};
 use crate::http::headers::HttpHeaders;
+use crate::http::request::{RequestError, check_method_and_body, validate_header};
 use crate::http::url::Url;
 use crate::net::tls::TlsSettings;
 
@@ -101,7 +102,20 @@ pub(crate) struct Proxy {
     pub auth: Option<String>,
 }
 
-const KNOWN_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+/// A request the protocol core refuses to write, as an [`ErrorKind::InvalidRequest`].
+fn invalid(e: RequestError) -> HttpError {
+    HttpError::invalid(e.to_string())
+}
+
+/// Only `basic` is supported: another mode fails, naming its `option`.
+fn check_basic(mode: Option<&str>, option: &str) -> Result<(), HttpError> {
+    match mode {
+        Some(m) if !m.eq_ignore_ascii_case("basic") => {
+            Err(HttpError::invalid(format!("unsupported {option} {m}")))
+        }
+        _ => Ok(()),
+    }
+}
 
 fn nonzero(d: Duration) -> Option<Duration> {
     if d.is_zero() { None } else { Some(d) }
@@ -126,37 +140,19 @@ pub(crate) fn prepare(
     })?;
     check_scheme(&url, &req.url)?;
 
-    let allow_nonstandard = req.allow_nonstandard_methods.unwrap_or(false);
-    let method = req.get_method().to_string();
-    crate::http::request::validate_method(&method)
-        .map_err(|e| HttpError::invalid(e.to_string()))?;
-    if !allow_nonstandard && !KNOWN_METHODS.contains(&method.as_str()) {
-        return Err(HttpError::invalid(format!("unknown method {method}")));
-    }
     if req.body.is_some() && req.body_producer.is_some() {
         return Err(HttpError::invalid(
             "body and body_producer are mutually exclusive: give one",
         ));
     }
+    let method = req.get_method().to_string();
     let body_present = req.body.is_some() || req.body_producer.is_some();
-    if !allow_nonstandard {
-        let body_expected = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
-        if body_expected && !body_present {
-            return Err(HttpError::invalid(format!(
-                "Body must not be None for method {method} (unless allow_nonstandard_methods is true)"
-            )));
-        }
-        if !body_expected && body_present {
-            return Err(HttpError::invalid(format!(
-                "Body must be None for method {method} (unless allow_nonstandard_methods is true)"
-            )));
-        }
-    }
+    let allow_nonstandard = req.allow_nonstandard_methods.unwrap_or(false);
+    check_method_and_body(&method, body_present, allow_nonstandard).map_err(invalid)?;
 
     let mut headers = req.headers.clone().unwrap_or_default();
     for (name, value) in headers.iter() {
-        crate::http::request::validate_header(name, value)
-            .map_err(|e| HttpError::invalid(e.to_string()))?;
+        validate_header(name, value).map_err(invalid)?;
     }
 
     // Framing is the engine's job: a body's length replaces any caller value; a
@@ -166,21 +162,21 @@ pub(crate) fn prepare(
         && let Some(cl) = headers.get("Content-Length")
     {
         let cl = cl.trim();
-        if cl.is_empty() || !cl.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only: `parse` alone would take a `+`.
+        let n = Some(cl)
+            .filter(|cl| cl.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|cl| cl.parse::<u64>().ok());
+        let Some(n) = n else {
             return Err(HttpError::invalid(format!("invalid Content-Length {cl:?}")));
-        }
-        producer_length = Some(
-            cl.parse::<u64>()
-                .map_err(|_| HttpError::invalid(format!("invalid Content-Length {cl:?}")))?,
-        );
+        };
+        producer_length = Some(n);
     }
     headers.remove("Content-Length");
     headers.remove("Transfer-Encoding");
 
     // the option, then the caller's header, then squall's default.
     if let Some(ua) = &req.user_agent {
-        crate::http::request::validate_header("User-Agent", ua)
-            .map_err(|e| HttpError::invalid(e.to_string()))?;
+        validate_header("User-Agent", ua).map_err(invalid)?;
         headers.set("User-Agent", ua);
     } else if !headers.contains("User-Agent") {
         headers.add("User-Agent", DEFAULT_USER_AGENT);
@@ -210,16 +206,9 @@ pub(crate) fn prepare(
         _ => (req.auth_username.clone(), req.auth_password.clone()),
     };
     if let Some(user) = user {
-        match req.auth_mode.as_deref() {
-            None => {}
-            Some(m) if m.eq_ignore_ascii_case("basic") => {}
-            Some(m) => return Err(HttpError::invalid(format!("unsupported auth_mode {m}"))),
-        }
-        let creds = format!("{user}:{}", pass.unwrap_or_default());
-        headers.set(
-            "Authorization",
-            &format!("Basic {}", base64(creds.as_bytes())),
-        );
+        check_basic(req.auth_mode.as_deref(), "auth_mode")?;
+        let pass = pass.unwrap_or_default();
+        headers.set("Authorization", &basic_credentials(&user, &pass));
     }
 
     let bind = match &req.network_interface {
@@ -265,20 +254,9 @@ pub(crate) fn prepare(
                 return Err(HttpError::invalid(format!("invalid proxy_host {host:?}")));
             }
             let mut proxy = super::proxy::Proxy::new(host, req.proxy_port.unwrap_or(80));
-            match &req.proxy_username {
-                None => {}
-                Some(user) => {
-                    match req.proxy_auth_mode.as_deref() {
-                        None => {}
-                        Some(m) if m.eq_ignore_ascii_case("basic") => {}
-                        Some(m) => {
-                            return Err(HttpError::invalid(format!(
-                                "unsupported proxy_auth_mode {m}"
-                            )));
-                        }
-                    }
-                    proxy = proxy.with_auth(user, req.proxy_password.as_deref().unwrap_or(""));
-                }
+            if let Some(user) = &req.proxy_username {
+                check_basic(req.proxy_auth_mode.as_deref(), "proxy_auth_mode")?;
+                proxy = proxy.with_auth(user, req.proxy_password.as_deref().unwrap_or(""));
             }
             Some(Arc::new(ProxyRules::all(proxy)))
         }
@@ -360,6 +338,7 @@ pub(crate) fn check_scheme(url: &Url, as_given: &str) -> Result<(), HttpError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::fields::base64;
 
     fn prep(r: HttpRequest) -> Result<Prepared, HttpError> {
         prepare(&r, None, None)

@@ -51,7 +51,7 @@ use std::sync::Arc;
 
 use super::error::{ErrorKind, HttpError};
 use super::prepare::{Hop, Options};
-use super::request::base64;
+use crate::http::fields::basic_credentials;
 use crate::http::url::Url;
 
 /// curl's default port for a proxy URL without one.
@@ -174,10 +174,10 @@ impl Proxy {
     /// value (its own credentials, else `fallback`, the caller's header).
     pub(crate) fn hop(&self, fallback: Option<&str>) -> super::prepare::Proxy {
         let auth = match &self.username {
-            Some(user) => {
-                let creds = format!("{user}:{}", self.password.as_deref().unwrap_or(""));
-                Some(format!("Basic {}", base64(creds.as_bytes())))
-            }
+            Some(user) => Some(basic_credentials(
+                user,
+                self.password.as_deref().unwrap_or(""),
+            )),
             None => fallback.map(str::to_string),
         };
         super::prepare::Proxy {

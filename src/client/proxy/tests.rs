@@ -4,6 +4,7 @@
 use super::*;
 use crate::client::prepare::Prepared;
 use crate::client::redirect::{self, Target};
+use crate::http::fields::base64;
 
 fn url(s: &str) -> Url {
     Url::parse(s).unwrap()
