@@ -241,38 +241,8 @@ pub(crate) fn prepare(
     let caller_proxy_auth = headers.get("Proxy-Authorization").map(str::to_string);
     headers.remove("Proxy-Authorization");
 
-    // A request's own proxy: every hop goes through it, whatever the client's rules.
-    let own_rules = match &req.proxy_host {
-        None => None,
-        Some(host) => {
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            if host.is_empty()
-                || host
-                    .chars()
-                    .any(|c| c.is_ascii_control() || c == ' ' || c == '/')
-            {
-                return Err(HttpError::invalid(format!("invalid proxy_host {host:?}")));
-            }
-            let mut proxy = super::proxy::Proxy::new(host, req.proxy_port.unwrap_or(80));
-            if let Some(user) = &req.proxy_username {
-                check_basic(req.proxy_auth_mode.as_deref(), "proxy_auth_mode")?;
-                proxy = proxy.with_auth(user, req.proxy_password.as_deref().unwrap_or(""));
-            }
-            Some(Arc::new(ProxyRules::all(proxy)))
-        }
-    };
-
-    let tls = TlsSettings {
-        validate_cert: req.validate_cert.unwrap_or(true),
-        ca_certs: req.ca_certs.clone(),
-        client_cert: req.client_cert.clone(),
-        client_key: req.client_key.clone(),
-        extra_ca_certs: req.extra_ca_certs.clone(),
-        system_roots: req.system_ca_certs.unwrap_or(false),
-        key_log: req.tls_key_log.unwrap_or(false),
-        #[cfg(feature = "tls")]
-        config: req.tls_config.clone(),
-    };
+    let own_rules = own_proxy(req)?;
+    let tls = tls_settings(req);
 
     let opts = Options {
         original_url: url.clone(),
@@ -312,6 +282,43 @@ pub(crate) fn prepare(
     };
     super::proxy::route(&mut prepared.hop, &prepared.opts)?;
     Ok(prepared)
+}
+
+/// A request's own proxy (`proxy_host`, R-39), as rules that send every hop through it,
+/// whatever the client's rules say.
+fn own_proxy(req: &HttpRequest) -> Result<Option<Arc<ProxyRules>>, HttpError> {
+    let Some(host) = &req.proxy_host else {
+        return Ok(None);
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty()
+        || host
+            .chars()
+            .any(|c| c.is_ascii_control() || c == ' ' || c == '/')
+    {
+        return Err(HttpError::invalid(format!("invalid proxy_host {host:?}")));
+    }
+    let mut proxy = super::proxy::Proxy::new(host, req.proxy_port.unwrap_or(80));
+    if let Some(user) = &req.proxy_username {
+        check_basic(req.proxy_auth_mode.as_deref(), "proxy_auth_mode")?;
+        proxy = proxy.with_auth(user, req.proxy_password.as_deref().unwrap_or(""));
+    }
+    Ok(Some(Arc::new(ProxyRules::all(proxy))))
+}
+
+/// The request's TLS options with their defaults: verify certificates against webpki-roots.
+fn tls_settings(req: &HttpRequest) -> TlsSettings {
+    TlsSettings {
+        validate_cert: req.validate_cert.unwrap_or(true),
+        ca_certs: req.ca_certs.clone(),
+        client_cert: req.client_cert.clone(),
+        client_key: req.client_key.clone(),
+        extra_ca_certs: req.extra_ca_certs.clone(),
+        system_roots: req.system_ca_certs.unwrap_or(false),
+        key_log: req.tls_key_log.unwrap_or(false),
+        #[cfg(feature = "tls")]
+        config: req.tls_config.clone(),
+    }
 }
 
 /// Why an `https` URL fails in a build without the `tls` feature.
