@@ -14,7 +14,7 @@ use super::Inner;
 use super::deadline::{Ctx, Phase, connect_timeout, earliest, resolve_timeout, until};
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
 use super::pool::{Conn, Permit};
-use super::prepare::{Prepared, Proxy};
+use super::prepare::{HopProxy, Prepared};
 use super::proxy::ProxyErrorKind;
 use crate::http::headers::HttpHeaders;
 use crate::http::request::{BodyFraming, write_head};
@@ -210,7 +210,7 @@ fn connect_kind(req: &Prepared) -> ErrorKind {
 async fn tunnel(
     tcp: &TcpStream,
     req: &Prepared,
-    proxy: &Proxy,
+    proxy: &HopProxy,
     deadline: Option<Instant>,
 ) -> Result<(), HttpError> {
     let authority = req.hop.url.authority_form();

@@ -34,17 +34,17 @@ pub(crate) enum Body {
 }
 
 /// A request with defaults applied and every rule checked: what a fetch works from, in two
-/// halves. [`Options`] are resolved once and never change while the fetch runs (shared, so a
-/// reader of the engine may hold them while the hop changes); [`Hop`] is the request of the
-/// current hop, the one part that a redirect (`redirect::apply`) or a refused expectation
-/// (417) rewrites.
+/// halves. [`FetchOptions`] are resolved once and never change while the fetch runs (shared,
+/// so a reader of the engine may hold them while the hop changes); [`HopRequest`] is the
+/// request of the current hop, the one part that a redirect (`redirect::apply`) or a refused
+/// expectation (417) rewrites.
 pub(crate) struct Prepared {
-    pub opts: Arc<Options>,
-    pub hop: Hop,
+    pub opts: Arc<FetchOptions>,
+    pub hop: HopRequest,
 }
 
 /// What stays the same for every hop and retry of one fetch.
-pub(crate) struct Options {
+pub(crate) struct FetchOptions {
     /// The URL as given: the origin that credentials belong to (D-13).
     pub original_url: Url,
     pub connect_timeout: Option<Duration>,
@@ -72,7 +72,7 @@ pub(crate) struct Options {
 }
 
 /// The request of the current hop: everything a redirect may rewrite, and nothing else.
-pub(crate) struct Hop {
+pub(crate) struct HopRequest {
     pub url: Url,
     pub method: String,
     /// The headers to send, in order, without `Host` (unless the caller gave one),
@@ -85,17 +85,19 @@ pub(crate) struct Hop {
     pub expect_continue: bool,
     /// Set once a hop left the original origin: credentials are gone for good (D-13).
     pub left_origin: bool,
-    /// The HTTP proxy of this hop, if any (chosen by `Options::proxy_rules`).
-    pub proxy: Option<Proxy>,
+    /// The HTTP proxy of this hop, if any (chosen by `FetchOptions::proxy_rules`).
+    pub proxy: Option<HopProxy>,
     /// The fragment of the URL as given, or of the last `Location` that had one: never
     /// sent, but a redirect whose `Location` has none inherits it (RFC 9110 §10.2.2), for
     /// `effective_url`.
     pub fragment: Option<String>,
 }
 
-/// An HTTP proxy: where it is and what to tell it.
+/// The proxy of one hop, as `proxy::route` picked it: where it is and what to tell it (the
+/// `Proxy-Authorization` value). The public [`Proxy`](super::proxy::Proxy) is the rule it
+/// came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Proxy {
+pub(crate) struct HopProxy {
     pub host: String,
     pub port: u16,
     /// The `Proxy-Authorization` value.
@@ -244,7 +246,7 @@ pub(crate) fn prepare(
     let own_rules = own_proxy(req)?;
     let tls = tls_settings(req);
 
-    let opts = Options {
+    let opts = FetchOptions {
         original_url: url.clone(),
         connect_timeout: nonzero(req.connect_timeout.unwrap_or(DEFAULT_TIMEOUT)),
         request_timeout: nonzero(req.request_timeout.unwrap_or(DEFAULT_TIMEOUT)),
@@ -265,7 +267,7 @@ pub(crate) fn prepare(
         proxy_rules: own_rules.or_else(|| client_rules.cloned()),
         caller_proxy_auth,
     };
-    let hop = Hop {
+    let hop = HopRequest {
         url,
         method,
         headers,

@@ -50,7 +50,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::error::{ErrorKind, HttpError};
-use super::prepare::{Hop, Options};
+use super::prepare::{FetchOptions, HopRequest};
 use crate::http::fields::basic_credentials;
 use crate::http::url::Url;
 
@@ -172,7 +172,7 @@ impl Proxy {
 
     /// What a hop through this proxy needs: its address and the `Proxy-Authorization`
     /// value (its own credentials, else `fallback`, the caller's header).
-    pub(crate) fn hop(&self, fallback: Option<&str>) -> super::prepare::Proxy {
+    pub(crate) fn hop(&self, fallback: Option<&str>) -> super::prepare::HopProxy {
         let auth = match &self.username {
             Some(user) => Some(basic_credentials(
                 user,
@@ -180,7 +180,7 @@ impl Proxy {
             )),
             None => fallback.map(str::to_string),
         };
-        super::prepare::Proxy {
+        super::prepare::HopProxy {
             host: self.host.clone(),
             port: self.port,
             auth,
@@ -567,7 +567,7 @@ impl ProxyRules {
 /// Sets the proxy of `hop` by the fetch's rules (a request's own proxy, or its client's).
 /// The caller's own `Proxy-Authorization` header stands in for credentials a proxy lacks,
 /// until the chain leaves the original origin (D-13).
-pub(crate) fn route(hop: &mut Hop, opts: &Options) -> Result<(), HttpError> {
+pub(crate) fn route(hop: &mut HopRequest, opts: &FetchOptions) -> Result<(), HttpError> {
     let Some(rules) = &opts.proxy_rules else {
         hop.proxy = None;
         return Ok(());
