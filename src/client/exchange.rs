@@ -22,8 +22,8 @@ use std::panic::AssertUnwindSafe;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use super::callback::panic_text;
 use super::error::{ErrorKind, HttpError, TimeoutPhase};
-use super::fetch::panic_text;
 use super::pool::Conn;
 use super::request::ProducerFn;
 use super::writer::BodyWriter;
@@ -31,12 +31,6 @@ use crate::http::response::{
     Event, Limits, ProtoError, ProtoErrorKind, ResponseHead, ResponseParser,
 };
 use crate::net::tls::{TlsError, TlsErrorKind};
-
-/// Bodies up to this size are copied behind the head and sent with it in one write.
-pub(crate) const COALESCE_BODY: usize = 64 * 1024;
-
-/// How long `expect_100_continue` waits for the server before sending the body anyway.
-pub(crate) const CONTINUE_WAIT: Duration = Duration::from_secs(1);
 
 /// What the parser said, with body data as a range of the connection's read buffer.
 pub(crate) enum Ev {
