@@ -23,14 +23,11 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use super::callback::panic_text;
-use super::error::{ErrorKind, HttpError, TimeoutPhase};
+use super::error::{self, ErrorKind, HttpError};
 use super::pool::Conn;
 use super::request::ProducerFn;
 use super::writer::BodyWriter;
-use crate::http::response::{
-    Event, Limits, ProtoError, ProtoErrorKind, ResponseHead, ResponseParser,
-};
-use crate::net::tls::{TlsError, TlsErrorKind};
+use crate::http::response::{Event, Limits, ProtoError, ResponseHead, ResponseParser};
 
 /// What the parser said, with body data as a range of the connection's read buffer.
 pub(crate) enum Ev {
@@ -111,78 +108,21 @@ impl Exchange {
     }
 
     fn io_failure(&self, e: io::Error, writing: bool) -> Failure {
-        let before = !self.got_bytes;
-        if let Some(t) = TlsError::from_io_error(&e) {
-            let error = match t.kind() {
-                TlsErrorKind::Truncated if before => HttpError::new(
-                    ErrorKind::ClosedBeforeResponse,
-                    format!("Stream closed: {t}"),
-                ),
-                TlsErrorKind::Truncated => {
-                    HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {t}"))
-                }
-                k => HttpError::new(ErrorKind::Tls(k.clone()), t.to_string()),
-            }
-            .with_source(t.clone());
-            return Failure {
-                error,
-                before_response: before,
-            };
-        }
-        let error = match e.kind() {
-            io::ErrorKind::UnexpectedEof if before => {
-                HttpError::new(ErrorKind::ClosedBeforeResponse, "Stream closed")
-            }
-            io::ErrorKind::UnexpectedEof => {
-                HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {e}"))
-            }
-            _ => {
-                let what = if writing {
-                    "sending the request"
-                } else {
-                    "receiving the response"
-                };
-                HttpError::new(
-                    ErrorKind::Reset,
-                    format!("{e} while {what} (peer {})", self.conn.peer),
-                )
-            }
-        }
-        .with_source(e);
+        let before_response = !self.got_bytes;
         Failure {
-            error,
-            before_response: before,
+            error: error::io_error(e, before_response, writing, self.conn.peer),
+            before_response,
         }
     }
 
     fn proto_failure(&self, e: ProtoError) -> Failure {
-        let error = match e.kind {
-            ProtoErrorKind::BodyTooLarge => HttpError::new(ErrorKind::BodyTooLarge, e.to_string()),
-            ProtoErrorKind::Incomplete => {
-                HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {e}"))
-            }
-            kind => HttpError::new(ErrorKind::Protocol(kind), e.to_string()),
-        }
-        .with_source(e);
-        Failure {
-            error,
-            before_response: false,
-        }
+        Failure::from(error::proto_error(e))
     }
 
     /// `idle_timeout` ran out with no byte received.
     fn idle_failure(&self) -> Failure {
         let d = self.idle_timeout.unwrap_or_default();
-        Failure {
-            error: HttpError::timeout(
-                TimeoutPhase::Idle,
-                format!(
-                    "Idle timeout: no data received for {d:?} (peer {})",
-                    self.conn.peer
-                ),
-            ),
-            before_response: false,
-        }
+        Failure::from(error::idle_timeout(d, self.conn.peer))
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` is EOF.
@@ -220,13 +160,7 @@ impl Exchange {
         }
         if c.rend == c.rbuf.len() {
             if c.rbuf.len() >= self.max_buffer {
-                return Err(Failure {
-                    error: HttpError::new(
-                        ErrorKind::Protocol(ProtoErrorKind::HeadTooLarge),
-                        "response head too large",
-                    ),
-                    before_response: false,
-                });
+                return Err(Failure::from(error::head_too_large()));
             }
             let n = (c.rbuf.len() * 2).min(self.max_buffer);
             c.rbuf.resize(n, 0);
@@ -310,7 +244,7 @@ impl Exchange {
                 // parse() wants input after EOF was reported: the parser is confused.
                 self.must_close = true;
                 return Err(Failure {
-                    error: HttpError::new(ErrorKind::ClosedMidBody, "Connection closed"),
+                    error: error::connection_closed(),
                     before_response: !self.got_bytes,
                 });
             }
@@ -319,7 +253,7 @@ impl Exchange {
                 self.must_close = true;
                 if !self.got_bytes {
                     return Err(Failure {
-                        error: HttpError::new(ErrorKind::ClosedBeforeResponse, "Stream closed"),
+                        error: error::stream_closed(),
                         before_response: true,
                     });
                 }

@@ -13,6 +13,8 @@ use std::ops::Range;
 use std::time::Instant;
 
 use super::Inner;
+#[cfg(feature = "gzip")]
+use super::error::decode_error;
 use super::error::{ErrorKind, HttpError};
 use super::exchange::{Ev, Exchange};
 use crate::http::decode::Coding;
@@ -279,16 +281,6 @@ fn take_raw(raw: &mut u64, max: Option<u64>, n: u64) -> Result<(), HttpError> {
         )),
         _ => Ok(()),
     }
-}
-
-#[cfg(feature = "gzip")]
-fn decode_error(e: crate::http::decode::DecodeError) -> HttpError {
-    let kind = if e.is_too_large() {
-        ErrorKind::BodyTooLarge
-    } else {
-        ErrorKind::Decompression
-    };
-    HttpError::new(kind, e.to_string()).with_source(e)
 }
 
 #[cfg(test)]
