@@ -26,7 +26,7 @@ use super::callback::{call_async_stream, call_data_cb, send_head_lines};
 use super::connect;
 use super::deadline::{Ctx, Phase, earliest, until};
 use super::error::{ErrorKind, HttpError};
-use super::exchange::Exchange;
+use super::exchange::{BodyPhase, Exchange};
 use super::pool::{Grant, PoolKey};
 use super::queue::Slot;
 use super::reader::{BodyReader, reserve_for};
@@ -84,7 +84,7 @@ pub(crate) fn limits(inner: &Inner, _req: &Prepared) -> Limits {
 }
 
 /// S-18: a declared length over the limit is refused before any body byte is read.
-fn check_declared_length(ex: &Exchange, max: Option<u64>) -> Result<(), HttpError> {
+fn check_declared_length(ex: &Exchange<BodyPhase>, max: Option<u64>) -> Result<(), HttpError> {
     if let (Some(max), Some(len)) = (max, ex.declared_length())
         && len > max
         && ex.expects_body()
@@ -98,12 +98,12 @@ fn check_declared_length(ex: &Exchange, max: Option<u64>) -> Result<(), HttpErro
 }
 
 /// One hop up to the final response head: a connection, the request, the head.
-/// Returns the exchange (positioned at the body), the head and any 1xx heads.
+/// Returns the exchange (in its body phase), the head and any 1xx heads.
 async fn run_hop(
     inner: &Inner,
     req: &Prepared,
     ctx: &Ctx,
-) -> Result<(Exchange, ResponseHead, Vec<ResponseHead>), HttpError> {
+) -> Result<(Exchange<BodyPhase>, ResponseHead, Vec<ResponseHead>), HttpError> {
     let key = pool_key(req);
     let mut allow_idle = true;
     let replayable = !matches!(req.body, Body::Producer(_));
@@ -143,7 +143,7 @@ async fn run_hop(
         );
         let mut interim = Vec::new();
         match send_and_read_head(&mut ex, req, &mut interim).await {
-            Ok(head) => return Ok((ex, head, interim)),
+            Ok(head) => return Ok((ex.into_body(), head, interim)),
             Err(f) => {
                 if reused && allow_idle && f.before_response && retry_safe {
                     allow_idle = false;
@@ -159,7 +159,7 @@ async fn run_hop(
 /// be reused. It is read only within `max_body_size`: a longer one (declared or counted), or
 /// one that breaks off, is not worth the wait — the connection is closed instead and the
 /// redirect is followed all the same, since its head is all that matters.
-async fn drain(inner: &Inner, ex: Exchange, prep: &Prepared) {
+async fn drain(inner: &Inner, ex: Exchange<BodyPhase>, prep: &Prepared) {
     if check_declared_length(&ex, prep.max_body_size).is_err() {
         return; // dropping the exchange closes the connection
     }

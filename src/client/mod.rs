@@ -82,7 +82,9 @@
 //!   with a plain-http request to the proxy, never to an origin. See [`proxy`].
 
 pub mod blocking;
+mod buffer;
 mod callback;
+mod conn;
 mod connect;
 mod deadline;
 pub mod error;

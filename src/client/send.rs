@@ -21,10 +21,10 @@ use std::time::{Duration, Instant};
 
 use super::callback::call_data_cb;
 use super::error::{ErrorKind, HttpError};
-use super::exchange::{Ev, Exchange, Failure};
+use super::exchange::{Exchange, Failure, HeadPhase};
 use super::request::{Body, Prepared};
 use crate::http::request::{BodyFraming, write_head};
-use crate::http::response::ResponseHead;
+use crate::http::response::{HeadEvent, ResponseHead};
 
 /// Bodies up to this size are copied behind the head and sent with it in one write.
 pub(crate) const COALESCE_BODY: usize = 64 * 1024;
@@ -32,73 +32,31 @@ pub(crate) const COALESCE_BODY: usize = 64 * 1024;
 /// How long `expect_100_continue` waits for the server before sending the body anyway.
 pub(crate) const CONTINUE_WAIT: Duration = Duration::from_secs(1);
 
-/// The request could not be sent whole. A server that refuses a body often answers at once
-/// (413, 401...) and closes without reading the rest, and our writes then fail; its answer may
-/// still be waiting in the socket, and it says more than "connection reset". Take it if it is
-/// there (the connection is not reused); otherwise report the write failure.
-async fn answered_early(
-    ex: &mut Exchange,
-    interim: &mut Vec<ResponseHead>,
-    failure: Failure,
-) -> Result<ResponseHead, Failure> {
-    if failure.error.kind() != &ErrorKind::Reset || ex.got_bytes {
-        return Err(failure);
-    }
-    ex.must_close = true;
-    let read_head = async {
-        loop {
-            match ex.next().await {
-                Ok(Ev::Interim(h)) => interim.push(h),
-                Ok(Ev::Head(h)) => return Some(h),
-                _ => return None,
-            }
-        }
-    };
-    match crate::ioloop::timeout(CONTINUE_WAIT, read_head).await {
-        Ok(Some(head)) => Ok(head),
-        _ => Err(failure),
-    }
-}
-
-enum Continue {
-    Send,
-    Final(ResponseHead),
-}
-
 /// One hop's request on `ex`, up to the final response head; interim (1xx) heads on the way
 /// are pushed to `interim`.
 pub(crate) async fn send_and_read_head(
-    ex: &mut Exchange,
+    ex: &mut Exchange<HeadPhase>,
     req: &Prepared,
     interim: &mut Vec<ResponseHead>,
 ) -> Result<ResponseHead, Failure> {
     let has_body = !matches!(req.body, Body::None);
     let expect = req.expect_continue && has_body;
     write_request_head(ex, req)?;
-    if let Body::Bytes(b) = &req.body
-        && !expect
-        && b.len() <= COALESCE_BODY
-    {
-        ex.conn.wbuf.extend_from_slice(b);
-    }
     let sent = match &req.body {
-        Body::Bytes(b) if !expect && b.len() > COALESCE_BODY => ex.write_wbuf_and(b).await,
-        _ => ex.write_wbuf().await,
+        Body::Bytes(b) if !expect && b.len() <= COALESCE_BODY => {
+            ex.append_to_request(b);
+            ex.send_request(&[]).await
+        }
+        Body::Bytes(b) if !expect => ex.send_request(b).await,
+        _ => ex.send_request(&[]).await,
     };
     if let Err(f) = sent {
         return answered_early(ex, interim, f).await;
     }
-    let mut early_final = None;
-    if expect {
-        match wait_continue(ex, interim).await? {
-            Continue::Send => {}
-            Continue::Final(h) => early_final = Some(h),
-        }
-    }
-    if let Some(head) = early_final {
+    if expect && let Continue::Final(head) = wait_continue(ex, interim).await? {
         // The server answered without wanting the body: it is the answer, and the
         // connection (which still owes a body by its framing) is not reused.
-        ex.must_close = true;
+        ex.close_after();
         return Ok(head);
     }
     let sent = match &req.body {
@@ -109,25 +67,13 @@ pub(crate) async fn send_and_read_head(
     if let Err(f) = sent {
         return answered_early(ex, interim, f).await;
     }
-    // Sent: the write buffer is not needed until the next request on this connection.
-    ex.conn.wbuf = Vec::new();
-    loop {
-        match ex.next().await? {
-            Ev::Interim(h) => interim.push(h),
-            Ev::Head(h) => return Ok(h),
-            _ => {
-                return Err(Failure::from(HttpError::new(
-                    ErrorKind::Protocol(crate::http::response::ProtoErrorKind::Malformed),
-                    "unexpected parser event before the response head",
-                )));
-            }
-        }
-    }
+    ex.request_sent();
+    read_final_head(ex, interim).await
 }
 
 /// Serialises the request head into the connection's write buffer (not yet sent) and shows
 /// it to `request_head_callback`: the one place a hop's head is written.
-fn write_request_head(ex: &mut Exchange, req: &Prepared) -> Result<(), HttpError> {
+fn write_request_head(ex: &mut Exchange<HeadPhase>, req: &Prepared) -> Result<(), HttpError> {
     let framing = match &req.body {
         Body::None => BodyFraming::None,
         Body::Bytes(b) => BodyFraming::Length(b.len() as u64),
@@ -136,10 +82,8 @@ fn write_request_head(ex: &mut Exchange, req: &Prepared) -> Result<(), HttpError
             None => BodyFraming::Chunked,
         },
     };
-    let c = &mut ex.conn;
-    c.wbuf.clear();
-    c.wbuf.reserve(super::pool::HEAD_RESERVE);
     let host = req.url.host_header();
+    let out = ex.start_request();
     match &req.proxy {
         // Plain http through a proxy: absolute-form, and the proxy's credentials
         // (https goes through a CONNECT tunnel and looks direct from here).
@@ -149,50 +93,77 @@ fn write_request_head(ex: &mut Exchange, req: &Prepared) -> Result<(), HttpError
             if let Some(auth) = &proxy.auth {
                 headers.set("Proxy-Authorization", auth);
             }
-            write_head(&req.method, &target, &host, &headers, framing, &mut c.wbuf)
+            write_head(&req.method, &target, &host, &headers, framing, out)
         }
         _ => {
             let target = req.url.path_and_query();
-            write_head(
-                &req.method,
-                &target,
-                &host,
-                &req.headers,
-                framing,
-                &mut c.wbuf,
-            )
+            write_head(&req.method, &target, &host, &req.headers, framing, out)
         }
     }
     .map_err(|e| HttpError::invalid(e.to_string()))?;
     if let Some(cb) = &req.request_head_callback {
-        call_data_cb(cb, &c.wbuf)?;
+        call_data_cb(cb, ex.request())?;
     }
     Ok(())
 }
 
+/// Reads heads up to the final one; interim ones go to `interim`.
+async fn read_final_head(
+    ex: &mut Exchange<HeadPhase>,
+    interim: &mut Vec<ResponseHead>,
+) -> Result<ResponseHead, Failure> {
+    loop {
+        match ex.next_head().await? {
+            HeadEvent::Interim(h) => interim.push(h),
+            HeadEvent::Final(h) => return Ok(h),
+        }
+    }
+}
+
+/// What the server said while the body waited for its `100 Continue`.
+enum Continue {
+    /// `100`, or silence for [`CONTINUE_WAIT`]: send the body.
+    Send,
+    /// A final answer: the body is not wanted.
+    Final(ResponseHead),
+}
+
 async fn wait_continue(
-    ex: &mut Exchange,
+    ex: &mut Exchange<HeadPhase>,
     interim: &mut Vec<ResponseHead>,
 ) -> Result<Continue, Failure> {
     let give_up = Instant::now() + CONTINUE_WAIT;
     loop {
-        match crate::ioloop::timeout_at(give_up, ex.next()).await {
+        match crate::ioloop::timeout_at(give_up, ex.next_head()).await {
             Err(_) => return Ok(Continue::Send),
             Ok(Err(f)) => return Err(f),
-            Ok(Ok(Ev::Interim(h))) => {
+            Ok(Ok(HeadEvent::Interim(h))) => {
                 let is_continue = h.code == 100;
                 interim.push(h);
                 if is_continue {
                     return Ok(Continue::Send);
                 }
             }
-            Ok(Ok(Ev::Head(h))) => return Ok(Continue::Final(h)),
-            Ok(Ok(_)) => {
-                return Err(Failure::from(HttpError::new(
-                    ErrorKind::Protocol(crate::http::response::ProtoErrorKind::Malformed),
-                    "unexpected parser event before the response head",
-                )));
-            }
+            Ok(Ok(HeadEvent::Final(h))) => return Ok(Continue::Final(h)),
         }
+    }
+}
+
+/// The request could not be sent whole. A server that refuses a body often answers at once
+/// (413, 401...) and closes without reading the rest, and our writes then fail; its answer may
+/// still be waiting in the socket, and it says more than "connection reset". Take it if it is
+/// there (the connection is not reused); otherwise report the write failure.
+async fn answered_early(
+    ex: &mut Exchange<HeadPhase>,
+    interim: &mut Vec<ResponseHead>,
+    failure: Failure,
+) -> Result<ResponseHead, Failure> {
+    if failure.error.kind() != &ErrorKind::Reset || ex.got_bytes() {
+        return Err(failure);
+    }
+    ex.close_after();
+    match crate::ioloop::timeout(CONTINUE_WAIT, read_final_head(ex, interim)).await {
+        Ok(Ok(head)) => Ok(head),
+        _ => Err(failure),
     }
 }
