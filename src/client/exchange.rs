@@ -495,3 +495,6 @@ impl Exchange<BodyPhase> {
         self.conn
     }
 }
+
+#[cfg(test)]
+mod tests;
