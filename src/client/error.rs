@@ -12,8 +12,8 @@
 //! The error is `Send + Sync + 'static`, so it crosses threads and converts into
 //! `Box<dyn Error + Send + Sync>` or `anyhow::Error`. [`std::error::Error::source`] gives the
 //! underlying cause when there is one: the `io::Error` of a reset or a failed connect, the
-//! [`TlsError`](crate::net::tls::TlsError) (whose own source is rustls' error), the
-//! [`ProtoError`](crate::http::ProtoError) of a malformed reply, the
+//! [`TlsError`] (whose own source is rustls' error), the
+//! [`ProtoError`] of a malformed reply, the
 //! [`DecodeError`](crate::http::decode::DecodeError) of a bad gzip body, serde_json's error.
 //!
 //! The second half of this file is the one map from those causes into `HttpError`: the rest

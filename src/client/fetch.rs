@@ -6,7 +6,7 @@
 //!    `min(connect_timeout, request_timeout)` from `fetch()`: `Timeout in request queue`).
 //! 3. Each hop takes a connection from the pool (an idle one, or the right to open one, or a
 //!    wait for the host's limit), opens it if needed ([`super::connect`]), sends the request and
-//!    reads the response head ([`super::exchange`]). An idempotent request that fails on a
+//!    reads the response head ([`super::send`], over an [`Exchange`] in its head phase). An idempotent request that fails on a
 //!    reused connection before any response byte is retried once on a new connection: the
 //!    server may have closed the idle connection just as we sent.
 //! 4. A redirect's body is drained (so the connection can be reused), the request is rewritten

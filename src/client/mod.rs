@@ -25,9 +25,11 @@
 //!    limit. Opening means hostname mapping, DNS on the resolver's threads (IP literals skip
 //!    it), happy eyeballs across the addresses, a `CONNECT` tunnel when an https request
 //!    goes through a proxy, and TLS for https.
-//! 4. **Exchange** (`exchange`): the head (and a small body) leave in one write — a
-//!    `body_producer` writes through a [`BodyWriter`] ([`writer`]); the response is parsed by
-//!    the sans-IO core as bytes arrive, into the connection's own buffer.
+//! 4. **Exchange** (`send`, `exchange`, `conn`): the head (and a small body) leave in one
+//!    write — a `body_producer` writes through a [`BodyWriter`] ([`writer`]); the response is
+//!    parsed by the sans-IO core as bytes arrive, into the connection's own buffer (`buffer`),
+//!    head phase first (interim and final heads), then body phase. User callbacks run through
+//!    `callback`; every failure below becomes an [`HttpError`] in [`error`].
 //! 5. **Redirects** ([`redirect`]): a 3xx that is followed has its body drained, the request is
 //!    rewritten by the rules (method, body, credentials), and step 3 repeats — in the same slot.
 //! 6. **Body** (`reader`): decoded (gzip, deflate) within `max_body_size`, buffered, handed to a
