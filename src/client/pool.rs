@@ -212,7 +212,7 @@ impl Pool {
     pub fn checkout(&self, key: PoolKey, allow_idle: bool, probe: bool) -> Checkout {
         Checkout {
             pool: self.clone(),
-            key: Some(key),
+            key,
             allow_idle,
             probe,
             ticket: None,
@@ -230,17 +230,12 @@ impl Pool {
         let result = {
             let mut st = self.state.borrow_mut();
             let st = &mut *st;
-            let (rc_key, host) = match st.hosts.get_key_value(key) {
-                Some((k, _)) => {
-                    let k = k.clone();
-                    let h = st.hosts.get_mut(&k).expect("present");
-                    (k, h)
-                }
-                None => {
-                    let k = Rc::new(key.clone());
-                    (k.clone(), st.hosts.entry(k).or_default())
-                }
+            // The host's own key when it has an entry (one `Rc` per host), else a new one.
+            let rc_key = match st.hosts.get_key_value(key) {
+                Some((k, _)) => k.clone(),
+                None => Rc::new(key.clone()),
             };
+            let host = st.hosts.entry(rc_key.clone()).or_default();
             let mut found = None;
             if allow_idle {
                 let now = Instant::now();
@@ -322,18 +317,17 @@ impl Pool {
                 let key = conn.permit.key.clone();
                 let host = st.hosts.entry(key).or_default();
                 let mut wake = None;
-                let mut conn = Some(conn);
                 host.waiters.retain(|t| !t.abandoned.get());
-                if let Some(i) = host
+                let waiter = host
                     .waiters
                     .iter()
                     .position(|t| t.allow_idle && t.loop_id == loop_id)
-                {
-                    let t = host.waiters.remove(i).expect("present");
-                    *t.grant.borrow_mut() = Some(Grant::Conn(conn.take().expect("conn")));
+                    .and_then(|i| host.waiters.remove(i));
+                if let Some(t) = waiter {
+                    *t.grant.borrow_mut() = Some(Grant::Conn(conn));
                     wake = t.waker.borrow_mut().take();
-                }
-                if let Some(mut c) = conn {
+                } else {
+                    let mut c = conn;
                     c.release_buffers();
                     c.idle_since = Instant::now();
                     host.idle.push(c);
@@ -453,7 +447,7 @@ fn sweep(weak: Weak<RefCell<PoolState>>, generation: u64) {
 /// The future of [`Pool::checkout`].
 pub(crate) struct Checkout {
     pool: Pool,
-    key: Option<PoolKey>,
+    key: PoolKey,
     allow_idle: bool,
     probe: bool,
     ticket: Option<Rc<Ticket>>,
@@ -472,8 +466,10 @@ impl Future for Checkout {
             *t.waker.borrow_mut() = Some(cx.waker().clone());
             return Poll::Pending;
         }
-        let key = this.key.take().expect("Checkout polled after completion");
-        match this.pool.try_checkout(&key, this.allow_idle, this.probe) {
+        match this
+            .pool
+            .try_checkout(&this.key, this.allow_idle, this.probe)
+        {
             Ok(g) => Poll::Ready(g),
             Err(rc_key) => {
                 let t = Rc::new(Ticket {
