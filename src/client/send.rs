@@ -27,10 +27,10 @@ use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{HeadEvent, ResponseHead};
 
 /// Bodies up to this size are copied behind the head and sent with it in one write.
-pub(crate) const COALESCE_BODY: usize = 64 * 1024;
+const COALESCE_BODY: usize = 64 * 1024;
 
 /// How long `expect_100_continue` waits for the server before sending the body anyway.
-pub(crate) const CONTINUE_WAIT: Duration = Duration::from_secs(1);
+const CONTINUE_WAIT: Duration = Duration::from_secs(1);
 
 /// One hop's request on `ex`, up to the final response head; interim (1xx) heads on the way
 /// are pushed to `interim`.
