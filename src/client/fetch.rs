@@ -1,7 +1,7 @@
 //! The life of one fetch, hop by hop (the driver behind `AsyncHttpClient::fetch`).
 //!
-//! 1. The request is merged with the client's defaults and checked ([`prepare`]); a bad one
-//!    fails here, before any I/O.
+//! 1. The request is merged with the client's defaults and checked (`request::prepare`, in
+//!    the prologue `fetch` and `fetch_streaming` share); a bad one fails there, before any I/O.
 //! 2. The fetch takes a `max_clients` slot, or waits in the FIFO queue for one (bounded by
 //!    `min(connect_timeout, request_timeout)` from `fetch()`: `Timeout in request queue`).
 //! 3. Each hop takes a connection from the pool (an idle one, or the right to open one, or a
