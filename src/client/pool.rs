@@ -41,7 +41,7 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-pub(crate) use super::conn::Conn;
+use super::conn::Conn;
 use crate::ioloop::IoLoop;
 use crate::net::Stream;
 use crate::net::tls::TlsSettings;
