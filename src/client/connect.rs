@@ -11,9 +11,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::Inner;
+use super::conn::Conn;
 use super::deadline::{Ctx, Phase, connect_timeout, earliest, resolve_timeout, until};
 use super::error::{self, HttpError};
-use super::conn::Conn;
 use super::pool::Permit;
 use super::request::{Prepared, Proxy};
 use crate::http::headers::HttpHeaders;
