@@ -3,13 +3,13 @@
 //! decoder in bounded steps (C-10). RSS is a process-wide figure, so it is measured in a child
 //! process: this test runs its own binary again with an environment variable set.
 
-mod client_util;
+mod support;
 
 use std::io::Write;
 use std::process::Command;
 
-use client_util::*;
 use squall::{AsyncHttpClient, HttpRequest};
+use support::server::*;
 
 const CHILD: &str = "SQUALL_CLIENT_RSS_CHILD";
 const TOTAL: u64 = 256 << 20;

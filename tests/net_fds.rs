@@ -3,33 +3,15 @@
 //! lives in a test binary of its own with a single test. Linux only (`/proc/self/fd`);
 //! loopback only.
 
+mod support;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
 use squall::ioloop::{self, IoLoop};
 use squall::net::connect::{ConnectOptions, connect};
-
-fn open_fds() -> Option<usize> {
-    Some(std::fs::read_dir("/proc/self/fd").ok()?.count())
-}
-
-fn fd_list() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir("/proc/self/fd")
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| {
-                    let target = std::fs::read_link(e.path())
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default();
-                    format!("{}={target}", e.file_name().to_string_lossy())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
+use support::fds::{fd_list, open_fds};
 
 #[test]
 fn losing_timed_out_and_refused_attempts_close_their_sockets() {

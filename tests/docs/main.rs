@@ -1,0 +1,7 @@
+//! The documentation stays true, one test binary: the behaviour IDs and options the docs
+//! cite, the example ladder run as processes, and every example of README.md.
+
+mod examples;
+#[cfg(all(feature = "cli", feature = "json"))]
+mod readme;
+mod references;

@@ -1,0 +1,23 @@
+//! What the end-to-end tests share, in one place instead of a copy per file: every test
+//! binary declares `mod support;` (or `#[path = "../support/mod.rs"] mod support;` from a
+//! folder binary such as `tests/client/main.rs`) and takes the parts it needs.
+//!
+//! - [`server`]: a loopback HTTP/1.1 server driven by a handler (scripted steps, request log,
+//!   connection counts), canned-reply and raw servers, `read_request`, gzip, `run`;
+//! - [`cli`]: the `squall` binary run from a test, without proxy variables, bounded in time;
+//! - [`dns`]: a DNS server for the stub resolver (also used by `benches/dns.rs`);
+//! - [`tls`]: rcgen certificates, PEM files in a temporary folder, a blocking rustls server;
+//! - [`proxy`]: a forwarding proxy with `CONNECT` tunnels, and an https origin behind it;
+//! - [`fds`]: open file descriptors counted under `/proc/self/fd`.
+//!
+//! Each binary uses a different part, so nothing here warns when unused.
+#![allow(dead_code, unused_imports)]
+
+pub mod cli;
+pub mod dns;
+pub mod fds;
+#[cfg(feature = "tls")]
+pub mod proxy;
+pub mod server;
+#[cfg(feature = "tls")]
+pub mod tls;

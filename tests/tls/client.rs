@@ -1,0 +1,323 @@
+//! https through `AsyncHttpClient`: keep-alive reuse over TLS, the pool keeping verifying and
+//! non-verifying connections apart, TLS errors as `ErrorKind::Tls`, truncation of a
+//! close-delimited body, and redirects across schemes (T-09, D-13).
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::support::tls::{
+    Ca, ServerStream, TempDir, read_head, self_signed_leaf, server_config, spawn_server,
+};
+use squall::net::tls::TlsErrorKind;
+use squall::{AsyncHttpClient, ErrorKind, HttpRequest, IoLoop};
+
+fn run<F: Future>(f: F) -> F::Output {
+    IoLoop::new()
+        .run_sync_timeout(f, Duration::from_secs(30))
+        .expect("test did not finish within 30 s")
+}
+
+/// Answers every request on the connection with `ok` (Content-Length framed) until the
+/// client closes; each head is sent to `heads`.
+fn keep_alive(s: &mut ServerStream, heads: &mpsc::Sender<String>) -> io::Result<()> {
+    loop {
+        let head = match read_head(s) {
+            Ok(h) => h,
+            Err(_) => return Ok(()),
+        };
+        let _ = heads.send(String::from_utf8_lossy(&head).into_owned());
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")?;
+        s.flush()?;
+    }
+}
+
+struct Site {
+    _dir: TempDir,
+    ca_path: std::path::PathBuf,
+    addr: SocketAddr,
+    heads: mpsc::Receiver<String>,
+}
+
+fn site(conns: usize) -> Site {
+    let dir = TempDir::new("tls-client");
+    let ca = Ca::new("client test CA");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    let leaf = ca.leaf(&["localhost", "127.0.0.1"]);
+    let (tx, heads) = mpsc::channel();
+    let (addr, _) = spawn_server(server_config(&leaf, None), conns, move |_, s| {
+        keep_alive(s, &tx)
+    });
+    Site {
+        _dir: dir,
+        ca_path,
+        addr,
+        heads,
+    }
+}
+
+/// A keep-alive TLS server answering `ok` to every request, each connection on a thread of
+/// its own (so a second connection is served, and counted, rather than waiting behind the
+/// first). Returns its address and the connection and request counts.
+fn threaded_server(
+    config: std::sync::Arc<rustls::ServerConfig>,
+) -> (
+    SocketAddr,
+    std::sync::Arc<AtomicUsize>,
+    std::sync::Arc<AtomicUsize>,
+) {
+    use std::sync::Arc;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (conns, requests) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (c, r) = (conns.clone(), requests.clone());
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { return };
+            c.fetch_add(1, Ordering::SeqCst);
+            let (config, r) = (config.clone(), r.clone());
+            std::thread::spawn(move || {
+                tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                let mut s = ServerStream::new(conn, tcp);
+                while read_head(&mut s).is_ok() {
+                    r.fetch_add(1, Ordering::SeqCst);
+                    if s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .is_err()
+                        || s.flush().is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, conns, requests)
+}
+
+#[test]
+fn keep_alive_reuse_over_tls() {
+    let dir = TempDir::new("tls-client-ka");
+    let ca = Ca::new("keep-alive CA");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    let (addr, conns, requests) = threaded_server(server_config(&ca.leaf(&["127.0.0.1"]), None));
+    let url = format!("https://127.0.0.1:{}/x", addr.port());
+    run(async {
+        let client = AsyncHttpClient::new();
+        for _ in 0..100 {
+            let r = client
+                .fetch(HttpRequest::new(&url).ca_certs(&ca_path))
+                .await
+                .unwrap();
+            assert_eq!(r.code, 200);
+            assert_eq!(r.body, b"ok");
+        }
+        client.close();
+    });
+    assert_eq!(requests.load(Ordering::SeqCst), 100);
+    assert_eq!(
+        conns.load(Ordering::SeqCst),
+        1,
+        "100 requests over one connection"
+    );
+}
+
+// A connection made with validate_cert(false) never serves a verifying request.
+#[test]
+fn pool_keeps_insecure_connections_apart() {
+    let leaf = self_signed_leaf(&["localhost", "127.0.0.1"]);
+    let (addr, conns, _) = threaded_server(server_config(&leaf, None));
+    let url = format!("https://127.0.0.1:{}/", addr.port());
+    run(async {
+        let client = AsyncHttpClient::new();
+        let r = client
+            .fetch(HttpRequest::new(&url).validate_cert(false))
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"ok");
+        let e = client.fetch(HttpRequest::new(&url)).await.unwrap_err();
+        assert_eq!(
+            *e.kind(),
+            ErrorKind::Tls(TlsErrorKind::UnknownIssuer),
+            "{e}"
+        );
+        assert_eq!(e.code(), 599);
+    });
+    assert_eq!(
+        conns.load(Ordering::SeqCst),
+        2,
+        "the verifying request made its own connection"
+    );
+}
+
+#[test]
+fn tls_errors_are_tls_kinds() {
+    let dir = TempDir::new("tls-client-err");
+    let ca = Ca::new("err CA");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    let expired = ca.leaf_with(&["127.0.0.1"], |p| {
+        p.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2020, 1, 1);
+    });
+    let (tx, _heads) = mpsc::channel();
+    let (addr, _) = spawn_server(server_config(&expired, None), 2, move |_, s| {
+        keep_alive(s, &tx)
+    });
+    let url = format!("https://127.0.0.1:{}/", addr.port());
+    let e =
+        run(AsyncHttpClient::new().fetch(HttpRequest::new(&url).ca_certs(&ca_path))).unwrap_err();
+    assert_eq!(*e.kind(), ErrorKind::Tls(TlsErrorKind::CertExpired), "{e}");
+    assert!(e.to_string().contains("expired"), "{e}");
+
+    let missing = dir.path().join("missing.pem");
+    let e =
+        run(AsyncHttpClient::new().fetch(HttpRequest::new(&url).ca_certs(&missing))).unwrap_err();
+    assert_eq!(
+        *e.kind(),
+        ErrorKind::Tls(TlsErrorKind::BadCaFile {
+            path: missing.clone()
+        }),
+        "{e}"
+    );
+}
+
+// A close-delimited body cut by a close without close_notify fails; a complete
+// Content-Length body followed by the same close is fine.
+#[test]
+fn truncation_of_close_delimited_body() {
+    let dir = TempDir::new("tls-client-trunc");
+    let ca = Ca::new("trunc CA");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    let leaf = ca.leaf(&["127.0.0.1"]);
+    let (addr, _) = spawn_server(server_config(&leaf, None), 2, |i, s| {
+        read_head(s)?;
+        if i == 0 {
+            s.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npartial")?;
+        } else {
+            s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\ncomplete",
+            )?;
+        }
+        s.flush()?;
+        s.sock.shutdown(std::net::Shutdown::Both)
+    });
+    let url = format!("https://127.0.0.1:{}/", addr.port());
+    run(async {
+        let client = AsyncHttpClient::new();
+        let e = client
+            .fetch(HttpRequest::new(&url).ca_certs(&ca_path))
+            .await
+            .unwrap_err();
+        assert_eq!(*e.kind(), ErrorKind::ClosedMidBody, "{e}");
+        let r = client
+            .fetch(HttpRequest::new(&url).ca_certs(&ca_path))
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"complete");
+    });
+}
+
+fn plain_server(respond: Vec<u8>) -> (SocketAddr, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && tcp.read(&mut b).unwrap_or(0) == 1 {
+            head.push(b[0]);
+        }
+        let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+        let _ = tcp.write_all(&respond);
+    });
+    (addr, rx)
+}
+
+// D-13: https -> http on the same host leaves the origin: Authorization is dropped.
+#[test]
+fn https_to_http_redirect_drops_authorization() {
+    let (plain, plain_heads) = plain_server(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nhttp".to_vec(),
+    );
+    let dir = TempDir::new("tls-client-redir");
+    let ca = Ca::new("redirect CA");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    let leaf = ca.leaf(&["127.0.0.1"]);
+    let (tx, tls_heads) = mpsc::channel();
+    let location = format!("http://127.0.0.1:{}/plain", plain.port());
+    let (addr, _) = spawn_server(server_config(&leaf, None), 1, move |_, s| {
+        let head = read_head(s)?;
+        let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+        s.write_all(
+            format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n")
+                .as_bytes(),
+        )?;
+        s.flush()
+    });
+    let url = format!("https://127.0.0.1:{}/start", addr.port());
+    let r = run(AsyncHttpClient::new().fetch(
+        HttpRequest::new(&url)
+            .ca_certs(&ca_path)
+            .auth("user", "secret")
+            .header("Cookie", "a=b"),
+    ))
+    .unwrap();
+    assert_eq!(r.body, b"http");
+    let first = tls_heads.recv().unwrap().to_ascii_lowercase();
+    assert!(first.contains("authorization: basic"), "{first}");
+    let second = plain_heads.recv().unwrap().to_ascii_lowercase();
+    assert!(!second.contains("authorization"), "{second}");
+    assert!(!second.contains("cookie"), "{second}");
+}
+
+// T-09: an http -> https hop keeps the request's TLS settings (here its CA file).
+#[test]
+fn http_to_https_redirect_keeps_tls_settings() {
+    let site = site(1);
+    let location = format!("https://127.0.0.1:{}/secure", site.addr.port());
+    let (plain, _) = plain_server(
+        format!("HTTP/1.1 301 Moved\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n")
+            .into_bytes(),
+    );
+    let url = format!("http://127.0.0.1:{}/", plain.port());
+    let r =
+        run(AsyncHttpClient::new().fetch(HttpRequest::new(&url).ca_certs(&site.ca_path))).unwrap();
+    assert_eq!(r.code, 200);
+    assert_eq!(r.body, b"ok");
+    assert!(site.heads.recv().unwrap().starts_with("GET /secure "));
+}
+
+// T-04 through the client: with the certificate the request succeeds; without it the
+// server's alert (after our side of the handshake ended, in TLS 1.3) is a TLS handshake
+// failure, not a reset.
+#[test]
+fn client_certificate_through_the_client() {
+    let dir = TempDir::new("tls-client-mtls");
+    let ca = Ca::new("mtls server CA");
+    let client_ca = Ca::new("mtls client CA");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    let client = client_ca.leaf(&["client.example"]);
+    let both = dir.write(
+        "client.pem",
+        format!("{}{}", client.chain_pem, client.key_pem()),
+    );
+    let (addr, _, _) = threaded_server(server_config(&ca.leaf(&["127.0.0.1"]), Some(&client_ca)));
+    let url = format!("https://127.0.0.1:{}/", addr.port());
+    run(async {
+        let c = AsyncHttpClient::new();
+        let r = c
+            .fetch(HttpRequest::new(&url).ca_certs(&ca_path).client_cert(&both))
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"ok");
+        let e = c
+            .fetch(HttpRequest::new(&url).ca_certs(&ca_path))
+            .await
+            .unwrap_err();
+        assert_eq!(*e.kind(), ErrorKind::Tls(TlsErrorKind::Handshake), "{e}");
+    });
+}
