@@ -7,76 +7,19 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::cli::{
+    LIMIT, cmd, run_bounded, squall, squall_stdin, stderr, stdout, wait_bounded,
+};
+
 // ------------------------------------------------------------------------------------------
 // Running the binary
 // ------------------------------------------------------------------------------------------
-
-fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_squall"));
-    // The servers here are on loopback: a proxy from the machine's environment must not be
-    // taken for them (squall, like curl, would send 127.0.0.1 through it).
-    for v in squall::client::proxy::PROXY_VARIABLES {
-        c.env_remove(v);
-    }
-    c.args(args)
-        .env_remove("SSL_CERT_FILE")
-        .env_remove("SSL_CERT_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-/// Run with a time bound: a hang is a failure, never a stuck test run.
-fn run_cmd(mut c: Command) -> Output {
-    let child = c.spawn().expect("run squall");
-    wait_bounded(child, Duration::from_secs(60))
-}
-
-fn wait_bounded(child: Child, limit: Duration) -> Output {
-    let id = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(o) => o.expect("wait for squall"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("squall did not finish within {limit:?}");
-        }
-    }
-}
-
-fn squall(args: &[&str]) -> Output {
-    run_cmd(cmd(args))
-}
-
-fn squall_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut c = cmd(args);
-    c.stdin(Stdio::piped());
-    let mut child = c.spawn().expect("run squall");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    wait_bounded(child, Duration::from_secs(60))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 #[track_caller]
 fn assert_code(o: &Output, code: i32) {
@@ -1440,7 +1383,7 @@ fn tls_with_cacert_insecure_and_verification_failure() {
     // SSL_CERT_FILE stands in for --cacert.
     let mut c = cmd(&[&url]);
     c.env("SSL_CERT_FILE", ca);
-    let o = run_cmd(c);
+    let o = run_bounded(c, LIMIT);
     assert_code(&o, 0);
     // The wrong name for the certificate: 60.
     let o = squall(&[
@@ -1461,10 +1404,10 @@ fn unreadable_ca_file_is_77() {
     assert_fails(&squall(&["--cacert", "/nonexistent/ca.pem", &url]), 77);
     let mut c = cmd(&[&url]);
     c.env("SSL_CERT_FILE", "/nonexistent/ca.pem");
-    assert_fails(&run_cmd(c), 77);
+    assert_fails(&run_bounded(c, LIMIT), 77);
     let mut c = cmd(&[&url]);
     c.env("SSL_CERT_DIR", "/nonexistent/certs");
-    assert_fails(&run_cmd(c), 77);
+    assert_fails(&run_bounded(c, LIMIT), 77);
     // A readable folder holding the CA is trusted like --cacert.
     let dir = temp_path("ca77-dir");
     let _ = std::fs::remove_dir_all(&dir);
@@ -1472,7 +1415,7 @@ fn unreadable_ca_file_is_77() {
     std::fs::copy(&p.ca_pem, dir.join("ca.pem")).unwrap();
     let mut c = cmd(&[&url]);
     c.env("SSL_CERT_DIR", &dir);
-    assert_code(&run_cmd(c), 0);
+    assert_code(&run_bounded(c, LIMIT), 0);
     let junk = temp_path("junk.pem");
     std::fs::write(&junk, "not a certificate").unwrap();
     assert_fails(&squall(&["--cacert", junk.to_str().unwrap(), &url]), 77);
@@ -1676,7 +1619,7 @@ fn sslkeylogfile_gets_the_session_secrets() {
         &format!("https://{addr}/"),
     ]);
     c.env("SSLKEYLOGFILE", &log);
-    let o = run_cmd(c);
+    let o = run_bounded(c, LIMIT);
     assert_code(&o, 0);
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(

@@ -7,103 +7,13 @@
 //! and what it sent.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::Output;
-use std::sync::{Arc, Mutex};
+use std::net::TcpListener;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-/// A server that answers every connection with `reply`, then closes; the requests it read
-/// are kept, in order.
-struct Canned {
-    port: u16,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-impl Canned {
-    fn new(reply: &[u8]) -> Canned {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = requests.clone();
-        let reply = reply.to_vec();
-        thread::spawn(move || {
-            for conn in l.incoming() {
-                let Ok(mut s) = conn else { return };
-                let (log, reply) = (log.clone(), reply.clone());
-                thread::spawn(move || {
-                    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-                    let Some(req) = read_request(&mut s) else {
-                        return;
-                    };
-                    log.lock().unwrap().push(req);
-                    let _ = s.write_all(&reply);
-                    let _ = s.shutdown(Shutdown::Write);
-                    let mut sink = [0u8; 1024];
-                    while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
-                });
-            }
-        });
-        Canned { port, requests }
-    }
-
-    fn ok(body: &str) -> Canned {
-        Canned::new(
-            format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        )
-    }
-
-    fn requests(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-/// A request head and its Content-Length body, as text.
-fn read_request(s: &mut TcpStream) -> Option<String> {
-    let mut buf = Vec::new();
-    let mut b = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = s.read(&mut b).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&b[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let len: usize = head
-        .split("\r\n")
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + len {
-        let n = s.read(&mut b).ok()?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&b[..n]);
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
-}
-
-/// Runs squall with no proxy or CA variables from the machine, bounded at 30 s.
-fn squall(args: &[&str]) -> Output {
-    let mut cmd = crate::support::cli::squall_command();
-    cmd.args(args)
-        .env_remove("SSL_CERT_FILE")
-        .env_remove("SSL_CERT_DIR");
-    crate::support::cli::run_bounded(cmd, Duration::from_secs(30))
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use crate::support::canned::{Canned, once};
+use crate::support::cli::{squall, stdout};
 
 #[test]
 fn url_effective_is_the_normalised_url_as_curl_prints_it() {
@@ -154,7 +64,7 @@ fn url_effective_is_the_normalised_url_as_curl_prints_it() {
     assert_eq!(stdout(&o), "http://127.0.0.1:1/");
     // A redirect to a Location without a path.
     let target = Canned::ok("ok");
-    let r = Canned::new(
+    let r = once(
         format!(
             "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{}\r\nContent-Length: 0\r\n\r\n",
             target.port
@@ -228,7 +138,7 @@ fn a_bodiless_post_put_or_patch_says_content_length_0() {
     ] {
         let s = Canned::ok("ok");
         let o = squall(&["-s", "-X", method, &format!("http://127.0.0.1:{}/", s.port)]);
-        let req = s.requests().concat();
+        let req = s.request_texts().concat();
         let cl = req.split("\r\n").find_map(|l| {
             l.to_ascii_lowercase()
                 .strip_prefix("content-length:")
@@ -389,7 +299,7 @@ fn header_and_user_agent_bytes_go_out_as_given() {
         &format!("http://127.0.0.1:{}/", s.port),
     ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let req = s.requests().concat();
+    let req = s.request_texts().concat();
     assert!(req.contains("\r\nX-A: café €\r\n"), "{req:?}");
     assert!(req.contains("\r\nUser-Agent: agent/ü\r\n"), "{req:?}");
     // Control characters stay refused before anything is sent (cli.md: 2).
@@ -400,7 +310,7 @@ fn header_and_user_agent_bytes_go_out_as_given() {
         &format!("http://127.0.0.1:{}/", s.port),
     ]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
-    assert_eq!(s.requests().len(), 1);
+    assert_eq!(s.request_texts().len(), 1);
 }
 
 #[test]
@@ -412,7 +322,7 @@ fn bench_takes_a_url_without_a_scheme_as_http_too() {
     let out = stdout(&o);
     assert!(out.contains("errors: 0\n"), "{out}");
     assert!(out.lines().last().unwrap().starts_with("req/s: "), "{out}");
-    assert_eq!(s.requests().len(), 3);
+    assert_eq!(s.request_texts().len(), 3);
 }
 
 #[test]
@@ -430,7 +340,7 @@ fn include_and_verbose_show_the_content_encoding_received() {
     )
     .into_bytes();
     reply.extend_from_slice(&g);
-    let s = Canned::new(&reply);
+    let s = once(&reply);
     let url = format!("http://127.0.0.1:{}/", s.port);
     let o = squall(&["-s", "-i", &url]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
@@ -457,7 +367,7 @@ fn include_and_verbose_show_the_content_encoding_received() {
 fn fail_still_prints_the_head_asked_for() {
     // -f: exit 22 and no body for a status >= 400; -i and -I still print the head, as
     // curl -f -i does (to stdout, or to the -o file).
-    let s = Canned::new(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope");
+    let s = once(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope");
     let url = format!("http://127.0.0.1:{}/", s.port);
     let head = "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\n";
     for flag in ["-i", "-I"] {
@@ -488,6 +398,6 @@ fn a_header_with_an_empty_value_is_spelled_with_a_semicolon() {
         &format!("http://127.0.0.1:{}/", s.port),
     ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let req = s.requests().concat();
+    let req = s.request_texts().concat();
     assert!(req.contains("\r\nX-Empty: \r\n"), "{req:?}");
 }

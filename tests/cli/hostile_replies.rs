@@ -9,144 +9,14 @@
 //! reset unless the case asks for one). Cases run in a table per topic; a failing table lists
 //! every case that failed, not only the first.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::Output;
+use std::io::Write;
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-// ------------------------------------------------------------------------------------------
-// Canned servers
-// ------------------------------------------------------------------------------------------
-
-/// What the server does on one connection, after reading the request.
-#[derive(Clone)]
-enum Reply {
-    /// Write the bytes, then close (FIN).
-    Close(Vec<u8>),
-    /// Write the bytes, then keep the connection open for a long while (a hang detector).
-    Hold(Vec<u8>),
-    /// Write the bytes, then reset the connection (SO_LINGER 0).
-    Reset(Vec<u8>),
-}
-
-struct Canned {
-    port: u16,
-    requests: Arc<Mutex<Vec<Vec<u8>>>>,
-}
-
-impl Canned {
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, path)
-    }
-
-    fn requests(&self) -> Vec<Vec<u8>> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    /// The request lines received, in order.
-    fn request_lines(&self) -> Vec<String> {
-        self.requests()
-            .iter()
-            .map(|r| {
-                let s = String::from_utf8_lossy(r);
-                s.split("\r\n").next().unwrap_or("").to_string()
-            })
-            .collect()
-    }
-}
-
-/// Reads a request head and its Content-Length body, if any.
-fn read_request(s: &mut TcpStream) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut b = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = s.read(&mut b).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&b[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let len: usize = head
-        .split("\r\n")
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + len {
-        let n = s.read(&mut b).ok()?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&b[..n]);
-    }
-    Some(buf)
-}
-
-/// A server that answers connection i with `replies[i]` (the last one again after that).
-fn serve(replies: Vec<Reply>) -> Canned {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let log = requests.clone();
-    thread::spawn(move || {
-        for (i, conn) in l.incoming().enumerate() {
-            let Ok(mut s) = conn else { return };
-            let reply = replies.get(i).or(replies.last()).cloned().expect("a reply");
-            let log = log.clone();
-            thread::spawn(move || {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-                let Some(req) = read_request(&mut s) else {
-                    return;
-                };
-                log.lock().unwrap().push(req);
-                match reply {
-                    Reply::Close(bytes) => {
-                        let _ = s.write_all(&bytes);
-                        let _ = s.shutdown(Shutdown::Write);
-                        // Drain until the client closes, so that unread bytes never turn
-                        // the close into a reset.
-                        let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
-                        let mut sink = [0u8; 4096];
-                        while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
-                    }
-                    Reply::Hold(bytes) => {
-                        let _ = s.write_all(&bytes);
-                        thread::sleep(Duration::from_secs(20));
-                    }
-                    Reply::Reset(bytes) => {
-                        let _ = s.write_all(&bytes);
-                        thread::sleep(Duration::from_millis(100));
-                        let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
-                    }
-                }
-            });
-        }
-    });
-    Canned { port, requests }
-}
-
-fn once(bytes: &[u8]) -> Canned {
-    serve(vec![Reply::Close(bytes.to_vec())])
-}
-
-// ------------------------------------------------------------------------------------------
-// Running the binary
-// ------------------------------------------------------------------------------------------
-
-fn squall(args: &[&str]) -> Output {
-    // The tests' servers are on loopback: a proxy from the machine's environment must not
-    // be taken for them (squall, like curl, would send 127.0.0.1 through it).
-    let mut cmd = crate::support::cli::squall_command();
-    cmd.args(args)
-        .env_remove("SSL_CERT_FILE")
-        .env_remove("SSL_CERT_DIR");
-    crate::support::cli::run_bounded(cmd, Duration::from_secs(30))
-}
+use crate::support::canned::{Reply, once, read_request, serve};
+use crate::support::cli::squall;
 
 /// One table row: the server's bytes, extra arguments, the exit code, and (when given) the
 /// exact stdout.

@@ -3,61 +3,19 @@
 //! its exit code (CONTRACT.md's ErrorKind table), never a panic, a hang or a truncated body
 //! passed off as complete. The same cases through the binary are in tests/cli/hostile_replies.rs.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::thread;
 use std::time::Duration;
 
+use crate::support::canned::once;
+use crate::support::server::gzip;
 use squall::http::response::ProtoErrorKind;
 use squall::{ErrorKind, HttpClient, HttpRequest};
 
-/// Reads one request head (these requests have no body).
-fn read_head(s: &mut TcpStream) -> bool {
-    let mut buf = Vec::new();
-    let mut b = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        match s.read(&mut b) {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => buf.extend_from_slice(&b[..n]),
-        }
-    }
-    true
-}
-
-/// Serves `reply` once per connection, then closes (FIN), for as many connections as come.
-fn serve(reply: Vec<u8>) -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/", l.local_addr().unwrap());
-    thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut s) = conn else { return };
-            let reply = reply.clone();
-            thread::spawn(move || {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                if read_head(&mut s) {
-                    let _ = s.write_all(&reply);
-                }
-                let _ = s.shutdown(Shutdown::Write);
-                let mut sink = [0u8; 1024];
-                while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
-            });
-        }
-    });
-    url
-}
-
 fn fetch(reply: &[u8]) -> Result<squall::HttpResponse, squall::HttpError> {
-    let url = serve(reply.to_vec());
+    let url = once(reply).url("/");
     let mut c = HttpClient::new();
     let r = c.fetch(HttpRequest::new(&url).request_timeout(Duration::from_secs(20)));
     c.close();
     r
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 const OK: &str = "HTTP/1.1 200 OK\r\n";

@@ -3,7 +3,8 @@
 //! folder binary such as `tests/client/main.rs`) and takes the parts it needs.
 //!
 //! - [`server`]: a loopback HTTP/1.1 server driven by a handler (scripted steps, request log,
-//!   connection counts), canned-reply and raw servers, `read_request`, gzip, `run`;
+//!   connection counts), raw servers, gzip, `run`;
+//! - [`canned`]: servers that answer each connection with raw bytes fixed in advance;
 //! - [`cli`]: the `squall` binary run from a test, without proxy variables, bounded in time;
 //! - [`dns`]: a DNS server for the stub resolver (also used by `benches/dns.rs`);
 //! - [`tls`]: rcgen certificates, PEM files in a temporary folder, a blocking rustls server;
@@ -13,6 +14,7 @@
 //! Each binary uses a different part, so nothing here warns when unused.
 #![allow(dead_code, unused_imports)]
 
+pub mod canned;
 pub mod cli;
 pub mod dns;
 pub mod fds;
