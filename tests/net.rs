@@ -6,7 +6,8 @@
 //! connects name the address and the OS error). Every server is started here, on 127.0.0.1
 //! or ::1; no packet leaves the machine.
 
-use std::future::Future;
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::sync::mpsc;
@@ -14,10 +15,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Socket, Type};
-use squall::ioloop::{self, IoLoop};
+use squall::ioloop;
 use squall::net::connect::{ConnectError, ConnectOptions, connect, parse_network_interface};
 use squall::net::dns::{HostnameMapping, MappedResolver, Resolver, ThreadedResolver};
 use squall::net::{Stream, resolve_and_connect};
+use support::run_on_new_loop as run;
 
 /// A generous bound for things that should take milliseconds.
 const GENEROUS: Duration = Duration::from_secs(5);
@@ -92,13 +94,6 @@ fn echo_server(ip: IpAddr) -> (SocketAddr, mpsc::Receiver<SocketAddr>) {
         }
     });
     (addr, rx)
-}
-
-fn run<F: Future>(fut: F) -> F::Output {
-    match IoLoop::new().run_sync_timeout(fut, Duration::from_secs(30)) {
-        Ok(v) => v,
-        Err(_) => panic!("test future did not finish within 30 s"),
-    }
 }
 
 /// The error of a connect that must fail (`TcpStream` need not be `Debug`).

@@ -9,7 +9,8 @@
 //! - [`dns`]: a DNS server for the stub resolver (also used by `benches/dns.rs`);
 //! - [`tls`]: rcgen certificates, PEM files in a temporary folder, a blocking rustls server;
 //! - [`proxy`]: a forwarding proxy with `CONNECT` tunnels, and an https origin behind it;
-//! - [`fds`]: open file descriptors counted under `/proc/self/fd`.
+//! - [`fds`]: open file descriptors counted under `/proc/self/fd`;
+//! - [`run_on_new_loop`]: a future run to its end on a fresh loop, bounded in time.
 //!
 //! Each binary uses a different part, so nothing here warns when unused.
 #![allow(dead_code, unused_imports)]
@@ -23,3 +24,13 @@ pub mod proxy;
 pub mod server;
 #[cfg(feature = "tls")]
 pub mod tls;
+
+use std::time::Duration;
+
+/// Runs `f` on a new loop of its own, and fails the test if it has not finished within 30 s
+/// (a generous bound: a hang fails the test instead of stalling the suite).
+pub fn run_on_new_loop<F: Future>(f: F) -> F::Output {
+    squall::IoLoop::new()
+        .run_sync_timeout(f, Duration::from_secs(30))
+        .expect("the test's future did not finish within 30 s")
+}

@@ -249,6 +249,17 @@ pub fn read_head(s: &mut ServerStream) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Reads one request head (the tests send GETs) and answers it with a 200 carrying `body`.
+pub fn answer(s: &mut ServerStream, body: &str) -> io::Result<()> {
+    read_head(s)?;
+    let r = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(r.as_bytes())?;
+    s.flush()
+}
+
 /// Sends `data`, then close_notify, and flushes.
 pub fn write_and_close_notify(s: &mut ServerStream, data: &[u8]) -> io::Result<()> {
     s.write_all(data)?;

@@ -1,24 +1,23 @@
 //! https through `AsyncHttpClient`: keep-alive reuse over TLS, the pool keeping verifying and
-//! non-verifying connections apart, TLS errors as `ErrorKind::Tls`, truncation of a
-//! close-delimited body, and redirects across schemes (T-09, D-13).
+//! non-verifying connections apart, certificate checks reaching the caller as TLS errors
+//! (`ErrorKind::Tls`; E-10, T-01..T-03), the handshake timeout naming the peer (E-05, T-07),
+//! truncation of a close-delimited body, client certificates (T-04), and redirects across
+//! schemes that keep the request's TLS settings (T-09, D-13).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::support::run_on_new_loop as run;
+use crate::support::server::{Server, Step, resp};
 use crate::support::tls::{
-    Ca, ServerStream, TempDir, read_head, self_signed_leaf, server_config, spawn_server,
+    Ca, ServerStream, TempDir, answer, read_head, self_signed_leaf, server_config,
+    spawn_plain_server, spawn_server,
 };
 use squall::net::tls::TlsErrorKind;
-use squall::{AsyncHttpClient, ErrorKind, HttpRequest, IoLoop};
-
-fn run<F: Future>(f: F) -> F::Output {
-    IoLoop::new()
-        .run_sync_timeout(f, Duration::from_secs(30))
-        .expect("test did not finish within 30 s")
-}
+use squall::{AsyncHttpClient, ErrorKind, HttpRequest, TimeoutPhase};
 
 /// Answers every request on the connection with `ok` (Content-Length framed) until the
 /// client closes; each head is sent to `heads`.
@@ -320,4 +319,147 @@ fn client_certificate_through_the_client() {
             .unwrap_err();
         assert_eq!(*e.kind(), ErrorKind::Tls(TlsErrorKind::Handshake), "{e}");
     });
+}
+
+#[test]
+fn https_keep_alive_with_ca_certs() {
+    let ca = Ca::new("squall client test CA");
+    let leaf = ca.leaf(&["localhost", "127.0.0.1"]);
+    let dir = TempDir::new("client-tls");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    // One connection, three requests on it.
+    let (addr, server) = spawn_server(server_config(&leaf, None), 1, |_, s| {
+        for i in 0..3 {
+            answer(s, &format!("secure {i}"))?;
+        }
+        Ok(())
+    });
+    run(async {
+        let c = AsyncHttpClient::builder()
+            .defaults(HttpRequest::defaults().ca_certs(&ca_path))
+            .build();
+        for i in 0..3 {
+            let r = c
+                .fetch(format!("https://127.0.0.1:{}/", addr.port()))
+                .await
+                .unwrap();
+            assert_eq!(r.text().unwrap(), format!("secure {i}"));
+            assert!(r.time_info.tls <= r.request_time);
+        }
+        assert_eq!(c.pool_counts(), (1, 1));
+    });
+    assert_eq!(server.join().unwrap(), 1);
+}
+
+#[test]
+fn e10_t01_untrusted_certificate_is_a_tls_error() {
+    let leaf = self_signed_leaf(&["127.0.0.1"]);
+    let (addr, _) = spawn_server(server_config(&leaf, None), 3, |_, s| answer(s, "insecure"));
+    run(async {
+        let c = AsyncHttpClient::new();
+        let url = format!("https://127.0.0.1:{}/", addr.port());
+        let e = c.fetch(url.as_str()).await.unwrap_err();
+        match e.kind() {
+            ErrorKind::Tls(k) => assert!(k.is_verification_failure(), "{k:?}"),
+            other => panic!("expected a TLS error, got {other:?}: {e}"),
+        }
+        assert_eq!(e.code(), 599);
+        // T-02: validate_cert(false) still speaks TLS and accepts the certificate.
+        let r = c
+            .fetch(HttpRequest::new(&url).validate_cert(false))
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"insecure");
+        // The pool never hands that unverified connection to a verifying request.
+        let e = c.fetch(url.as_str()).await.unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Tls(_)), "{e:?}");
+    });
+}
+
+#[test]
+fn e05_t07_tls_handshake_timeout_names_the_peer() {
+    // Accepts TCP, never says a TLS word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+    });
+    run(async {
+        let t0 = Instant::now();
+        let e = AsyncHttpClient::new()
+            .fetch(
+                HttpRequest::new(&format!("https://{addr}/"))
+                    .connect_timeout(Duration::from_millis(300)),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::Timeout(TimeoutPhase::TlsHandshake),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("Timeout during TLS handshake with {addr}")
+        );
+        assert!(t0.elapsed() < Duration::from_secs(3));
+    });
+}
+
+#[test]
+fn plain_http_server_on_https_url_is_a_tls_error() {
+    let (addr, _) = spawn_plain_server(|mut s| {
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    run(async {
+        let e = AsyncHttpClient::new()
+            .fetch(format!("https://127.0.0.1:{}/", addr.port()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Tls(_)), "{e:?}");
+    });
+}
+
+#[test]
+fn t09_http_to_https_redirect_keeps_the_requests_tls_settings() {
+    let ca = Ca::new("squall behaviours CA");
+    let leaf = ca.leaf(&["localhost", "127.0.0.1"]);
+    let dir = TempDir::new("behaviours-t09");
+    let ca_path = dir.write("ca.pem", ca.pem());
+    // Three TLS connections: ca_certs (trusted), validate_cert(false) (trusted), defaults
+    // (refused in the handshake).
+    let (tls_addr, tls) = spawn_server(server_config(&leaf, None), 3, |_, s| answer(s, "secure"));
+    let target = format!("https://127.0.0.1:{}/end", tls_addr.port());
+    let t2 = target.clone();
+    let plain =
+        Server::start(move |_| vec![Step::Write(resp(302, &[("Location", t2.as_str())], b""))]);
+    run(async {
+        let c = AsyncHttpClient::new();
+        // The CA given on the original http request verifies the https hop.
+        let r = c
+            .fetch(HttpRequest::new(&plain.url("/start")).ca_certs(&ca_path))
+            .await
+            .unwrap();
+        assert_eq!(r.text().unwrap(), "secure");
+        assert_eq!(r.effective_url, target);
+        assert_eq!(r.num_redirects(), 1);
+        // validate_cert(false) carries over too.
+        let r = c
+            .fetch(HttpRequest::new(&plain.url("/start")).validate_cert(false))
+            .await
+            .unwrap();
+        assert_eq!(r.text().unwrap(), "secure");
+        // Without either, the hop is checked against the default roots and fails.
+        let e = c.fetch(plain.url("/start")).await.unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Tls(_)), "{e:?}");
+    });
+    assert_eq!(tls.join().unwrap(), 3);
 }

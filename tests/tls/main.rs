@@ -8,9 +8,7 @@
 mod support;
 
 mod client;
-mod client_pool;
 mod config;
 mod net_stream;
-mod redirects;
 mod roots;
 mod stream;

@@ -6,18 +6,12 @@ use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::support::run_on_new_loop as run;
 use crate::support::tls::{Ca, TempDir, read_head, server_config, spawn_server};
-use squall::ioloop::{self, IoLoop};
+use squall::ioloop;
 use squall::net::Stream;
 use squall::net::connect::{ConnectOptions, connect};
 use squall::net::tls::{TlsSettings, TlsStream, client_config};
-
-fn run<F: Future>(fut: F) -> F::Output {
-    match IoLoop::new().run_sync_timeout(fut, Duration::from_secs(30)) {
-        Ok(v) => v,
-        Err(_) => panic!("test future did not finish within 30 s"),
-    }
-}
 
 #[test]
 fn tls_stream_round_trip_idle_probe_and_close() {

@@ -9,22 +9,17 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::support::run_on_new_loop as run;
 use crate::support::tls::{
     Ca, Leaf, ServerStream, TempDir, read_head, self_signed_leaf, server_config,
     spawn_plain_server, spawn_server, write_and_close_notify,
 };
-use squall::ioloop::{IoLoop, TcpStream, timeout};
+use squall::ioloop::{TcpStream, timeout};
 use squall::net::tls::{
     TlsError, TlsErrorKind, TlsSettings, TlsStream, build_client_config, client_config,
 };
 
 const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-
-fn run<F: Future>(f: F) -> F::Output {
-    IoLoop::new()
-        .run_sync_timeout(f, Duration::from_secs(30))
-        .expect("test did not finish within 30 s")
-}
 
 async fn connect(
     addr: SocketAddr,
