@@ -40,10 +40,7 @@ fn fds_back_to_baseline_after_10k_requests_with_faults() {
                 write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab".to_vec()),
                 Step::Close,
             ],
-            90 => vec![
-                Step::Sleep(Duration::from_millis(300)),
-                write(resp(200, &[], b"late")),
-            ],
+            90 => late(Duration::from_millis(300), resp(200, &[], b"late")),
             _ => vec![write(resp(404, &[], b"nope"))],
         }
     });

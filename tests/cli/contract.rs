@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use crate::support::cli::{
     LIMIT, cmd, run_bounded, squall, squall_stdin, stderr, stdout, wait_bounded,
 };
+use crate::support::server::{closed_port, gzip};
+use crate::support::tls::{Ca, TempDir, serve_every_request, server_config};
 
 // ------------------------------------------------------------------------------------------
 // Running the binary
@@ -231,12 +233,6 @@ fn raw_server(raw: &'static [u8]) -> Server {
         thread::sleep(Duration::from_millis(200));
         false
     })
-}
-
-/// A port with nothing listening.
-fn closed_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 /// The server saw no connection (given a moment for a connect in flight to be counted).
@@ -840,12 +836,6 @@ fn raw_sends_no_accept_encoding() {
     assert_eq!(r[2].header("accept-encoding"), Some("gzip"));
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
-
 #[test]
 fn gzip_is_decoded_unless_raw_and_broken_gzip_is_61() {
     let z = gzip(b"inflated text");
@@ -1279,7 +1269,9 @@ fn body_over_max_body_size_is_63() {
 // TLS
 // ------------------------------------------------------------------------------------------
 
+/// A CA, a server certificate from it, and a client certificate from it, as PEM files.
 struct Pki {
+    _dir: TempDir,
     ca_pem: PathBuf,
     server_config: Arc<rustls::ServerConfig>,
     client_cert: PathBuf,
@@ -1287,83 +1279,22 @@ struct Pki {
 }
 
 fn pki(name: &str, require_client_cert: bool) -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    let ckey = KeyPair::generate().unwrap();
-    let client = CertificateParams::new(vec!["client".to_string()])
-        .unwrap()
-        .signed_by(&ckey, &ca)
-        .unwrap();
-    let ca_pem = temp_path(&format!("{name}-ca.pem"));
-    std::fs::write(&ca_pem, ca.pem()).unwrap();
-    let client_cert = temp_path(&format!("{name}-client.pem"));
-    std::fs::write(&client_cert, client.pem()).unwrap();
-    let client_key = temp_path(&format!("{name}-client.key"));
-    std::fs::write(&client_key, ckey.serialize_pem()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap();
-    let builder = if require_client_cert {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(ca.der().clone()).unwrap();
-        let v =
-            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .unwrap();
-        builder.with_client_cert_verifier(v)
-    } else {
-        builder.with_no_client_auth()
-    };
-    let server_config = builder
-        .with_single_cert(
-            vec![CertificateDer::from(leaf.der().to_vec())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
-        .unwrap();
+    let ca = Ca::new(name);
+    let leaf = ca.leaf(&["127.0.0.1", "localhost"]);
+    let client = ca.leaf(&["client"]);
+    let dir = TempDir::new(&format!("cli-{name}"));
     Pki {
-        ca_pem,
-        server_config: Arc::new(server_config),
-        client_cert,
-        client_key,
+        ca_pem: dir.write("ca.pem", ca.pem()),
+        server_config: server_config(&leaf, require_client_cert.then_some(&ca)),
+        client_cert: dir.write("client.pem", &client.chain_pem),
+        client_key: dir.write("client.key", client.key_pem()),
+        _dir: dir,
     }
 }
 
 /// An https server answering every request with 200 "secure".
 fn tls_server(config: Arc<rustls::ServerConfig>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    thread::spawn(move || {
-        for tcp in listener.incoming() {
-            let Ok(tcp) = tcp else { continue };
-            let config = config.clone();
-            thread::spawn(move || {
-                let conn = rustls::ServerConnection::new(config).unwrap();
-                let mut tls = rustls::StreamOwned::new(conn, tcp);
-                loop {
-                    // The client sends one request at a time, so a reader per request loses
-                    // nothing.
-                    let req = read_request(&mut BufReader::new(&mut tls));
-                    if req.is_none() {
-                        break;
-                    }
-                    let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecure");
-                    let _ = tls.flush();
-                }
-                tls.conn.send_close_notify();
-                let _ = tls.flush();
-            });
-        }
-    });
-    addr
+    serve_every_request(config, "secure").0
 }
 
 #[test]

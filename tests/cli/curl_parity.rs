@@ -6,14 +6,12 @@
 //! connection and records the request it read, so a test can check both what squall printed
 //! and what it sent.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::sync::Arc;
-use std::thread;
-use std::time::Duration;
 
 use crate::support::canned::{Canned, once};
 use crate::support::cli::{squall, stdout};
+use crate::support::tls::{TempDir, self_signed_leaf_with, serve_every_request, server_config};
 
 #[test]
 fn url_effective_is_the_normalised_url_as_curl_prints_it() {
@@ -162,72 +160,26 @@ fn a_bodiless_post_put_or_patch_says_content_length_0() {
 // ------------------------------------------------------------------------------------------
 
 /// A self-signed certificate with `CA:TRUE` for `names` (what `openssl req -x509` makes by
-/// default, and Go's httptest certificate is), valid until `not_after_year`: its PEM file and a
-/// server config that presents it.
+/// default, and Go's httptest certificate is), valid until `not_after_year`: its PEM file (in
+/// `dir`) and a server config that presents it.
 fn self_signed_ca_cert(
+    dir: &TempDir,
     tag: &str,
     names: &[&str],
     not_after_year: i32,
 ) -> (std::path::PathBuf, Arc<rustls::ServerConfig>) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-    let mut params =
-        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.not_before = rcgen::date_time_ymd(1999, 1, 1);
-    params.not_after = rcgen::date_time_ymd(not_after_year, 1, 1);
-    let key = KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    let path =
-        std::env::temp_dir().join(format!("squall-blackbox2-{}-{tag}.pem", std::process::id()));
-    std::fs::write(&path, cert.pem()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![CertificateDer::from(cert.der().to_vec())],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-    )
-    .unwrap();
-    (path, Arc::new(config))
+    let cert = self_signed_leaf_with(names, |p| {
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        p.not_before = rcgen::date_time_ymd(1999, 1, 1);
+        p.not_after = rcgen::date_time_ymd(not_after_year, 1, 1);
+    });
+    let path = dir.write(&format!("{tag}.pem"), &cert.chain_pem);
+    (path, server_config(&cert, None))
 }
 
 /// A TLS server answering every request with "secure".
 fn tls_server(config: Arc<rustls::ServerConfig>) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    thread::spawn(move || {
-        for tcp in l.incoming() {
-            let Ok(tcp) = tcp else { continue };
-            let config = config.clone();
-            thread::spawn(move || {
-                let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
-                let conn = rustls::ServerConnection::new(config).unwrap();
-                let mut tls = rustls::StreamOwned::new(conn, tcp);
-                if read_request_tls(&mut tls) {
-                    let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecure");
-                    tls.conn.send_close_notify();
-                    let _ = tls.flush();
-                }
-            });
-        }
-    });
-    port
-}
-
-fn read_request_tls(s: &mut impl Read) -> bool {
-    let mut buf = Vec::new();
-    let mut b = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        match s.read(&mut b) {
-            Ok(n) if n > 0 => buf.extend_from_slice(&b[..n]),
-            _ => return false,
-        }
-    }
-    true
+    serve_every_request(config, "secure").0.port()
 }
 
 #[test]
@@ -235,7 +187,8 @@ fn a_trusted_self_signed_ca_certificate_may_be_the_servers_own() {
     // cli.md: --cacert trusts the PEM certificates in FILE. A server whose certificate is
     // itself one of them is trusted, as curl (OpenSSL) trusts it, even when that certificate
     // says CA:TRUE; its names and dates are still checked (60 otherwise).
-    let (pem, config) = self_signed_ca_cert("good", &["127.0.0.1", "localhost"], 2200);
+    let dir = TempDir::new("self-signed-ca");
+    let (pem, config) = self_signed_ca_cert(&dir, "good", &["127.0.0.1", "localhost"], 2200);
     let port = tls_server(config);
     let pem = pem.to_str().unwrap();
     for host in ["127.0.0.1", "localhost"] {
@@ -244,7 +197,7 @@ fn a_trusted_self_signed_ca_certificate_may_be_the_servers_own() {
         assert_eq!(stdout(&o), "secure");
     }
     // Another self-signed CA is no substitute: 60.
-    let (other, _) = self_signed_ca_cert("other", &["127.0.0.1"], 2200);
+    let (other, _) = self_signed_ca_cert(&dir, "other", &["127.0.0.1"], 2200);
     let o = squall(&[
         "-s",
         "--cacert",
@@ -253,7 +206,7 @@ fn a_trusted_self_signed_ca_certificate_may_be_the_servers_own() {
     ]);
     assert_eq!(o.status.code(), Some(60), "{o:?}");
     // Trusted, but for other names: 60.
-    let (pem, config) = self_signed_ca_cert("names", &["other.example"], 2200);
+    let (pem, config) = self_signed_ca_cert(&dir, "names", &["other.example"], 2200);
     let port = tls_server(config);
     let o = squall(&[
         "-s",
@@ -263,7 +216,7 @@ fn a_trusted_self_signed_ca_certificate_may_be_the_servers_own() {
     ]);
     assert_eq!(o.status.code(), Some(60), "{o:?}");
     // Trusted, but expired: 60.
-    let (pem, config) = self_signed_ca_cert("expired", &["127.0.0.1"], 2001);
+    let (pem, config) = self_signed_ca_cert(&dir, "expired", &["127.0.0.1"], 2001);
     let port = tls_server(config);
     let o = squall(&[
         "-s",

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::canned::{Reply, once, read_request, serve};
 use crate::support::cli::squall;
+use crate::support::server::gzip;
 
 /// One table row: the server's bytes, extra arguments, the exit code, and (when given) the
 /// exact stdout.
@@ -603,12 +604,6 @@ fn chunked_bodies() {
 // ------------------------------------------------------------------------------------------
 // Content codings (RFC 9110 §8.4, RFC 1952)
 // ------------------------------------------------------------------------------------------
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
 
 fn with_ce(coding: &str, body: &[u8]) -> Vec<u8> {
     cat(&[

@@ -7,9 +7,8 @@
 use std::process::Output;
 use std::time::Duration;
 
-use crate::support::proxy::{ProxyOptions, TestProxy, TlsOrigin, assert_connect, header};
+use crate::support::proxy::{ProxyOptions, TestProxy, TlsOrigin, assert_connect, basic, header};
 use crate::support::server::{Server, closed_port, ok};
-use squall::client::request::base64;
 
 /// Runs squall with exactly these proxy variables (every other one removed, `HTTP_PROXY`
 /// included), bounded in time.
@@ -32,10 +31,6 @@ fn assert_exit(o: &Output, code: i32) -> String {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn basic(user: &str, pass: &str) -> String {
-    format!("Basic {}", base64(format!("{user}:{pass}").as_bytes()))
 }
 
 /// The request targets the proxy saw.

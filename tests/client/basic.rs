@@ -479,12 +479,7 @@ fn s40_s41_status_errors_and_rethrow() {
 
 #[test]
 fn s42_s43_s44_effective_url_and_times() {
-    let srv = Server::start(|_| {
-        vec![
-            Step::Sleep(Duration::from_millis(30)),
-            write(resp(200, &[], b"x")),
-        ]
-    });
+    let srv = Server::start(|_| late(Duration::from_millis(30), resp(200, &[], b"x")));
     run(async {
         let c = client();
         let before = std::time::SystemTime::now();

@@ -70,7 +70,7 @@ fn r26_exact_chunk_framing_on_the_wire() {
 }
 
 #[test]
-fn r27_r28_producer_with_content_length() {
+fn r27_producer_with_content_length_is_sent_unchunked() {
     let srv = Server::start(|r| ok(&r.body));
     run(async {
         let c = AsyncHttpClient::new();
@@ -88,13 +88,22 @@ fn r27_r28_producer_with_content_length() {
             .unwrap();
         assert_eq!(r.body, b"abcdef");
         assert!(!srv.last().chunked);
-        // Too much:
+    });
+}
+
+#[test]
+fn r28_wrong_producer_length_fails_and_the_connection_is_not_reused() {
+    let srv = Server::start(|_| ok(b"fine"));
+    run(async {
+        let c = AsyncHttpClient::new();
+        assert_eq!(c.fetch(srv.url("/warm")).await.unwrap().body, b"fine");
+        assert_eq!(srv.conns(), 1);
         let e = c
             .fetch(
-                HttpRequest::new(&srv.url("/"))
+                HttpRequest::new(&srv.url("/long"))
                     .method("POST")
-                    .header("Content-Length", "2")
-                    .body_producer(|mut w| async move { w.write(b"abc").await }),
+                    .header("Content-Length", "3")
+                    .body_producer(|mut w| async move { w.write(b"abcdef").await }),
             )
             .await
             .unwrap_err();
@@ -104,10 +113,9 @@ fn r27_r28_producer_with_content_length() {
                 .contains("Tried to write more data than Content-Length"),
             "{e}"
         );
-        // Too little:
         let e = c
             .fetch(
-                HttpRequest::new(&srv.url("/"))
+                HttpRequest::new(&srv.url("/short"))
                     .method("POST")
                     .header("Content-Length", "10")
                     .body_producer(|mut w| async move { w.write(b"abc").await }),
@@ -119,6 +127,11 @@ fn r27_r28_producer_with_content_length() {
                 .contains("Tried to write 7 bytes less than Content-Length"),
             "{e}"
         );
+        // The next request works, on a connection that did not carry a broken body.
+        assert_eq!(c.fetch(srv.url("/after")).await.unwrap().body, b"fine");
+        let after = srv.last();
+        assert_eq!(after.target, "/after");
+        assert_eq!(after.nth_on_conn, 0, "sent on a fresh connection");
     });
 }
 

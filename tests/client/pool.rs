@@ -104,12 +104,7 @@ fn idempotent_request_retried_once_when_reused_connection_dies() {
 
 #[test]
 fn q14_per_host_limit_held_under_100_concurrent_fetches() {
-    let srv = Server::start(|_| {
-        vec![
-            Step::Sleep(Duration::from_millis(10)),
-            write(resp(200, &[], b"p")),
-        ]
-    });
+    let srv = Server::start(|_| late(Duration::from_millis(10), resp(200, &[], b"p")));
     run(async {
         let c = AsyncHttpClient::builder()
             .max_clients(100)
@@ -135,12 +130,7 @@ fn q14_per_host_limit_held_under_100_concurrent_fetches() {
 
 #[test]
 fn q02_fifo_queue_order() {
-    let srv = Server::start(|_| {
-        vec![
-            Step::Sleep(Duration::from_millis(20)),
-            write(resp(200, &[], b"")),
-        ]
-    });
+    let srv = Server::start(|_| late(Duration::from_millis(20), resp(200, &[], b"")));
     run(async {
         let c = AsyncHttpClient::builder().max_clients(1).build();
         let handles: Vec<_> = (0..6)
@@ -160,12 +150,7 @@ fn q02_fifo_queue_order() {
 
 #[test]
 fn q02_two_run_two_wait() {
-    let srv = Server::start(|_| {
-        vec![
-            Step::Sleep(Duration::from_millis(300)),
-            write(resp(200, &[], b"")),
-        ]
-    });
+    let srv = Server::start(|_| late(Duration::from_millis(300), resp(200, &[], b"")));
     run(async {
         let c = AsyncHttpClient::builder().max_clients(2).build();
         let t0 = Instant::now();
@@ -189,12 +174,7 @@ fn q02_two_run_two_wait() {
 
 #[test]
 fn q03_q04_e04_queue_timeout() {
-    let srv = Server::start(|_| {
-        vec![
-            Step::Sleep(Duration::from_millis(600)),
-            write(resp(200, &[], b"")),
-        ]
-    });
+    let srv = Server::start(|_| late(Duration::from_millis(600), resp(200, &[], b"")));
     run(async {
         let c = AsyncHttpClient::builder().max_clients(1).build();
         let first = {
@@ -229,10 +209,7 @@ fn q03_q04_e04_queue_timeout() {
 #[test]
 fn e14_dropping_a_fetch_frees_socket_and_slot() {
     let srv = Server::start(|r| match r.path() {
-        "/slow" => vec![
-            Step::Sleep(Duration::from_millis(2000)),
-            write(resp(200, &[], b"")),
-        ],
+        "/slow" => late(Duration::from_millis(2000), resp(200, &[], b"")),
         _ => ok(b"fast"),
     });
     run(async {
@@ -253,12 +230,7 @@ fn e14_dropping_a_fetch_frees_socket_and_slot() {
 
 #[test]
 fn q09_close_fails_fetches_in_flight() {
-    let srv = Server::start(|_| {
-        vec![
-            Step::Sleep(Duration::from_millis(1500)),
-            write(resp(200, &[], b"")),
-        ]
-    });
+    let srv = Server::start(|_| late(Duration::from_millis(1500), resp(200, &[], b"")));
     run(async {
         let c = AsyncHttpClient::new();
         let h = {

@@ -7,9 +7,8 @@
 //! written in `support::proxy`: which requests go through it, where `Proxy-Authorization`
 //! goes (the proxy only, never an origin), and the typed errors of each proxy failure.
 
-use crate::support::proxy::{ProxyOptions, TestProxy, TlsOrigin, assert_connect, header};
+use crate::support::proxy::{ProxyOptions, TestProxy, TlsOrigin, assert_connect, basic, header};
 use crate::support::server::{Server, closed_port, ok, resp, run};
-use squall::client::request::base64;
 use squall::{AsyncHttpClient, ErrorKind, HttpRequest, NoProxy, Proxy, ProxyErrorKind, ProxyRules};
 
 #[test]
@@ -114,10 +113,6 @@ fn client_with(vars: &[(&str, String)]) -> AsyncHttpClient {
     AsyncHttpClient::builder()
         .proxies(ProxyRules::from_vars(vars.iter().cloned()))
         .build()
-}
-
-fn basic(user: &str, pass: &str) -> String {
-    format!("Basic {}", base64(format!("{user}:{pass}").as_bytes()))
 }
 
 #[test]

@@ -12,12 +12,7 @@ use squall::{AsyncHttpClient, ErrorKind, HttpRequest, TimeoutPhase};
 
 #[test]
 fn e03_timeout_during_request() {
-    let srv = Server::start(|_| {
-        vec![
-            Step::Sleep(Duration::from_millis(1500)),
-            write(resp(200, &[], b"")),
-        ]
-    });
+    let srv = Server::start(|_| late(Duration::from_millis(1500), resp(200, &[], b"")));
     run(async {
         let c = AsyncHttpClient::new();
         let t0 = Instant::now();
@@ -79,12 +74,7 @@ fn request_timeout_is_one_deadline_across_redirect_hops() {
 
 #[test]
 fn e06_zero_means_no_limit() {
-    let srv = Server::start(|_| {
-        vec![
-            Step::Sleep(Duration::from_millis(100)),
-            write(resp(200, &[], b"z")),
-        ]
-    });
+    let srv = Server::start(|_| late(Duration::from_millis(100), resp(200, &[], b"z")));
     run(async {
         let r = AsyncHttpClient::new()
             .fetch(

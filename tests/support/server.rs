@@ -75,6 +75,11 @@ pub fn ok(body: &[u8]) -> Vec<Step> {
     vec![Step::Write(resp(200, &[], body))]
 }
 
+/// `reply` after a pause of `delay`: a slow server, for timeouts and queueing.
+pub fn late(delay: Duration, reply: Vec<u8>) -> Vec<Step> {
+    vec![Step::Sleep(delay), Step::Write(reply)]
+}
+
 pub fn reason(code: u16) -> &'static str {
     match code {
         100 => "Continue",

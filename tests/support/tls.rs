@@ -120,8 +120,15 @@ impl Ca {
 
 /// A self-signed leaf (not a CA) for `names`.
 pub fn self_signed_leaf(names: &[&str]) -> Leaf {
-    let params =
+    self_signed_leaf_with(names, |_| {})
+}
+
+/// A self-signed certificate for `names` whose parameters `tweak` may change (`CA:TRUE`,
+/// validity dates...).
+pub fn self_signed_leaf_with(names: &[&str], tweak: impl FnOnce(&mut CertificateParams)) -> Leaf {
+    let mut params =
         CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    tweak(&mut params);
     let key = KeyPair::generate().unwrap();
     let cert = params.self_signed(&key).unwrap();
     Leaf {
@@ -217,6 +224,45 @@ where
         accepted
     });
     (addr, handle)
+}
+
+/// A keep-alive https server on 127.0.0.1 that answers every request, on as many
+/// connections as come (each on a thread of its own, so a second connection is served and
+/// counted rather than waiting behind the first), with a 200 carrying `body`; when the client
+/// closes, it sends close_notify. Returns its address and the connection and request counts.
+pub fn serve_every_request(
+    config: Arc<ServerConfig>,
+    body: &'static str,
+) -> (SocketAddr, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (conns, requests) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (c, r) = (conns.clone(), requests.clone());
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { return };
+            c.fetch_add(1, Ordering::SeqCst);
+            let (config, r, reply) = (config.clone(), r.clone(), reply.clone());
+            std::thread::spawn(move || {
+                tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let conn = ServerConnection::new(config).unwrap();
+                let mut s = ServerStream::new(conn, tcp);
+                while read_head(&mut s).is_ok() {
+                    r.fetch_add(1, Ordering::SeqCst);
+                    if s.write_all(reply.as_bytes()).is_err() || s.flush().is_err() {
+                        return;
+                    }
+                }
+                s.conn.send_close_notify();
+                let _ = s.flush();
+            });
+        }
+    });
+    (addr, conns, requests)
 }
 
 /// Listens on 127.0.0.1:0 and runs `serve` on the first plain TCP connection.

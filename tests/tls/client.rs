@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use crate::support::run_on_new_loop as run;
 use crate::support::server::{Server, Step, resp};
 use crate::support::tls::{
-    Ca, ServerStream, TempDir, answer, read_head, self_signed_leaf, server_config,
-    spawn_plain_server, spawn_server,
+    Ca, ServerStream, TempDir, answer, read_head, self_signed_leaf, serve_every_request,
+    server_config, spawn_plain_server, spawn_server,
 };
 use squall::net::tls::TlsErrorKind;
 use squall::{AsyncHttpClient, ErrorKind, HttpRequest, TimeoutPhase};
@@ -57,9 +57,7 @@ fn site(conns: usize) -> Site {
     }
 }
 
-/// A keep-alive TLS server answering `ok` to every request, each connection on a thread of
-/// its own (so a second connection is served, and counted, rather than waiting behind the
-/// first). Returns its address and the connection and request counts.
+/// A keep-alive TLS server answering `ok` to every request, on any number of connections.
 fn threaded_server(
     config: std::sync::Arc<rustls::ServerConfig>,
 ) -> (
@@ -67,33 +65,7 @@ fn threaded_server(
     std::sync::Arc<AtomicUsize>,
     std::sync::Arc<AtomicUsize>,
 ) {
-    use std::sync::Arc;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (conns, requests) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let (c, r) = (conns.clone(), requests.clone());
-    std::thread::spawn(move || {
-        for tcp in listener.incoming() {
-            let Ok(tcp) = tcp else { return };
-            c.fetch_add(1, Ordering::SeqCst);
-            let (config, r) = (config.clone(), r.clone());
-            std::thread::spawn(move || {
-                tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                let conn = rustls::ServerConnection::new(config).unwrap();
-                let mut s = ServerStream::new(conn, tcp);
-                while read_head(&mut s).is_ok() {
-                    r.fetch_add(1, Ordering::SeqCst);
-                    if s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                        .is_err()
-                        || s.flush().is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (addr, conns, requests)
+    serve_every_request(config, "ok")
 }
 
 #[test]

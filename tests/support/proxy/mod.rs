@@ -241,3 +241,11 @@ fn forward(client: &mut TcpStream, method: &str, target: &str, head: &str) -> bo
     }
     client.write_all(&reply).is_ok()
 }
+
+/// The `Authorization`/`Proxy-Authorization` value for `user:pass` (RFC 7617).
+pub fn basic(user: &str, pass: &str) -> String {
+    format!(
+        "Basic {}",
+        squall::client::request::base64(format!("{user}:{pass}").as_bytes())
+    )
+}
