@@ -1130,7 +1130,7 @@ fn include_prints_the_reason_phrase_the_library_reports() {
     // allows an empty one) cannot be: the library fills in the standard phrase (S-02) and the
     // header callback rebuilds its lines from the same filled-in head, so the wire bytes are
     // not reachable through the public API. squall prints the library's phrase rather than
-    // guess (FINDINGS.md names the API addition that would let it print the empty one).
+    // guess (only an API that handed over the head as received could print the empty one).
     let s = raw_server(b"HTTP/1.1 200 Fine Thanks\r\nContent-Length: 0\r\n\r\n");
     let o = squall(&["-s", "-i", &s.url("/")]);
     assert_code(&o, 0);

@@ -1243,7 +1243,7 @@ fn include_prints_every_head_of_a_redirect_chain() {
 }
 
 // ------------------------------------------------------------------------------------------
-// Found here, owned elsewhere (FINDINGS.md): un-ignore once fixed.
+// Once found wrong here and fixed in the library: coding lists, bare schemes, odd statuses
 // ------------------------------------------------------------------------------------------
 
 #[test]

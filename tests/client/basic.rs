@@ -1116,3 +1116,29 @@ fn e15_every_failure_has_a_request_time() {
         assert!(e.request_time().is_some());
     });
 }
+
+// header_callback's status line has a 3-digit code (RFC 9112 §4: status-code = 3DIGIT), as
+// received, even when it is below 100.
+#[test]
+fn header_callback_status_line_keeps_three_digits() {
+    let srv = Server::start(|_| {
+        vec![write(
+            b"HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        )]
+    });
+    run(async {
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let l2 = lines.clone();
+        let _ = AsyncHttpClient::new()
+            .fetch(
+                HttpRequest::new(&srv.url("/"))
+                    .raise_error(false)
+                    .header_callback(move |l| l2.lock().unwrap().push(l.to_string())),
+            )
+            .await;
+        assert_eq!(
+            lines.lock().unwrap().first().map(String::as_str),
+            Some("HTTP/1.1 099 Odd\r\n")
+        );
+    });
+}

@@ -13,7 +13,6 @@ mod blocking_stream;
 mod body;
 mod compose;
 mod features;
-mod fixes;
 #[cfg(feature = "gzip")]
 mod hostile_replies;
 mod pool;
@@ -21,5 +20,6 @@ mod pool;
 mod proxy;
 mod redirect;
 mod request_helpers;
+mod response_body;
 mod secrets;
 mod timeouts;

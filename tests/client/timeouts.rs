@@ -448,3 +448,55 @@ fn expectation_failed_417_repeats_without_expect() {
     });
     assert_eq!(conns.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+// E-15: a failure without a response still reports where the time went.
+#[test]
+fn a_timeout_without_a_response_has_request_time_and_time_info() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    // Accepts and never answers.
+    let _keep = std::thread::spawn(move || {
+        let conns: Vec<_> = l.incoming().take(1).collect();
+        std::thread::sleep(Duration::from_secs(5));
+        drop(conns);
+    });
+    run(async {
+        let e = AsyncHttpClient::new()
+            .fetch(
+                HttpRequest::new(&format!("http://127.0.0.1:{port}/"))
+                    .request_timeout(Duration::from_millis(200)),
+            )
+            .await
+            .unwrap_err();
+        assert!(e.is_timeout(), "{e}");
+        assert!(e.response().is_none());
+        let rt = e.request_time().expect("request_time");
+        assert!(
+            rt >= Duration::from_millis(200) && rt < Duration::from_secs(5),
+            "{rt:?}"
+        );
+        let t = e.time_info().expect("time_info");
+        assert!(t.total >= Duration::from_millis(200) && t.total < Duration::from_secs(5));
+        assert!(t.connect <= t.total && t.dns <= t.total && t.queue <= t.total);
+    });
+}
+
+#[test]
+fn a_refused_connection_has_time_info_and_a_status_error_has_the_responses() {
+    let port = closed_port();
+    let srv = Server::start(|_| vec![write(resp(500, &[], b"bad"))]);
+    run(async {
+        let c = AsyncHttpClient::new();
+        let e = c
+            .fetch(format!("http://127.0.0.1:{port}/"))
+            .await
+            .unwrap_err();
+        assert!(e.response().is_none());
+        let t = e.time_info().expect("time_info on a refused connection");
+        assert!(t.total <= e.request_time().unwrap() + Duration::from_secs(1));
+        let e = c.fetch(srv.url("/")).await.unwrap_err();
+        let r = e.response().expect("a status error has its response");
+        assert_eq!(e.time_info(), Some(r.time_info));
+        assert_eq!(e.request_time(), Some(r.request_time));
+    });
+}
