@@ -3,7 +3,6 @@
 //! without losing the body limit, the end of the body, keep-alive, or a decoding error; and a
 //! decoded body's Content-Encoding lines are all renamed.
 
-
 use crate::support::server::*;
 use squall::{AsyncHttpClient, ErrorKind, HttpRequest};
 
