@@ -265,13 +265,12 @@ fn large_body_sent_and_echoed() {
     });
 }
 
-#[test]
-fn s33_pull_streaming_applies_backpressure() {
-    // The server writes as fast as it can; the client reads one piece and then waits.
-    // The server must block (its writes stall) well before the whole body is sent.
+/// A server that answers one request with `total` bytes of `fill`, written as fast as the
+/// client takes them, and counts the bytes its writes have handed to the kernel so far (so a
+/// test can see the writes stall when nobody reads).
+fn firehose(total: usize, fill: u8) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     let sent = Arc::new(AtomicUsize::new(0));
-    let s2 = sent.clone();
-    let total: usize = 64 << 20;
+    let counter = sent.clone();
     let (addr, _) = raw_server(move |mut s, _| {
         if read_head(&mut s).is_none() {
             return;
@@ -279,16 +278,25 @@ fn s33_pull_streaming_applies_backpressure() {
         use std::io::Write;
         s.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\n\r\n").as_bytes())
             .unwrap();
-        let block = vec![1u8; 64 * 1024];
+        let block = vec![fill; 64 * 1024];
         let mut n = 0;
         while n < total {
             if s.write_all(&block).is_err() {
                 return;
             }
             n += block.len();
-            s2.store(n, Ordering::SeqCst);
+            counter.store(n, Ordering::SeqCst);
         }
     });
+    (addr, sent)
+}
+
+#[test]
+fn s33_pull_streaming_applies_backpressure() {
+    // The server writes as fast as it can; the client reads one piece and then waits.
+    // The server must block (its writes stall) well before the whole body is sent.
+    let total: usize = 64 << 20;
+    let (addr, sent) = firehose(total, 1);
     run(async {
         let c = AsyncHttpClient::new();
         let mut resp = c.fetch_streaming(format!("http://{addr}/")).await.unwrap();
@@ -342,26 +350,8 @@ fn early_answer_to_an_unwanted_upload_is_the_response() {
 
 #[test]
 fn s33_async_streaming_callback_holds_the_next_read_back() {
-    let sent = Arc::new(AtomicUsize::new(0));
-    let s2 = sent.clone();
     let total: usize = 48 << 20;
-    let (addr, _) = raw_server(move |mut s, _| {
-        if read_head(&mut s).is_none() {
-            return;
-        }
-        use std::io::Write;
-        s.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\n\r\n").as_bytes())
-            .unwrap();
-        let block = vec![3u8; 64 * 1024];
-        let mut n = 0;
-        while n < total {
-            if s.write_all(&block).is_err() {
-                return;
-            }
-            n += block.len();
-            s2.store(n, Ordering::SeqCst);
-        }
-    });
+    let (addr, sent) = firehose(total, 3);
     run(async {
         let got = SharedCell::new(0usize);
         let stalled_at = SharedCell::new(usize::MAX);
