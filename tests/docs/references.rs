@@ -118,6 +118,73 @@ fn docs_cli_md_covers_every_option_of_help() {
     }
 }
 
+/// Every `tests/<path>` the docs cite (`docs/*.md`, README.md) exists, and every
+/// `tests/<file>.rs::<name>` names a function in that file: the test map in docs/tornado.md
+/// follows the tests when they move.
+#[test]
+fn every_test_the_docs_cite_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cited = 0;
+    let mut missing = Vec::new();
+    for doc in [
+        "docs/tornado.md",
+        "docs/cli.md",
+        "docs/walkthrough.md",
+        "README.md",
+    ] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for (path, name) in test_citations(&text) {
+            cited += 1;
+            let Ok(source) = std::fs::read_to_string(root.join(&path)) else {
+                if !root.join(&path).exists() {
+                    missing.push(format!("{doc}: {path}"));
+                }
+                continue;
+            };
+            if let Some(name) = name
+                && !source.contains(&format!("fn {name}("))
+            {
+                missing.push(format!("{doc}: {path}::{name}"));
+            }
+        }
+    }
+    assert!(cited > 100, "only {cited} citations found");
+    assert!(missing.is_empty(), "cited but not there: {missing:#?}");
+}
+
+/// The `tests/...` paths in `text` (not `src/.../tests/...`), each with the `::name` after it.
+fn test_citations(text: &str) -> Vec<(String, Option<String>)> {
+    let is_path = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '/' || c == '.';
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("tests/") {
+        if text[..i].chars().next_back().is_some_and(is_path) {
+            continue;
+        }
+        let rest = &text[i..];
+        let path: String = rest.chars().take_while(|&c| is_path(c)).collect();
+        let path = path.trim_end_matches('.').to_string();
+        let name = rest[path.len()..].strip_prefix("::").map(|n| {
+            n.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        });
+        out.push((path, name));
+    }
+    out
+}
+
+#[test]
+fn the_test_citation_scanner_finds_paths_and_names() {
+    assert_eq!(
+        test_citations("`tests/a/b.rs::c_1`, src/x/tests/y.rs, (tests/d.rs). tests/e/"),
+        [
+            ("tests/a/b.rs".to_string(), Some("c_1".to_string())),
+            ("tests/d.rs".to_string(), None),
+            ("tests/e/".to_string(), None),
+        ]
+    );
+}
+
 #[test]
 fn the_id_scanner_finds_ids_and_only_ids() {
     assert_eq!(
