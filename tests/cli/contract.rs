@@ -4,7 +4,7 @@
 //! Exit 6 (DNS) uses a name with a 64-octet label: RFC 1035 caps labels at 63, so the system
 //! resolver refuses it without sending a query off the machine.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::Output;
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::support::cli::{
     LIMIT, cmd, run_bounded, squall, squall_stdin, stderr, stdout, wait_bounded,
 };
-use crate::support::server::{closed_port, gzip};
+use crate::support::server::{Server, closed_port, gzip};
 use crate::support::tls::{Ca, TempDir, serve_every_request, server_config};
 
 // ------------------------------------------------------------------------------------------
@@ -66,143 +66,6 @@ fn temp_path(name: &str) -> PathBuf {
 // Test servers
 // ------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone)]
-struct Req {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Req {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Read one request (head, then a Content-Length or chunked body); None at EOF.
-fn read_request(r: &mut impl BufRead) -> Option<Req> {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if !line.trim().is_empty() {
-            break;
-        }
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let target = parts.next()?.to_string();
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let l = line.trim_end_matches(['\r', '\n']);
-        if l.is_empty() {
-            break;
-        }
-        let (n, v) = l.split_once(':')?;
-        headers.push((n.to_string(), v.trim().to_string()));
-    }
-    let mut req = Req {
-        method,
-        target,
-        headers,
-        body: Vec::new(),
-    };
-    if let Some(n) = req.header("content-length") {
-        let n: usize = n.parse().ok()?;
-        let mut body = vec![0; n];
-        r.read_exact(&mut body).ok()?;
-        req.body = body;
-    } else if req
-        .header("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        loop {
-            line.clear();
-            r.read_line(&mut line).ok()?;
-            let size = usize::from_str_radix(line.trim().split(';').next()?, 16).ok()?;
-            let mut chunk = vec![0; size + 2];
-            if size == 0 {
-                // Trailers up to the empty line.
-                loop {
-                    line.clear();
-                    r.read_line(&mut line).ok()?;
-                    if line.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            r.read_exact(&mut chunk).ok()?;
-            req.body.extend_from_slice(&chunk[..size]);
-        }
-    }
-    Some(req)
-}
-
-struct Server {
-    addr: SocketAddr,
-    conns: Arc<AtomicUsize>,
-    reqs: Arc<Mutex<Vec<Req>>>,
-}
-
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
-    fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
-    fn requests(&self) -> Vec<Req> {
-        self.reqs.lock().unwrap().clone()
-    }
-
-    fn connections(&self) -> usize {
-        self.conns.load(Ordering::SeqCst)
-    }
-}
-
-type Handler = dyn Fn(&Req, &mut TcpStream) -> bool + Send + Sync;
-
-/// A server that calls `h` for every request; `h` answers on the stream and says whether the
-/// connection stays open for another request.
-fn server(h: impl Fn(&Req, &mut TcpStream) -> bool + Send + Sync + 'static) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let conns = Arc::new(AtomicUsize::new(0));
-    let reqs = Arc::new(Mutex::new(Vec::new()));
-    let h: Arc<Handler> = Arc::new(h);
-    let (c2, r2) = (conns.clone(), reqs.clone());
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            c2.fetch_add(1, Ordering::SeqCst);
-            let (h, reqs) = (h.clone(), r2.clone());
-            thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                while let Some(req) = read_request(&mut reader) {
-                    reqs.lock().unwrap().push(req.clone());
-                    if !h(&req, &mut stream) {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    Server { addr, conns, reqs }
-}
-
 /// Write a complete response with a Content-Length.
 fn respond(s: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8]) {
     let mut out = format!("HTTP/1.1 {status}\r\n");
@@ -217,7 +80,7 @@ fn respond(s: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8
 
 /// A server that answers every request with 200 and `body`.
 fn ok_server(body: &'static [u8]) -> Server {
-    server(move |_, s| {
+    Server::start_writing(move |_, s| {
         respond(s, "200 OK", &[("Content-Type", "text/plain")], body);
         true
     })
@@ -225,7 +88,7 @@ fn ok_server(body: &'static [u8]) -> Server {
 
 /// A server that answers one request with `raw` bytes, then closes.
 fn raw_server(raw: &'static [u8]) -> Server {
-    server(move |_, s| {
+    Server::start_writing(move |_, s| {
         let _ = s.write_all(raw);
         let _ = s.flush();
         let _ = s.shutdown(Shutdown::Write);
@@ -239,7 +102,7 @@ fn raw_server(raw: &'static [u8]) -> Server {
 #[track_caller]
 fn assert_no_connection(s: &Server) {
     thread::sleep(Duration::from_millis(150));
-    assert_eq!(s.connections(), 0, "nothing may be sent");
+    assert_eq!(s.conns(), 0, "nothing may be sent");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -371,7 +234,7 @@ fn body_goes_to_stdout_byte_for_byte() {
     assert_code(&o, 0);
     assert_eq!(o.stdout, BODY);
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
-    let r = &s.requests()[0];
+    let r = &s.reqs()[0];
     assert_eq!(r.method, "GET");
     assert_eq!(r.target, "/bin");
     assert_eq!(
@@ -382,7 +245,7 @@ fn body_goes_to_stdout_byte_for_byte() {
 
 #[test]
 fn any_status_is_exit_0_without_f_and_22_with_it() {
-    let s = server(|r, s| {
+    let s = Server::start_writing(|r, s| {
         match r.target.as_str() {
             "/404" => respond(s, "404 Not Found", &[], b"no such thing"),
             "/500" => respond(s, "500 Internal Server Error", &[], b"oops"),
@@ -474,7 +337,7 @@ fn big_block() -> Vec<u8> {
 }
 
 fn big_server() -> Server {
-    server(|_, s| {
+    Server::start_writing(|_, s| {
         let block = big_block();
         let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {BIG}\r\n\r\n");
         if s.write_all(head.as_bytes()).is_err() {
@@ -563,7 +426,7 @@ fn stdout_streams_256_mib_in_flat_memory() {
 #[test]
 fn stdout_body_is_capped_at_100_mib_by_default() {
     // One byte over the default cap: refused with 63 (with -o there is no default cap).
-    let s = server(|_, s| {
+    let s = Server::start_writing(|_, s| {
         let n = (100 << 20) + 1;
         let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n");
         let _ = s.write_all(head.as_bytes());
@@ -593,7 +456,7 @@ fn parallel_output_is_in_command_line_order() {
     // the same time, and the output must still start with /slow.
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let s2 = seen.clone();
-    let s = server(move |r, s| {
+    let s = Server::start_writing(move |r, s| {
         s2.lock().unwrap().push(r.target.clone());
         if r.target == "/slow" {
             let start = Instant::now();
@@ -638,12 +501,12 @@ fn sequential_urls_share_a_keep_alive_connection() {
     let o = squall(&[&s.url("/1"), &s.url("/2"), &s.url("/3")]);
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "kkk");
-    assert_eq!(s.connections(), 1, "one pooled connection for three URLs");
+    assert_eq!(s.conns(), 1, "one pooled connection for three URLs");
 }
 
 #[test]
 fn exit_code_is_the_first_failing_url_in_order() {
-    let s = server(|r, s| {
+    let s = Server::start_writing(|r, s| {
         let status = if r.target == "/missing" {
             "404 Not Found"
         } else {
@@ -679,7 +542,7 @@ fn data_posts_a_form_unless_told_otherwise() {
     let s = ok_server(b"ok");
     let o = squall(&["-d", "a=1&b=2", &s.url("/form")]);
     assert_code(&o, 0);
-    let r = &s.requests()[0];
+    let r = &s.reqs()[0];
     assert_eq!(r.method, "POST");
     assert_eq!(r.body, b"a=1&b=2");
     assert_eq!(
@@ -699,7 +562,7 @@ fn data_posts_a_form_unless_told_otherwise() {
         &s.url("/put"),
     ]);
     assert_code(&o, 0);
-    let r = &s.requests()[1];
+    let r = &s.reqs()[1];
     assert_eq!(r.method, "PUT");
     assert_eq!(r.body, b"one&two");
     assert_eq!(r.header("content-type"), Some("text/plain"));
@@ -717,7 +580,7 @@ fn json_sets_content_type_and_accept() {
     let s = ok_server(b"{}");
     let o = squall(&["--json", r#"{"a":1}"#, &s.url("/j")]);
     assert_code(&o, 0);
-    let r = &s.requests()[0];
+    let r = &s.reqs()[0];
     assert_eq!(r.method, "POST");
     assert_eq!(r.body, br#"{"a":1}"#);
     assert_eq!(r.header("content-type"), Some("application/json"));
@@ -733,10 +596,10 @@ fn data_from_a_file_and_from_stdin() {
     let arg = format!("@{}", path.display());
     let o = squall(&["--data-binary", &arg, &s.url("/f")]);
     assert_code(&o, 0);
-    assert_eq!(s.requests()[0].body, body, "the file, byte for byte");
+    assert_eq!(s.reqs()[0].body, body, "the file, byte for byte");
     let o = squall_stdin(&["-d", "@-", &s.url("/stdin")], b"from\nstdin\0!");
     assert_code(&o, 0);
-    assert_eq!(s.requests()[1].body, b"from\nstdin\0!");
+    assert_eq!(s.reqs()[1].body, b"from\nstdin\0!");
 }
 
 #[test]
@@ -769,7 +632,7 @@ fn methods_headers_user_agent_and_auth() {
         &s.url("/m"),
     ]);
     assert_code(&o, 0);
-    let r = &s.requests()[0];
+    let r = &s.reqs()[0];
     assert_eq!(r.method, "PURGE");
     assert!(r.body.is_empty());
     assert_eq!(r.header("x-one"), Some("1"));
@@ -780,7 +643,7 @@ fn methods_headers_user_agent_and_auth() {
     // -H User-Agent replaces the default instead of adding a second one.
     let o = squall(&["-H", "User-Agent: mine", &s.url("/ua")]);
     assert_code(&o, 0);
-    let r = &s.requests()[1];
+    let r = &s.reqs()[1];
     assert_eq!(r.header("user-agent"), Some("mine"));
     assert_eq!(
         r.headers
@@ -798,7 +661,7 @@ fn url_userinfo_wins_default_user_agent_and_any_method_with_a_body() {
     let url = format!("http://url:pw@{}/u", s.addr);
     let o = squall(&["-u", "flag:x", &url]);
     assert_code(&o, 0);
-    let r = &s.requests()[0];
+    let r = &s.reqs()[0];
     assert_eq!(r.header("authorization"), Some("Basic dXJsOnB3")); // base64("url:pw")
     assert_eq!(
         r.header("user-agent").map(str::to_string),
@@ -807,7 +670,7 @@ fn url_userinfo_wins_default_user_agent_and_any_method_with_a_body() {
     // -X is sent as given, with a body too (GET with -d, as curl does).
     let o = squall(&["-X", "GET", "-d", "q=1", &s.url("/g")]);
     assert_code(&o, 0);
-    let r = &s.requests()[1];
+    let r = &s.reqs()[1];
     assert_eq!(r.method, "GET");
     assert_eq!(r.body, b"q=1");
 }
@@ -821,7 +684,7 @@ fn resolve_maps_a_name_to_the_local_server() {
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "resolved");
     let host = format!("squall-test.example:{}", s.port());
-    assert_eq!(s.requests()[0].header("host"), Some(host.as_str()));
+    assert_eq!(s.reqs()[0].header("host"), Some(host.as_str()));
 }
 
 #[test]
@@ -830,7 +693,7 @@ fn raw_sends_no_accept_encoding() {
     assert_code(&squall(&[&s.url("/")]), 0);
     assert_code(&squall(&["--raw", &s.url("/")]), 0);
     assert_code(&squall(&["--compressed", &s.url("/")]), 0);
-    let r = s.requests();
+    let r = s.reqs();
     assert_eq!(r[0].header("accept-encoding"), Some("gzip"));
     assert_eq!(r[1].header("accept-encoding"), None);
     assert_eq!(r[2].header("accept-encoding"), Some("gzip"));
@@ -840,7 +703,7 @@ fn raw_sends_no_accept_encoding() {
 fn gzip_is_decoded_unless_raw_and_broken_gzip_is_61() {
     let z = gzip(b"inflated text");
     let z2 = z.clone();
-    let s = server(move |r, s| {
+    let s = Server::start_writing(move |r, s| {
         if r.target == "/broken" {
             respond(
                 s,
@@ -865,7 +728,7 @@ fn gzip_is_decoded_unless_raw_and_broken_gzip_is_61() {
 
 #[test]
 fn unknown_content_encoding_passes_through() {
-    let s = server(|_, s| {
+    let s = Server::start_writing(|_, s| {
         respond(
             s,
             "200 OK",
@@ -885,7 +748,7 @@ fn a_url_without_scheme_is_http() {
     let o = squall(&[&format!("127.0.0.1:{}/x", s.port())]);
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "bare");
-    assert_eq!(s.requests()[0].target, "/x");
+    assert_eq!(s.reqs()[0].target, "/x");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -893,7 +756,7 @@ fn a_url_without_scheme_is_http() {
 // ------------------------------------------------------------------------------------------
 
 fn redirect_server() -> Server {
-    server(|r, s| {
+    Server::start_writing(|r, s| {
         match r.target.as_str() {
             "/r1" => respond(s, "302 Found", &[("Location", "/r2")], b"moved 1"),
             "/r2" => respond(
@@ -930,7 +793,7 @@ fn include_prints_every_head_of_the_chain() {
 
 #[test]
 fn head_sends_head_and_prints_the_head() {
-    let s = server(|r, s| {
+    let s = Server::start_writing(|r, s| {
         let _ = s.write_all(
             format!(
                 "HTTP/1.1 200 OK\r\nX-Method: {}\r\nContent-Length: 1000\r\n\r\n",
@@ -942,7 +805,7 @@ fn head_sends_head_and_prints_the_head() {
     });
     let o = squall(&["-I", &s.url("/h")]);
     assert_code(&o, 0);
-    assert_eq!(s.requests()[0].method, "HEAD");
+    assert_eq!(s.reqs()[0].method, "HEAD");
     assert_eq!(
         stdout(&o),
         "HTTP/1.1 200 OK\r\nX-Method: HEAD\r\nContent-Length: 1000\r\n\r\n"
@@ -991,7 +854,7 @@ fn too_many_redirects_is_47() {
     let o = squall(&[&s.url("/loop")]);
     assert_fails(&o, 47);
     assert_eq!(
-        s.requests().iter().filter(|r| r.target == "/loop").count(),
+        s.reqs().iter().filter(|r| r.target == "/loop").count(),
         6,
         "default 5"
     );
@@ -1221,14 +1084,14 @@ fn body_cut_short_is_18() {
 
 #[test]
 fn closed_without_reply_is_52() {
-    let s = server(|_, _| false);
+    let s = Server::start_writing(|_, _| false);
     let o = squall(&[&s.url("/")]);
     assert_fails(&o, 52);
 }
 
 #[test]
 fn reset_is_56() {
-    let s = server(|_, s| {
+    let s = Server::start_writing(|_, s| {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\npartial");
         thread::sleep(Duration::from_millis(50));
         let sock = socket2::SockRef::from(&*s);
@@ -1241,7 +1104,7 @@ fn reset_is_56() {
 
 #[test]
 fn timeout_is_28() {
-    let s = server(|_, _| {
+    let s = Server::start_writing(|_, _| {
         thread::sleep(Duration::from_secs(5));
         false
     });
@@ -1432,17 +1295,13 @@ fn bench_keep_alive_prints_stats_and_req_s_last() {
     for k in ["requests: 300", "errors: 0", "p50", "p99", "max"] {
         assert!(out.contains(k), "{out} lacks {k}");
     }
-    assert_eq!(s.requests().len(), 300);
-    assert!(
-        s.connections() <= 4,
-        "keep-alive: {} connections",
-        s.connections()
-    );
+    assert_eq!(s.reqs().len(), 300);
+    assert!(s.conns() <= 4, "keep-alive: {} connections", s.conns());
 }
 
 #[test]
 fn bench_no_keepalive_opens_a_connection_per_request() {
-    let s = server(|r, s| {
+    let s = Server::start_writing(|r, s| {
         respond(s, "200 OK", &[("Connection", "close")], b"x");
         r.header("connection") != Some("close")
     });
@@ -1457,13 +1316,13 @@ fn bench_no_keepalive_opens_a_connection_per_request() {
     ]);
     assert_code(&o, 0);
     assert!(last_rps(&stdout(&o)) > 0.0);
-    assert_eq!(s.requests().len(), 50);
+    assert_eq!(s.reqs().len(), 50);
     assert!(
-        s.requests()
+        s.reqs()
             .iter()
             .all(|r| r.header("connection") == Some("close"))
     );
-    assert_eq!(s.connections(), 50);
+    assert_eq!(s.conns(), 50);
 }
 
 #[test]
@@ -1507,7 +1366,7 @@ fn bench_over_tls() {
 /// the message names both values. Identical repeats are one target and are followed.
 #[test]
 fn two_different_locations_are_exit_8_naming_both() {
-    let s = server(|req, s| {
+    let s = Server::start_writing(|req, s| {
         match req.target.as_str() {
             "/two" => respond(
                 s,
@@ -1529,7 +1388,7 @@ fn two_different_locations_are_exit_8_naming_both() {
     assert_fails(&o, 8);
     let e = stderr(&o);
     assert!(e.contains("\"/left\"") && e.contains("\"/right\""), "{e}");
-    assert_eq!(s.requests().len(), 1, "not followed");
+    assert_eq!(s.reqs().len(), 1, "not followed");
     let o = squall(&["-L", &s.url("/same")]);
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "landed");

@@ -99,7 +99,9 @@ pub fn reason(code: u16) -> &'static str {
     }
 }
 
-type Handler = dyn Fn(&Req) -> Vec<Step> + Send + Sync;
+/// What the server runs for each request: it answers on the connection itself and says
+/// whether the connection stays open for another request.
+type Handler = dyn Fn(&Req, &mut TcpStream) -> bool + Send + Sync;
 
 pub struct Server {
     pub addr: SocketAddr,
@@ -112,7 +114,16 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server whose `handler` answers each request with [`Step`]s.
     pub fn start(handler: impl Fn(&Req) -> Vec<Step> + Send + Sync + 'static) -> Server {
+        Server::start_writing(move |req, out| play(&handler(req), out))
+    }
+
+    /// A server whose `handler` writes each answer on the connection itself and returns
+    /// whether the connection stays open for another request.
+    pub fn start_writing(
+        handler: impl Fn(&Req, &mut TcpStream) -> bool + Send + Sync + 'static,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -195,26 +206,34 @@ fn serve(stream: TcpStream, conn: usize, handler: &Handler, log: &Mutex<Vec<Req>
         };
         nth += 1;
         log.lock().unwrap().push(req.clone());
-        for step in handler(&req) {
-            match step {
-                Step::Write(b) => {
-                    if out.write_all(&b).is_err() {
-                        return;
-                    }
+        if !handler(&req, &mut out) {
+            return;
+        }
+    }
+}
+
+/// Plays `steps` on the connection; false once it is closed, reset or broken.
+fn play(steps: &[Step], out: &mut TcpStream) -> bool {
+    for step in steps {
+        match step {
+            Step::Write(b) => {
+                if out.write_all(b).is_err() {
+                    return false;
                 }
-                Step::Sleep(d) => thread::sleep(d),
-                Step::Close => {
-                    let _ = out.shutdown(Shutdown::Both);
-                    return;
-                }
-                Step::Reset => {
-                    let s = socket2::SockRef::from(&out);
-                    let _ = s.set_linger(Some(Duration::ZERO));
-                    return;
-                }
+            }
+            Step::Sleep(d) => thread::sleep(*d),
+            Step::Close => {
+                let _ = out.shutdown(Shutdown::Both);
+                return false;
+            }
+            Step::Reset => {
+                let s = socket2::SockRef::from(&*out);
+                let _ = s.set_linger(Some(Duration::ZERO));
+                return false;
             }
         }
     }
+    true
 }
 
 fn read_request(
@@ -268,8 +287,14 @@ fn read_request(
             rd.read_line(&mut line).ok()?;
             let size = usize::from_str_radix(line.trim().split(';').next()?, 16).ok()?;
             if size == 0 {
-                let mut end = String::new();
-                rd.read_line(&mut end).ok()?;
+                // Trailers, if any, up to the empty line.
+                loop {
+                    let mut line = String::new();
+                    rd.read_line(&mut line).ok()?;
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                }
                 break;
             }
             let mut chunk = vec![0; size + 2];
