@@ -290,22 +290,10 @@ fn bad_names_fail_before_any_query() {
 
 #[test]
 fn fetch_by_name_through_the_stub_uses_no_resolver_thread() {
-    let web = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = web.local_addr().unwrap().port();
-    let web_thread = std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut s, _) = web.accept().unwrap();
-        let mut buf = [0u8; 1024];
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            let n = s.read(&mut buf).unwrap();
-            assert!(n > 0);
-            head.extend_from_slice(&buf[..n]);
-        }
-        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
-            .unwrap();
-        String::from_utf8_lossy(&head).into_owned()
-    });
+    let web = support::canned::once(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+    );
+    let port = web.port;
     let srv = DnsServer::start(|q| vec![Out::Reply(answer(q, &[Ipv4Addr::LOCALHOST], &[]))]);
     let c = AsyncHttpClient::builder()
         .resolver(StubResolver::new(config(&[&srv])))
@@ -316,7 +304,7 @@ fn fetch_by_name_through_the_stub_uses_no_resolver_thread() {
     );
     let r = run(c.fetch(format!("http://web.test:{port}/x"))).unwrap();
     assert_eq!(r.body, b"hi");
-    let head = web_thread.join().unwrap();
+    let head = web.request_texts().concat();
     assert!(head.contains(&format!("Host: web.test:{port}")), "{head}");
     assert_eq!(
         dns::resolver_threads(),

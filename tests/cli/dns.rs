@@ -2,11 +2,11 @@
 //! DNS server of tests/support/dns.rs on 127.0.0.1 (never the machine's), then fetches from a
 //! loopback HTTP server by name.
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::Ipv4Addr;
 use std::process::Output;
 use std::time::Duration;
 
+use crate::support::canned::once;
 use crate::support::dns::{DnsServer, Out, answer, empty};
 use squall::net::dns::message::Rcode;
 
@@ -17,23 +17,9 @@ fn squall(args: &[&str]) -> Output {
     crate::support::cli::run_bounded(cmd, Duration::from_secs(60))
 }
 
-/// A loopback HTTP server answering one request with `hi`.
+/// A loopback HTTP server answering with `hi`.
 fn one_shot_http() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
-        let mut buf = [0u8; 4096];
-        let mut head = Vec::new();
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
-        }
-        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
-    });
-    port
+    once(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi").port
 }
 
 #[test]

@@ -5,11 +5,12 @@
 //! schemes that keep the request's TLS settings (T-09, D-13).
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::support::canned::once;
 use crate::support::run_on_new_loop as run;
 use crate::support::server::{Server, Step, resp};
 use crate::support::tls::{
@@ -190,36 +191,16 @@ fn truncation_of_close_delimited_body() {
     });
 }
 
-fn plain_server(respond: Vec<u8>) -> (SocketAddr, mpsc::Receiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let (mut tcp, _) = listener.accept().unwrap();
-        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut head = Vec::new();
-        let mut b = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") && tcp.read(&mut b).unwrap_or(0) == 1 {
-            head.push(b[0]);
-        }
-        let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
-        let _ = tcp.write_all(&respond);
-    });
-    (addr, rx)
-}
-
 // D-13: https -> http on the same host leaves the origin: Authorization is dropped.
 #[test]
 fn https_to_http_redirect_drops_authorization() {
-    let (plain, plain_heads) = plain_server(
-        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nhttp".to_vec(),
-    );
+    let plain = once(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nhttp");
     let dir = TempDir::new("tls-client-redir");
     let ca = Ca::new("redirect CA");
     let ca_path = dir.write("ca.pem", ca.pem());
     let leaf = ca.leaf(&["127.0.0.1"]);
     let (tx, tls_heads) = mpsc::channel();
-    let location = format!("http://127.0.0.1:{}/plain", plain.port());
+    let location = format!("http://127.0.0.1:{}/plain", plain.port);
     let (addr, _) = spawn_server(server_config(&leaf, None), 1, move |_, s| {
         let head = read_head(s)?;
         let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
@@ -240,7 +221,7 @@ fn https_to_http_redirect_drops_authorization() {
     assert_eq!(r.body, b"http");
     let first = tls_heads.recv().unwrap().to_ascii_lowercase();
     assert!(first.contains("authorization: basic"), "{first}");
-    let second = plain_heads.recv().unwrap().to_ascii_lowercase();
+    let second = plain.request_texts().concat().to_ascii_lowercase();
     assert!(!second.contains("authorization"), "{second}");
     assert!(!second.contains("cookie"), "{second}");
 }
@@ -250,11 +231,11 @@ fn https_to_http_redirect_drops_authorization() {
 fn http_to_https_redirect_keeps_tls_settings() {
     let site = site(1);
     let location = format!("https://127.0.0.1:{}/secure", site.addr.port());
-    let (plain, _) = plain_server(
+    let plain = once(
         format!("HTTP/1.1 301 Moved\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n")
-            .into_bytes(),
+            .as_bytes(),
     );
-    let url = format!("http://127.0.0.1:{}/", plain.port());
+    let url = format!("http://127.0.0.1:{}/", plain.port);
     let r =
         run(AsyncHttpClient::new().fetch(HttpRequest::new(&url).ca_certs(&site.ca_path))).unwrap();
     assert_eq!(r.code, 200);
