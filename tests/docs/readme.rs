@@ -7,10 +7,8 @@
 //!   against the same server (its `http://127.0.0.1:8000` replaced by the server's address)
 //!   and must succeed.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::Command;
-use std::thread;
+use crate::support::cli;
+use crate::support::server::{Server, resp, write};
 
 use squall::IoLoop;
 
@@ -46,7 +44,7 @@ fn readme_library_example_is_the_seed_example() {
 
 #[test]
 fn readme_library_example_runs() {
-    let base = start_server();
+    let (_srv, base) = start_server();
     IoLoop::new()
         .run_sync(seed::seed(&base))
         .expect("the README's example succeeds against a loopback server");
@@ -54,7 +52,7 @@ fn readme_library_example_runs() {
 
 #[test]
 fn readme_command_line_examples_run() {
-    let base = start_server();
+    let (_srv, base) = start_server();
     let block = between(README, "## The command line\n\n```sh\n", "```");
     let dir = std::env::temp_dir().join(format!("squall-readme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -62,16 +60,9 @@ fn readme_command_line_examples_run() {
     for line in block.lines().filter(|l| l.starts_with("squall ")) {
         let line = line.replace("http://127.0.0.1:8000", &base);
         let words = shell_words(&line);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_squall"));
-        // The server is on loopback: no proxy from the machine's environment.
-        for v in squall::client::proxy::PROXY_VARIABLES {
-            cmd.env_remove(v);
-        }
-        let out = cmd
-            .args(&words[1..])
-            .current_dir(&dir)
-            .output()
-            .expect("run squall");
+        let mut cmd = cli::cmd(&words[1..].iter().map(String::as_str).collect::<Vec<_>>());
+        cmd.current_dir(&dir);
+        let out = cli::run_bounded(cmd, cli::LIMIT);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -127,58 +118,23 @@ fn shell_words(line: &str) -> Vec<String> {
     words
 }
 
-/// A keep-alive loopback server with the two routes the examples use.
-fn start_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            thread::spawn(move || serve(stream));
-        }
-    });
-    base
-}
-
-fn serve(stream: TcpStream) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut out = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-        let (mut length, mut user_agent) = (0usize, String::new());
-        loop {
-            let mut header = String::new();
-            reader.read_line(&mut header)?;
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                match name.to_ascii_lowercase().as_str() {
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    "user-agent" => user_agent = value.trim().to_string(),
-                    _ => {}
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        let (content_type, reply) = match target.as_str() {
+/// A keep-alive loopback server with the two routes the examples use; its base URL.
+fn start_server() -> (Server, String) {
+    let srv = Server::start(|r| {
+        let (content_type, reply) = match r.path() {
             "/echo" => (
                 "application/json",
-                serde_json::json!({ "user_agent": user_agent, "body": String::from_utf8_lossy(&body) })
-                    .to_string()
-                    .into_bytes(),
+                serde_json::json!({
+                    "user_agent": r.header("User-Agent").unwrap_or(""),
+                    "body": String::from_utf8_lossy(&r.body),
+                })
+                .to_string()
+                .into_bytes(),
             ),
             _ => ("text/plain", b"Hello, world".to_vec()),
         };
-        let head = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-            reply.len()
-        );
-        out.write_all(&[head.as_bytes(), &reply].concat())?;
-    }
+        vec![write(resp(200, &[("Content-Type", content_type)], &reply))]
+    });
+    let base = format!("http://{}", srv.addr);
+    (srv, base)
 }
