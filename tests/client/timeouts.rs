@@ -3,10 +3,11 @@
 
 use std::future::Future;
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use crate::support::net::{FixedResolver, blackhole, ipv6_loopback_works};
 use crate::support::server::*;
 use squall::{AsyncHttpClient, ErrorKind, HttpRequest, TimeoutPhase};
 
@@ -190,28 +191,10 @@ fn dns_failure_names_the_host() {
     });
 }
 
-/// A listener whose accept queue is full: further SYNs are dropped, so a connect hangs.
-fn black_hole() -> (socket2::Socket, Vec<socket2::Socket>, SocketAddr) {
-    use socket2::{Domain, Socket, Type};
-    let l = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    l.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
-        .unwrap();
-    l.listen(0).unwrap();
-    let addr = l.local_addr().unwrap().as_socket().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..8 {
-        let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-        s.set_nonblocking(true).unwrap();
-        let _ = s.connect(&addr.into());
-        fillers.push(s);
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    (l, fillers, addr)
-}
-
 #[test]
 fn e05_connect_timeout_names_the_addresses() {
-    let (_l, _f, addr) = black_hole();
+    let hole = blackhole(Ipv4Addr::LOCALHOST.into());
+    let addr = hole.addr;
     run(async {
         let t0 = Instant::now();
         let e = AsyncHttpClient::new()
@@ -325,22 +308,11 @@ fn r33_final_status_instead_of_100_is_the_answer() {
 fn q15_happy_eyeballs_falls_back_from_a_black_hole() {
     // The first address never completes the handshake; the second answers. The fetch must
     // succeed well before the connect timeout, after the ~250 ms attempt delay.
-    let (_l, _f, hole) = black_hole();
+    let hole = blackhole(Ipv4Addr::LOCALHOST.into());
     let srv = Server::start(|_| ok(b"second address"));
-    struct Two(SocketAddr, SocketAddr);
-    impl squall::net::dns::Resolver for Two {
-        fn resolve(
-            &self,
-            _h: &str,
-            _p: u16,
-        ) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>>>> {
-            let v = vec![self.0, self.1];
-            Box::pin(async move { Ok(v) })
-        }
-    }
     run(async {
         let c = AsyncHttpClient::builder()
-            .resolver(Two(hole, srv.addr))
+            .resolver(FixedResolver(vec![hole.addr, srv.addr]))
             .build();
         let t0 = Instant::now();
         let r = c
@@ -358,42 +330,16 @@ fn q15_happy_eyeballs_falls_back_from_a_black_hole() {
 
 #[test]
 fn q15_happy_eyeballs_ipv6_black_hole_then_ipv4() {
-    use socket2::{Domain, Socket, Type};
-    let Ok(l) = Socket::new(Domain::IPV6, Type::STREAM, None) else {
-        return;
-    };
-    if l.bind(&"[::1]:0".parse::<SocketAddr>().unwrap().into())
-        .is_err()
-    {
+    if !ipv6_loopback_works() {
         eprintln!("skipped: ::1 cannot be bound here");
         return;
     }
-    l.listen(0).unwrap();
-    let hole = l.local_addr().unwrap().as_socket().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..8 {
-        let s = Socket::new(Domain::IPV6, Type::STREAM, None).unwrap();
-        s.set_nonblocking(true).unwrap();
-        let _ = s.connect(&hole.into());
-        fillers.push(s);
-    }
-    std::thread::sleep(Duration::from_millis(100));
+    let hole = blackhole(Ipv6Addr::LOCALHOST.into());
     let srv = Server::start(|_| ok(b"v4"));
-    struct Two(SocketAddr, SocketAddr);
-    impl squall::net::dns::Resolver for Two {
-        fn resolve(
-            &self,
-            _h: &str,
-            _p: u16,
-        ) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>>>> {
-            let v = vec![self.0, self.1];
-            Box::pin(async move { Ok(v) })
-        }
-    }
     run(async {
         // No keep-alive: each fetch connects anew.
         let c = AsyncHttpClient::builder()
-            .resolver(Two(hole, srv.addr))
+            .resolver(FixedResolver(vec![hole.addr, srv.addr]))
             .pool_idle_timeout(Duration::ZERO)
             .build();
         let t0 = Instant::now();
@@ -413,7 +359,7 @@ fn q15_happy_eyeballs_ipv6_black_hole_then_ipv4() {
             t0.elapsed()
         );
     });
-    drop(fillers);
+    drop(hole);
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //! - [`tls`]: rcgen certificates, PEM files in a temporary folder, a blocking rustls server;
 //! - [`proxy`]: a forwarding proxy with `CONNECT` tunnels, and an https origin behind it;
 //! - [`fds`]: open file descriptors counted under `/proc/self/fd`;
+//! - [`net`]: an address whose connects hang, and a resolver with fixed answers;
 //! - [`run_on_new_loop`]: a future run to its end on a fresh loop, bounded in time.
 //!
 //! Each binary uses a different part, so nothing here warns when unused.
@@ -19,6 +20,7 @@ pub mod canned;
 pub mod cli;
 pub mod dns;
 pub mod fds;
+pub mod net;
 #[cfg(feature = "tls")]
 pub mod proxy;
 pub mod server;
