@@ -8,10 +8,10 @@ mod support;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
-use socket2::{Domain, Socket, Type};
 use squall::ioloop::{self, IoLoop};
 use squall::net::connect::{ConnectOptions, connect};
 use support::fds::{fd_list, open_fds};
+use support::net::blackhole;
 
 #[test]
 fn losing_timed_out_and_refused_attempts_close_their_sockets() {
@@ -23,15 +23,8 @@ fn losing_timed_out_and_refused_attempts_close_their_sockets() {
     let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
     // A listener whose full accept queue drops SYNs: attempts to it hang.
-    let hole = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    hole.bind(&SocketAddr::new(lo, 0).into()).unwrap();
-    hole.listen(0).unwrap();
-    let hole_addr = hole.local_addr().unwrap().as_socket().unwrap();
-    let mut fillers = Vec::new();
-    while let Ok(s) = std::net::TcpStream::connect_timeout(&hole_addr, Duration::from_millis(300)) {
-        fillers.push(s);
-        assert!(fillers.len() < 64, "the accept queue never filled");
-    }
+    let hole = blackhole(lo);
+    let hole_addr = hole.addr;
 
     // A server that accepts RACES connections and closes each at once.
     // Shared so the listener stays open after the thread ends (it is counted both times).
@@ -90,5 +83,5 @@ fn losing_timed_out_and_refused_attempts_close_their_sockets() {
         "descriptors leaked: {before} before, {after} after {RACES} races\nbefore: {before_list:?}\nafter: {:?}",
         fd_list()
     );
-    drop((fillers, good));
+    drop((hole, good));
 }
