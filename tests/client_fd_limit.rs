@@ -13,7 +13,7 @@ mod support;
 use std::process::Command;
 
 use squall::{AsyncHttpClient, HttpRequest};
-use support::fds::open_fd_count;
+use support::proc::open_fd_count;
 use support::server::*;
 
 const LIMIT: u32 = 64;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use squall::ioloop::{sleep, spawn};
 use squall::{AsyncHttpClient, HttpRequest};
-use support::fds::open_fd_count;
+use support::proc::open_fd_count;
 use support::server::*;
 
 #[test]

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::process::Command;
 
 use squall::{AsyncHttpClient, HttpRequest};
+use support::proc::status_kib;
 use support::server::*;
 
 const CHILD: &str = "SQUALL_CLIENT_RSS_CHILD";
@@ -16,10 +17,7 @@ const TOTAL: u64 = 256 << 20;
 const MIB: u64 = 1 << 20;
 
 fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
+    status_kib("self", "VmRSS").expect("VmRSS in /proc/self/status") * 1024
 }
 
 /// A raw server sending `TOTAL` bytes of body in 64 KiB writes (plain or a gzip bomb).

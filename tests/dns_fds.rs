@@ -10,7 +10,7 @@ use std::time::Duration;
 use squall::ioloop::{self, IoLoop};
 use squall::net::dns::{Resolver, StubConfig, StubResolver};
 use support::dns::{DnsServer, Out, answer, truncated};
-use support::fds::open_fds;
+use support::proc::open_fds;
 
 #[test]
 fn cancelled_lookups_close_their_sockets_and_free_their_timers() {

@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use squall::ioloop::{IoLoop, TcpListener, TcpStream, sleep, spawn};
-use support::fds::open_fd_count;
+use support::proc::open_fd_count;
 
 #[test]
 fn dropping_pending_tasks_and_closing_loops_closes_their_sockets() {

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use squall::ioloop::{self, IoLoop};
 use squall::net::connect::{ConnectOptions, connect};
-use support::fds::{fd_list, open_fds};
 use support::net::blackhole;
+use support::proc::{fd_list, open_fds};
 
 #[test]
 fn losing_timed_out_and_refused_attempts_close_their_sockets() {

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use crate::support::cli::{
     LIMIT, cmd, run_bounded, squall, squall_stdin, stderr, stdout, wait_bounded,
 };
-use crate::support::server::{Server, closed_port, gzip};
+use crate::support::proc::status_kib;
+use crate::support::server::{Server, closed_port, gzip, resp_status};
 use crate::support::tls::{Ca, TempDir, serve_every_request, server_config};
 
 // ------------------------------------------------------------------------------------------
@@ -68,14 +69,7 @@ fn temp_path(name: &str) -> PathBuf {
 
 /// Write a complete response with a Content-Length.
 fn respond(s: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8]) {
-    let mut out = format!("HTTP/1.1 {status}\r\n");
-    for (n, v) in headers {
-        out.push_str(&format!("{n}: {v}\r\n"));
-    }
-    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(body);
-    let _ = s.write_all(&bytes);
+    let _ = s.write_all(&resp_status(status, headers, body));
 }
 
 /// A server that answers every request with 200 and `body`.
@@ -323,9 +317,7 @@ fn trace_loop_writes_the_turns_as_chrome_trace_json() {
 
 /// Resident set high-water mark of a running process, in KiB.
 fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    status_kib(&pid.to_string(), "VmHWM")
 }
 
 const BIG: usize = 256 << 20;

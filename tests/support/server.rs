@@ -60,9 +60,14 @@ pub fn write(b: impl Into<Vec<u8>>) -> Step {
     Step::Write(b.into())
 }
 
-/// A complete response with Content-Length.
+/// A complete response with Content-Length, its reason phrase the standard one.
 pub fn resp(code: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {code} {}\r\n", reason(code)).into_bytes();
+    resp_status(&format!("{code} {}", reason(code)), headers, body)
+}
+
+/// A complete response with Content-Length and the status line `HTTP/1.1 {status}`.
+pub fn resp_status(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status}\r\n").into_bytes();
     for (n, v) in headers {
         out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
     }

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 // The https origin for the tunnel tests: TLS-only, in a file of its own.
 pub mod tls_origin;
+#[allow(unused_imports)] // only the binaries with proxy tests name it
 pub use tls_origin::TlsOrigin;
 
 /// How the proxy behaves.

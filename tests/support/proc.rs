@@ -1,6 +1,6 @@
-//! Open file descriptors of this process, read from `/proc/self/fd` (Linux). A process-wide
-//! figure: a test that counts them lives in a test binary of its own (or a child process),
-//! so no parallel test can open or close one while it counts.
+//! Figures of a process read from `/proc` (Linux): its open file descriptors and the memory
+//! lines of its `status`. Process-wide figures: a test that measures them lives in a test
+//! binary of its own (or measures a child process), so no parallel test can disturb them.
 
 /// How many descriptors are open now; `None` where `/proc/self/fd` does not exist.
 pub fn open_fds() -> Option<usize> {
@@ -30,4 +30,13 @@ pub fn fd_list() -> Vec<String> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// A `kB` line of `/proc/<pid>/status` (`VmRSS`, `VmHWM`, ...), in KiB; `pid` may be `self`.
+pub fn status_kib(pid: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status
+        .lines()
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
