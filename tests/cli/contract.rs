@@ -154,7 +154,7 @@ fn help_lists_every_option_one_line_each() {
 }
 
 #[test]
-fn version() {
+fn version_prints_the_package_version_on_stdout() {
     for v in ["-V", "--version"] {
         let o = squall(&[v]);
         assert_code(&o, 0);

@@ -946,7 +946,7 @@ fn ok_reply(body: &str) -> Reply {
 }
 
 #[test]
-fn redirects() {
+fn redirect_locations_resolve_encode_and_fail_with_curls_codes() {
     // Relative reference resolved per RFC 3986 §5.2 against the request URL.
     let s = serve(vec![redirect(302, "../b/c?x=1"), ok_reply("ok")]);
     let o = squall(&[
