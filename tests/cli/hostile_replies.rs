@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::canned::{Reply, once, read_request, serve};
 use crate::support::cli::squall;
-use crate::support::server::gzip;
+use crate::support::server::{Server, gzip, write};
 
 /// One table row: the server's bytes, extra arguments, the exit code, and (when given) the
 /// exact stdout.
@@ -872,62 +872,48 @@ fn silent_server_times_out_with_28() {
 // Keep-alive: bytes past the end of a response never become the next response
 // ------------------------------------------------------------------------------------------
 
-/// (connection number, request line) for each request a server received.
-type ConnLog = Arc<Mutex<Vec<(usize, String)>>>;
+/// A keep-alive server: every request on a connection gets `reply`; each request is logged
+/// with the connection it came on.
+fn keep_alive_server(reply: &'static [u8]) -> Server {
+    Server::start(move |_| vec![write(reply.to_vec())])
+}
 
-/// A keep-alive server: every request on a connection gets `reply`; connections are logged.
-fn keep_alive_server(reply: &'static [u8]) -> (u16, ConnLog) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let log2 = log.clone();
-    thread::spawn(move || {
-        for (i, conn) in l.incoming().enumerate() {
-            let Ok(mut s) = conn else { return };
-            let log = log2.clone();
-            thread::spawn(move || {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-                while let Some(req) = read_request(&mut s) {
-                    let line = String::from_utf8_lossy(&req)
-                        .split("\r\n")
-                        .next()
-                        .unwrap_or("")
-                        .to_string();
-                    log.lock().unwrap().push((i, line));
-                    if s.write_all(reply).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (port, log)
+/// The connection number of each request the server received, in order.
+fn connections(srv: &Server) -> Vec<usize> {
+    srv.reqs().iter().map(|r| r.conn).collect()
 }
 
 #[test]
 fn extra_bytes_after_a_response_are_not_the_next_response() {
     // RFC 9112 §6.3 rule 5 / §9.3: the body ends after Content-Length bytes; the rest cannot
     // be trusted as the start of the next response, so the connection is not reused.
-    let (port, log) = keep_alive_server(
+    let srv = keep_alive_server(
         b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nhelHTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nevil",
     );
-    let u1 = format!("http://127.0.0.1:{port}/1");
-    let u2 = format!("http://127.0.0.1:{port}/2");
-    let o = squall(&["-s", "-w", "%{http_code}\\n", &u1, &u2]);
+    let o = squall(&[
+        "-s",
+        "-w",
+        "%{http_code}\\n",
+        &srv.url("/1"),
+        &srv.url("/2"),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert_eq!(String::from_utf8_lossy(&o.stdout), "hel200\nhel200\n");
-    let log = log.lock().unwrap();
-    assert_eq!(log.len(), 2, "{log:?}");
-    assert_ne!(log[0].0, log[1].0, "a new connection for /2: {log:?}");
+    let conns = connections(&srv);
+    assert_eq!(conns.len(), 2, "{:?}", srv.reqs());
+    assert_ne!(
+        conns[0],
+        conns[1],
+        "a new connection for /2: {:?}",
+        srv.reqs()
+    );
     // A clean response on the same server shape: the connection is reused.
-    let (port, log) = keep_alive_server(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nhel");
-    let u1 = format!("http://127.0.0.1:{port}/1");
-    let u2 = format!("http://127.0.0.1:{port}/2");
-    let o = squall(&["-s", &u1, &u2]);
+    let srv = keep_alive_server(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nhel");
+    let o = squall(&["-s", &srv.url("/1"), &srv.url("/2")]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let log = log.lock().unwrap();
-    assert_eq!(log.len(), 2);
-    assert_eq!(log[0].0, log[1].0, "reused: {log:?}");
+    let conns = connections(&srv);
+    assert_eq!(conns.len(), 2);
+    assert_eq!(conns[0], conns[1], "reused: {:?}", srv.reqs());
 }
 
 // ------------------------------------------------------------------------------------------
