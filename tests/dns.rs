@@ -304,7 +304,7 @@ fn fetch_by_name_through_the_stub_uses_no_resolver_thread() {
     );
     let r = run(c.fetch(format!("http://web.test:{port}/x"))).unwrap();
     assert_eq!(r.body, b"hi");
-    let head = web.request_texts().concat();
+    let head = web.requests().concat();
     assert!(head.contains(&format!("Host: web.test:{port}")), "{head}");
     assert_eq!(
         dns::resolver_threads(),

@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::support::canned::{Canned, once};
+use crate::support::canned::Canned;
 use crate::support::cli::{squall, stdout};
 use crate::support::tls::{TempDir, self_signed_leaf_with, serve_every_request, server_config};
 
@@ -62,7 +62,7 @@ fn url_effective_is_the_normalised_url_as_curl_prints_it() {
     assert_eq!(stdout(&o), "http://127.0.0.1:1/");
     // A redirect to a Location without a path.
     let target = Canned::ok("ok");
-    let r = once(
+    let r = Canned::new(
         format!(
             "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{}\r\nContent-Length: 0\r\n\r\n",
             target.port
@@ -136,7 +136,7 @@ fn a_bodiless_post_put_or_patch_says_content_length_0() {
     ] {
         let s = Canned::ok("ok");
         let o = squall(&["-s", "-X", method, &format!("http://127.0.0.1:{}/", s.port)]);
-        let req = s.request_texts().concat();
+        let req = s.requests().concat();
         let cl = req.split("\r\n").find_map(|l| {
             l.to_ascii_lowercase()
                 .strip_prefix("content-length:")
@@ -252,7 +252,7 @@ fn header_and_user_agent_bytes_go_out_as_given() {
         &format!("http://127.0.0.1:{}/", s.port),
     ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let req = s.request_texts().concat();
+    let req = s.requests().concat();
     assert!(req.contains("\r\nX-A: café €\r\n"), "{req:?}");
     assert!(req.contains("\r\nUser-Agent: agent/ü\r\n"), "{req:?}");
     // Control characters stay refused before anything is sent (cli.md: 2).
@@ -263,7 +263,7 @@ fn header_and_user_agent_bytes_go_out_as_given() {
         &format!("http://127.0.0.1:{}/", s.port),
     ]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
-    assert_eq!(s.request_texts().len(), 1);
+    assert_eq!(s.requests().len(), 1);
 }
 
 #[test]
@@ -275,7 +275,7 @@ fn bench_takes_a_url_without_a_scheme_as_http_too() {
     let out = stdout(&o);
     assert!(out.contains("errors: 0\n"), "{out}");
     assert!(out.lines().last().unwrap().starts_with("req/s: "), "{out}");
-    assert_eq!(s.request_texts().len(), 3);
+    assert_eq!(s.requests().len(), 3);
 }
 
 #[test]
@@ -293,7 +293,7 @@ fn include_and_verbose_show_the_content_encoding_received() {
     )
     .into_bytes();
     reply.extend_from_slice(&g);
-    let s = once(&reply);
+    let s = Canned::new(&reply);
     let url = format!("http://127.0.0.1:{}/", s.port);
     let o = squall(&["-s", "-i", &url]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
@@ -320,7 +320,7 @@ fn include_and_verbose_show_the_content_encoding_received() {
 fn fail_still_prints_the_head_asked_for() {
     // -f: exit 22 and no body for a status >= 400; -i and -I still print the head, as
     // curl -f -i does (to stdout, or to the -o file).
-    let s = once(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope");
+    let s = Canned::new(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope");
     let url = format!("http://127.0.0.1:{}/", s.port);
     let head = "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\n";
     for flag in ["-i", "-I"] {
@@ -351,6 +351,6 @@ fn a_header_with_an_empty_value_is_spelled_with_a_semicolon() {
         &format!("http://127.0.0.1:{}/", s.port),
     ]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let req = s.request_texts().concat();
+    let req = s.requests().concat();
     assert!(req.contains("\r\nX-Empty: \r\n"), "{req:?}");
 }

@@ -1014,11 +1014,7 @@ fn redirect_methods() {
         let s = serve(vec![redirect(code, "/x"), ok_reply("ok")]);
         let o = squall(&["-s", "-d", "abc", &s.url("/")]);
         assert_eq!(o.status.code(), Some(0), "{code}: {o:?}");
-        let reqs: Vec<String> = s
-            .requests()
-            .iter()
-            .map(|r| String::from_utf8_lossy(r).into_owned())
-            .collect();
+        let reqs = s.requests();
         assert!(reqs[0].starts_with("POST / "), "{reqs:?}");
         reqs[1].clone()
     };
@@ -1087,7 +1083,7 @@ fn request_targets_from_urls() {
     let url = format!("http://us%40er:p%3Ass@127.0.0.1:{}/", s.port);
     let o = squall(&["-s", &url]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let req = String::from_utf8_lossy(&s.requests()[0]).into_owned();
+    let req = s.requests()[0].clone();
     // base64("us@er:p:ss")
     assert!(
         req.contains("\r\nAuthorization: Basic dXNAZXI6cDpzcw==\r\n"),
@@ -1428,7 +1424,7 @@ fn raw_at_sign_in_the_password_splits_at_the_last_at() {
     let url = format!("http://u:p@ss@127.0.0.1:{}/", s.port);
     let o = squall(&["-s", &url]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let req = String::from_utf8_lossy(&s.requests()[0]).into_owned();
+    let req = s.requests()[0].clone();
     // base64("u:p@ss")
     assert!(
         req.contains("\r\nAuthorization: Basic dTpwQHNz\r\n"),

@@ -30,6 +30,11 @@ pub struct Canned {
 }
 
 impl Canned {
+    /// A server that answers every connection with `reply`, then closes: [`once`].
+    pub fn new(reply: &[u8]) -> Canned {
+        once(reply)
+    }
+
     /// A server that answers every connection with a 200 carrying `body`.
     pub fn ok(body: &str) -> Canned {
         once(
@@ -45,14 +50,11 @@ impl Canned {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
-    /// Each request as read: its head and its Content-Length body.
-    pub fn requests(&self) -> Vec<Vec<u8>> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    /// Each request as text.
-    pub fn request_texts(&self) -> Vec<String> {
-        self.requests()
+    /// Each request as read (its head and its Content-Length body), as text.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap()
             .iter()
             .map(|r| String::from_utf8_lossy(r).into_owned())
             .collect()
@@ -60,7 +62,7 @@ impl Canned {
 
     /// The request lines received, in order.
     pub fn request_lines(&self) -> Vec<String> {
-        self.request_texts()
+        self.requests()
             .iter()
             .map(|s| s.split("\r\n").next().unwrap_or("").to_string())
             .collect()

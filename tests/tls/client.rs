@@ -221,7 +221,7 @@ fn https_to_http_redirect_drops_authorization() {
     assert_eq!(r.body, b"http");
     let first = tls_heads.recv().unwrap().to_ascii_lowercase();
     assert!(first.contains("authorization: basic"), "{first}");
-    let second = plain.request_texts().concat().to_ascii_lowercase();
+    let second = plain.requests().concat().to_ascii_lowercase();
     assert!(!second.contains("authorization"), "{second}");
     assert!(!second.contains("cookie"), "{second}");
 }
