@@ -215,3 +215,23 @@ fn an_upload_shorter_or_longer_than_its_length_fails() {
         .unwrap_err();
     assert!(e.to_string().contains("disk on fire"), "{e}");
 }
+
+#[test]
+fn q16_blocking_client() {
+    let srv = Server::start(|r| match r.path() {
+        "/404" => vec![write(resp(404, &[], b""))],
+        _ => ok(b"sync"),
+    });
+    let mut c = HttpClient::new();
+    assert_eq!(c.fetch(srv.url("/")).unwrap().body, b"sync");
+    assert_eq!(c.fetch(srv.url("/")).unwrap().body, b"sync");
+    let e = c.fetch(srv.url("/404")).unwrap_err();
+    assert_eq!(e.to_string(), "HTTP 404: Not Found");
+    c.close();
+    c.close();
+    assert_eq!(srv.conns(), 1);
+    // Inside a running loop it refuses clearly.
+    let c = HttpClient::new();
+    let e = run(async { c.fetch(srv.url("/")) }).unwrap_err();
+    assert!(e.to_string().contains("running IoLoop"), "{e}");
+}

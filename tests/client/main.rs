@@ -7,11 +7,13 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-mod basic;
 mod behaviours;
 mod blocking_stream;
 mod body;
 mod compose;
+#[cfg(feature = "gzip")]
+mod content_coding;
+mod errors;
 mod features;
 #[cfg(feature = "gzip")]
 mod hostile_replies;
@@ -20,6 +22,8 @@ mod pool;
 mod proxy;
 mod redirect;
 mod request_helpers;
+mod requests;
 mod response_body;
+mod responses;
 mod secrets;
 mod timeouts;
