@@ -96,6 +96,7 @@ pub mod request;
 pub mod response;
 pub mod streaming;
 mod tls;
+mod wait_queue;
 pub mod writer;
 
 /// The old name of [`writer`], kept so `squall::client::body::BodyWriter` still resolves.

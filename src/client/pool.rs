@@ -10,6 +10,8 @@
 //! host; dropping the connection — after an error, a timeout, a dropped fetch — drops the
 //! permit, which frees the host's place and hands it to the oldest waiter. So no code path
 //! can leak a place, and a timed-out connection is closed simply by not giving it back.
+//! The waiters stand in a [`WaitQueue`](super::wait_queue), the same line as the fetches
+//! waiting for a `max_clients` slot.
 //!
 //! Before an idle connection is reused it is checked with a non-blocking read: a server that
 //! closed it (or sent stray bytes) shows up as EOF or data, and the connection is discarded
@@ -32,8 +34,8 @@
 //!   when response bytes are ready, grows while a big body streams in (see `exchange`), and is
 //!   freed when the connection goes idle, as is its write buffer (see [`Conn`]).
 
-use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -42,6 +44,7 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use super::wait_queue::{WaitQueue, WaitTicket};
 use crate::ioloop::IoLoop;
 use crate::net::Stream;
 use crate::net::tls::TlsSettings;
@@ -167,14 +170,12 @@ pub(crate) enum Grant {
     Open(Permit),
 }
 
-struct Ticket {
+/// What a checkout waiting for its host can be granted.
+struct Wants {
     /// The waiter takes an idle connection too (not only the right to open one).
     allow_idle: bool,
     /// The loop the waiter runs on: only a connection of that loop is handed to it.
     loop_id: usize,
-    grant: RefCell<Option<Grant>>,
-    abandoned: Cell<bool>,
-    waker: RefCell<Option<Waker>>,
 }
 
 #[derive(Default)]
@@ -183,7 +184,8 @@ struct Host {
     // Boxed on purpose: a connection is moved out to a request and back on every reuse.
     #[allow(clippy::vec_box)]
     idle: Vec<Box<Conn>>,
-    waiters: VecDeque<Rc<Ticket>>,
+    /// Checkouts waiting for a place or a connection, oldest first.
+    waiters: WaitQueue<Grant, Wants>,
 }
 
 pub(crate) struct PoolState {
@@ -221,17 +223,13 @@ impl PoolState {
     fn release_place(&mut self, key: &Rc<PoolKey>, me: &Rc<RefCell<PoolState>>) -> Option<Waker> {
         let host = self.hosts.get_mut(key)?;
         host.open -= 1;
-        while let Some(t) = host.waiters.pop_front() {
-            if t.abandoned.get() {
-                continue;
-            }
+        if let Some(next) = host.waiters.next_waiting() {
             host.open += 1;
-            *t.grant.borrow_mut() = Some(Grant::Open(Permit {
+            return next.grant(Grant::Open(Permit {
                 pool: Rc::downgrade(me),
                 key: key.clone(),
                 armed: true,
             }));
-            return t.waker.borrow_mut().take();
         }
         if host.open == 0 && host.idle.is_empty() {
             self.hosts.remove(key);
@@ -344,8 +342,7 @@ impl Pool {
                     dead.push(c);
                 }
             }
-            let can_open =
-                host.open < st.max_per_host && host.waiters.iter().all(|t| t.abandoned.get());
+            let can_open = host.open < st.max_per_host && !host.waiters.has_waiting();
             if let Some(c) = found {
                 Ok(Grant::Conn(c))
             } else if can_open {
@@ -409,17 +406,15 @@ impl Pool {
                 let key = conn.permit.key.clone();
                 let host = st.hosts.entry(key).or_default();
                 let mut wake = None;
-                let mut conn = Some(conn);
-                host.waiters.retain(|t| !t.abandoned.get());
-                if let Some(i) = host
-                    .waiters
-                    .iter()
-                    .position(|t| t.allow_idle && t.loop_id == loop_id)
-                {
-                    let t = host.waiters.remove(i).expect("present");
-                    *t.grant.borrow_mut() = Some(Grant::Conn(conn.take().expect("conn")));
-                    wake = t.waker.borrow_mut().take();
-                }
+                // The oldest waiter of this loop that takes an idle connection gets it.
+                let fits = |w: &Wants| w.allow_idle && w.loop_id == loop_id;
+                let conn = match host.waiters.take_first(fits) {
+                    Some(next) => {
+                        wake = next.grant(Grant::Conn(conn));
+                        None
+                    }
+                    None => Some(conn),
+                };
                 if let Some(mut c) = conn {
                     c.release_buffers();
                     c.idle_since = Instant::now();
@@ -543,7 +538,7 @@ pub(crate) struct Checkout {
     key: Option<PoolKey>,
     allow_idle: bool,
     probe: bool,
-    ticket: Option<Rc<Ticket>>,
+    ticket: Option<WaitTicket<Grant, Wants>>,
 }
 
 impl Future for Checkout {
@@ -551,32 +546,21 @@ impl Future for Checkout {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Grant> {
         let this = &mut *self;
         if let Some(t) = &this.ticket {
-            let granted = t.grant.borrow_mut().take();
-            if let Some(g) = granted {
-                this.ticket = None;
-                return Poll::Ready(g);
-            }
-            *t.waker.borrow_mut() = Some(cx.waker().clone());
-            return Poll::Pending;
+            let g = std::task::ready!(t.poll_grant(cx));
+            this.ticket = None;
+            return Poll::Ready(g);
         }
         let key = this.key.take().expect("Checkout polled after completion");
         match this.pool.try_checkout(&key, this.allow_idle, this.probe) {
             Ok(g) => Poll::Ready(g),
             Err(rc_key) => {
-                let t = Rc::new(Ticket {
+                let wants = Wants {
                     allow_idle: this.allow_idle,
                     loop_id: IoLoop::current().id(),
-                    grant: RefCell::new(None),
-                    abandoned: Cell::new(false),
-                    waker: RefCell::new(Some(cx.waker().clone())),
-                });
+                };
                 let mut st = this.pool.state.borrow_mut();
-                st.hosts
-                    .entry(rc_key)
-                    .or_default()
-                    .waiters
-                    .push_back(t.clone());
-                this.ticket = Some(t);
+                let host = st.hosts.entry(rc_key).or_default();
+                this.ticket = Some(host.waiters.join(wants, cx.waker()));
                 Poll::Pending
             }
         }
@@ -585,12 +569,11 @@ impl Future for Checkout {
 
 impl Drop for Checkout {
     fn drop(&mut self) {
+        // Leave the line; a grant that came but was never taken is passed on: a connection
+        // goes back to the pool (to the next waiter or the idle list), a place is freed.
         if let Some(t) = self.ticket.take() {
-            t.abandoned.set(true);
-            let grant = t.grant.borrow_mut().take();
-            match grant {
-                Some(Grant::Conn(c)) => {
-                    let mut c = c;
+            match t.cancel() {
+                Some(Grant::Conn(mut c)) => {
                     c.uses = c.uses.saturating_sub(1);
                     self.pool.checkin(c, true);
                 }
