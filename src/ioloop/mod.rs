@@ -215,14 +215,14 @@ static NEXT_LOOP_ID: AtomicUsize = AtomicUsize::new(1);
 
 thread_local! {
     /// The loop running on this thread right now (at most one: nesting is refused).
-    static RUNNING: RefCell<Option<Rc<Inner>>> = const { RefCell::new(None) };
+    static RUNNING: RefCell<Option<Rc<LoopState>>> = const { RefCell::new(None) };
     /// This thread's default loop, made on first use by [`IoLoop::current`].
     static THREAD_LOOP: RefCell<Option<IoLoop>> = const { RefCell::new(None) };
 }
 
 /// The part of a loop that other threads may touch: a locked queue and a way to wake the
 /// poll. Everything else in the loop is single-threaded.
-pub(crate) struct Shared {
+pub(crate) struct LoopShared {
     id: usize,
     remote: Mutex<RemoteQueue>,
     /// Set when something was pushed to `remote` and the eventfd was (or is being) written;
@@ -236,7 +236,7 @@ struct RemoteQueue {
     closed: bool,
 }
 
-impl Shared {
+impl LoopShared {
     /// Queue a job from any thread and wake the loop. Dropped silently once the loop is
     /// closed (L-09).
     fn push_remote(&self, job: RemoteJob) {
@@ -311,9 +311,9 @@ impl fmt::Display for TimeoutError {
 impl std::error::Error for TimeoutError {}
 
 /// The loop's state. [`IoLoop`] is an `Rc` of this.
-pub(crate) struct Inner {
+pub(crate) struct LoopState {
     id: usize,
-    shared: Arc<Shared>,
+    shared: Arc<LoopShared>,
     pub(crate) reactor: Reactor,
     pub(crate) exec: Executor,
     pub(crate) timers: RefCell<Timers>,
@@ -330,7 +330,7 @@ pub(crate) struct Inner {
     trace: RefCell<Option<LoopTrace>>,
 }
 
-impl Inner {
+impl LoopState {
     /// Push a job to the ready queue (loop thread only).
     pub(crate) fn push_ready(&self, job: Job) {
         self.exec.ready.borrow_mut().push_back(job);
@@ -440,7 +440,7 @@ impl Inner {
     }
 }
 
-impl Drop for Inner {
+impl Drop for LoopState {
     fn drop(&mut self) {
         // Wakers and handles on other threads may outlive the loop: from now on what they
         // send is dropped instead of piling up in a queue nobody drains.
@@ -460,11 +460,11 @@ impl Drop for Inner {
 
 /// Sets up "this loop is running on this thread" and undoes it on exit, panics included.
 struct RunGuard<'a> {
-    inner: &'a Rc<Inner>,
+    inner: &'a Rc<LoopState>,
 }
 
 impl<'a> RunGuard<'a> {
-    fn enter(inner: &'a Rc<Inner>) -> Result<Self, RunError> {
+    fn enter(inner: &'a Rc<LoopState>) -> Result<Self, RunError> {
         if inner.closed.get() {
             return Err(RunError::Closed);
         }
@@ -510,7 +510,7 @@ impl Drop for RunGuard<'_> {
 /// ```
 #[derive(Clone)]
 pub struct IoLoop {
-    inner: Rc<Inner>,
+    inner: Rc<LoopState>,
 }
 
 impl fmt::Debug for IoLoop {
@@ -556,7 +556,7 @@ impl IoLoop {
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
         let trace = LoopTrace::from_env();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(LoopShared {
             id,
             remote: Mutex::new(RemoteQueue {
                 jobs: Vec::new(),
@@ -566,7 +566,7 @@ impl IoLoop {
             waker,
         });
         Ok(IoLoop {
-            inner: Rc::new(Inner {
+            inner: Rc::new(LoopState {
                 id,
                 shared,
                 reactor: Reactor::new(poll),
@@ -615,7 +615,8 @@ impl IoLoop {
             .flatten()
     }
 
-    pub(crate) fn inner(&self) -> &Rc<Inner> {
+    /// The loop's single-threaded state, for the executor, the timers and the reactor.
+    pub(crate) fn state(&self) -> &Rc<LoopState> {
         &self.inner
     }
 
@@ -834,7 +835,7 @@ pub(crate) fn far_future() -> Instant {
 /// (L-08).
 #[derive(Clone)]
 pub struct LoopHandle {
-    shared: Arc<Shared>,
+    shared: Arc<LoopShared>,
 }
 
 impl fmt::Debug for LoopHandle {
