@@ -10,7 +10,7 @@
 //! host; dropping the connection — after an error, a timeout, a dropped fetch — drops the
 //! permit, which frees the host's place and hands it to the oldest waiter. So no code path
 //! can leak a place, and a timed-out connection is closed simply by not giving it back.
-//! The waiters stand in a [`WaitQueue`](super::wait_queue), the same line as the fetches
+//! The waiters stand in a `WaitQueue` (`wait_queue.rs`), the same line as the fetches
 //! waiting for a `max_clients` slot.
 //!
 //! Before an idle connection is reused it is checked with a non-blocking read: a server that

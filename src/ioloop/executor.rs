@@ -551,7 +551,8 @@ mod tests {
     //! read from a log.
 
     use super::*;
-    use crate::ioloop::{IoLoop, RunGuard};
+    use crate::ioloop::IoLoop;
+    use crate::ioloop::run::RunGuard;
 
     fn logger() -> (Rc<RefCell<Vec<String>>>, impl Fn(String) + Clone) {
         let log = Rc::new(RefCell::new(Vec::new()));
