@@ -2,7 +2,7 @@
 //!
 //! A `Slots` is a counting semaphore for one thread. Taking a slot when one is free costs a
 //! counter increment (no allocation, no timer). Otherwise the fetch joins the back of a
-//! `WaitQueue` (`wait_queue.rs`) (the same line the pool's per-host waiters stand in); a
+//! `WaitQueue` (`wait_queue.rs`, the kind of line the pool's per-host waiters stand in); a
 //! released slot is handed straight to the oldest live waiter (so nobody can overtake the
 //! queue), and a waiter whose fetch was dropped or timed out is skipped — and never started
 //! later. A redirect hop keeps its slot: the `Slot` guard lives as long as the whole
