@@ -142,28 +142,28 @@
 //! read why it fails, then `git checkout` the file.
 //!
 //! 1. In `executor.rs`, make `run_ready` drain the ready queue until it is empty (`loop`
-//!    instead of `for _ in 0..n`). Which test never finishes? (`tests/ioloop.rs`,
+//!    instead of `for _ in 0..n`). Which test never finishes? (`tests/ioloop/tasks.rs`,
 //!    `a_self_waking_task_does_not_starve_timers_or_callbacks`: the spinning task is queued
 //!    again before the batch ends, so the loop never reaches the poll or the timers, and even
 //!    the test's own timeout, a timer, cannot fire.)
 //! 2. In `TaskWaker::wake_by_ref`, queue the task even when it is already scheduled. Which
-//!    test fails? (`tests/ioloop.rs`, `a_task_woken_twice_before_it_runs_is_polled_once`:
+//!    test fails? (`tests/ioloop/tasks.rs`, `a_task_woken_twice_before_it_runs_is_polled_once`:
 //!    3 polls instead of 2.)
 //! 3. In `run_task`, clear the scheduled flag *after* the poll instead of before. Which test
 //!    hangs? (`a_task_woken_during_its_poll_is_polled_again`: the wake during the poll sees
 //!    the flag still set and does nothing; the flag is then cleared and nobody queues the
 //!    task again.)
-//! 4. In `Tasks::entry` (executor), stop comparing generations. (`tests/ioloop.rs`,
+//! 4. In `Tasks::entry` (executor), stop comparing generations. (`tests/ioloop/tasks.rs`,
 //!    `a_stale_wake_never_polls_the_task_that_reuses_the_slot`: the cancelled task's queued
 //!    key polls its successor.) The same in `Timers::slot_mut` fails the unit test
 //!    `ioloop::timer::tests::stale_handle_does_not_cancel_a_reused_slot`.
 //! 5. In `Timers::maybe_compact`, never compact. (`ioloop::timer::tests::
 //!    cancelled_timers_leave_memory_flat`: "heap kept 200000 tombstones".)
 //! 6. In `Reactor::poll`, set the readiness flags only when a waker is waiting. (`tests/
-//!    ioloop_net.rs`, `readiness_that_arrives_while_nobody_waits_is_remembered`: the edge
+//!    ioloop/net.rs`, `readiness_that_arrives_while_nobody_waits_is_remembered`: the edge
 //!    came while the task slept, and the read waits for one that never comes; also
 //!    `eof_after_a_short_read_is_not_lost`.)
-//! 7. In `PollEvented::poll_stream_io`, drop the short-read rule. (`tests/ioloop_net.rs`,
+//! 7. In `PollEvented::poll_stream_io`, drop the short-read rule. (`tests/ioloop/net.rs`,
 //!    `is_read_ready_is_a_syscall_free_stale_check`: after a short read the flag still says
 //!    "maybe readable", so the pool's syscall-free staleness check no longer works.)
 //!
