@@ -10,7 +10,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::Inner;
+use super::ClientState;
 use super::conn::Conn;
 use super::deadline::{Ctx, Phase, connect_timeout, earliest, resolve_timeout, until};
 use super::error::{self, HttpError};
@@ -29,7 +29,7 @@ pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
 /// Opens a connection for the current hop of `req`.
 pub(crate) async fn open(
-    inner: &Inner,
+    inner: &ClientState,
     req: &Prepared,
     ctx: &Ctx,
     permit: Permit,

@@ -21,7 +21,7 @@
 
 use std::time::Instant;
 
-use super::Inner;
+use super::ClientState;
 use super::callback::{call_async_stream, call_data_cb, send_head_lines};
 use super::connect;
 use super::deadline::{Ctx, Phase, earliest, until};
@@ -38,7 +38,11 @@ use crate::http::decode::Coding;
 use crate::http::response::{Limits, ResponseHead};
 
 /// Waits for a `max_clients` slot (Q-02..Q-05).
-pub(crate) async fn take_slot(inner: &Inner, req: &Prepared, ctx: &Ctx) -> Result<Slot, HttpError> {
+pub(crate) async fn take_slot(
+    inner: &ClientState,
+    req: &Prepared,
+    ctx: &Ctx,
+) -> Result<Slot, HttpError> {
     if let Some(s) = inner.slots.try_acquire() {
         return Ok(s);
     }
@@ -75,7 +79,7 @@ fn idempotent(method: &str) -> bool {
 /// counts decoded bytes, and only the client knows whether a body will be decoded, answered
 /// or drained (a followed redirect's body over the limit is skipped, not an error: D-16, also
 /// with decompression off). [`BodyReader`](super::reader::BodyReader) and `check_declared_length` apply it.
-pub(crate) fn limits(inner: &Inner, _req: &Prepared) -> Limits {
+pub(crate) fn limits(inner: &ClientState, _req: &Prepared) -> Limits {
     Limits {
         max_head_bytes: inner.config.max_header_size,
         max_body: None,
@@ -100,7 +104,7 @@ fn check_declared_length(ex: &Exchange<BodyPhase>, max: Option<u64>) -> Result<(
 /// One hop up to the final response head: a connection, the request, the head.
 /// Returns the exchange (in its body phase), the head and any 1xx heads.
 async fn run_hop(
-    inner: &Inner,
+    inner: &ClientState,
     req: &Prepared,
     ctx: &Ctx,
 ) -> Result<(Exchange<BodyPhase>, ResponseHead, Vec<ResponseHead>), HttpError> {
@@ -159,7 +163,7 @@ async fn run_hop(
 /// be reused. It is read only within `max_body_size`: a longer one (declared or counted), or
 /// one that breaks off, is not worth the wait — the connection is closed instead and the
 /// redirect is followed all the same, since its head is all that matters.
-async fn drain(inner: &Inner, ex: Exchange<BodyPhase>, prep: &Prepared) {
+async fn drain(inner: &ClientState, ex: Exchange<BodyPhase>, prep: &Prepared) {
     if check_declared_length(&ex, prep.max_body_size).is_err() {
         return; // dropping the exchange closes the connection
     }
@@ -181,7 +185,7 @@ pub(crate) struct Answer {
 /// Steps 2 to 4 of the module docs: slot, hops, redirects. The slot comes back with the
 /// answer so a streaming response keeps it until its body is read.
 pub(crate) async fn run_to_answer(
-    inner: &Inner,
+    inner: &ClientState,
     prep: &mut Prepared,
     ctx: &Ctx,
     original: &HttpRequest,
@@ -295,7 +299,7 @@ fn effective_url(original: &HttpRequest, prep: &Prepared, history: &[ResponseHea
 
 /// Reads the whole body of `a` and builds the response (status not judged here).
 async fn read_whole(
-    inner: &Inner,
+    inner: &ClientState,
     mut a: Answer,
     ctx: &Ctx,
     streaming: Option<&StreamSink>,
@@ -379,7 +383,7 @@ fn status_error(mut resp: Box<HttpResponse>) -> HttpError {
 
 /// The whole buffered fetch (inside the deadline and close guards).
 pub(crate) async fn fetch_buffered(
-    inner: &Inner,
+    inner: &ClientState,
     prep: &mut Prepared,
     ctx: &Ctx,
     original: &HttpRequest,
@@ -393,7 +397,7 @@ pub(crate) async fn fetch_buffered(
 /// A streaming fetch up to its answer (inside the deadline and close guards). A non-2xx
 /// answer under `raise_error` is read whole and becomes the status error carrying it.
 pub(crate) async fn fetch_streamed(
-    inner: &Inner,
+    inner: &ClientState,
     prep: &mut Prepared,
     ctx: &Ctx,
     original: &HttpRequest,

@@ -159,7 +159,7 @@ pub(crate) struct Config {
     pub proxies: Option<std::sync::Arc<ProxyRules>>,
 }
 
-pub(crate) struct Inner {
+pub(crate) struct ClientState {
     pub config: Config,
     pub resolver: Rc<dyn Resolver>,
     pub slots: queue::Slots,
@@ -170,7 +170,7 @@ pub(crate) struct Inner {
     free: RefCell<Vec<usize>>,
 }
 
-impl Inner {
+impl ClientState {
     /// `hostname_mapping`: `host:port` first, then `host`; the target may carry its own port.
     pub fn map_host(&self, host: &str, port: u16) -> (String, u16) {
         let m = &self.config.hostname_mapping;
@@ -214,7 +214,7 @@ thread_local! {
 /// the pool and the queue); lives on the thread (and loop) it is used on.
 #[derive(Clone)]
 pub struct AsyncHttpClient {
-    inner: Rc<Inner>,
+    inner: Rc<ClientState>,
 }
 
 impl Default for AsyncHttpClient {
@@ -380,7 +380,7 @@ impl ClientBuilder {
     pub fn build(self) -> AsyncHttpClient {
         let read = READ_SIZE.min(self.max_buffer_size);
         AsyncHttpClient {
-            inner: Rc::new(Inner {
+            inner: Rc::new(ClientState {
                 config: Config {
                     max_header_size: self.max_header_size,
                     max_read: MAX_READ_SIZE.min(self.max_buffer_size).max(read),
@@ -615,13 +615,13 @@ impl RequestSlot for (fetch::Answer, queue::Slot) {
 /// Runs a fetch's future unless the client is closed: `close()` wakes it, and it then ends
 /// with a client-closed error (dropping the inner future closes its connection).
 struct Guarded<'a, F> {
-    inner: &'a Rc<Inner>,
+    inner: &'a Rc<ClientState>,
     fut: Pin<&'a mut F>,
     index: Option<usize>,
 }
 
 impl<'a, F: Future> Guarded<'a, F> {
-    fn new(inner: &'a Rc<Inner>, fut: Pin<&'a mut F>) -> Self {
+    fn new(inner: &'a Rc<ClientState>, fut: Pin<&'a mut F>) -> Self {
         Guarded {
             inner,
             fut,

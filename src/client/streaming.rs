@@ -10,7 +10,7 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use super::Inner;
+use super::ClientState;
 use super::deadline::{Ctx, until};
 use super::error::HttpError;
 use super::fetch::Answer;
@@ -35,7 +35,7 @@ pub struct StreamingResponse {
     pub effective_url: String,
     /// The heads of the 3xx responses followed, in order.
     pub history: Vec<ResponseHead>,
-    inner: Rc<Inner>,
+    inner: Rc<ClientState>,
     reader: BodyReader,
     slot: Option<Slot>,
     ctx: Ctx,
@@ -57,7 +57,12 @@ impl std::fmt::Debug for StreamingResponse {
 }
 
 impl StreamingResponse {
-    pub(crate) fn new(inner: Rc<Inner>, a: Answer, slot: Slot, ctx: Ctx) -> StreamingResponse {
+    pub(crate) fn new(
+        inner: Rc<ClientState>,
+        a: Answer,
+        slot: Slot,
+        ctx: Ctx,
+    ) -> StreamingResponse {
         StreamingResponse {
             code: a.head.code,
             reason: a.head.reason,
