@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::ClientState;
 use super::conn::Conn;
-use super::deadline::{Ctx, Phase, connect_timeout, earliest, resolve_timeout, until};
+use super::deadline::{FetchClock, Phase, connect_timeout, earliest, resolve_timeout, until};
 use super::error::{self, HttpError};
 use super::pool::Permit;
 use super::request::{Prepared, Proxy};
@@ -31,7 +31,7 @@ pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 pub(crate) async fn open(
     inner: &ClientState,
     req: &Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
     permit: Permit,
 ) -> Result<Box<Conn>, HttpError> {
     // Through a proxy, the TCP connection goes to the proxy; TLS (and SNI, and the

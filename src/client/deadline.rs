@@ -6,7 +6,7 @@
 //! was: `Timeout in request queue`, `Timeout while resolving <host>`, `Timeout while connecting
 //! to <addrs>`, `Timeout during TLS handshake with <addr>`, `Timeout during request`. The steps
 //! live in different files (`fetch`, `connect`, `tls`, `streaming`), so the bookkeeping they
-//! share — [`Ctx`], [`Phase`], [`until`], [`earliest`] — and every one of those messages is
+//! share — [`FetchClock`], [`Phase`], [`until`], [`earliest`] — and every one of those messages is
 //! written here, once.
 
 use std::cell::RefCell;
@@ -77,7 +77,7 @@ pub(crate) fn connect_timeout(addrs: &[SocketAddr]) -> HttpError {
 }
 
 /// Per-fetch bookkeeping shared by the steps.
-pub(crate) struct Ctx {
+pub(crate) struct FetchClock {
     pub start: Instant,
     pub start_time: SystemTime,
     pub deadline: Option<Instant>,
@@ -85,9 +85,9 @@ pub(crate) struct Ctx {
     pub timing: RefCell<TimeInfo>,
 }
 
-impl Ctx {
-    pub fn new() -> Ctx {
-        Ctx {
+impl FetchClock {
+    pub fn new() -> FetchClock {
+        FetchClock {
             start: Instant::now(),
             start_time: SystemTime::now(),
             deadline: None,

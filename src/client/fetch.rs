@@ -24,7 +24,7 @@ use std::time::Instant;
 use super::ClientState;
 use super::callback::{call_async_stream, call_data_cb, send_head_lines};
 use super::connect;
-use super::deadline::{Ctx, Phase, earliest, until};
+use super::deadline::{FetchClock, Phase, earliest, until};
 use super::error::{ErrorKind, HttpError};
 use super::exchange::{BodyPhase, Exchange};
 use super::pool::{Grant, PoolKey};
@@ -41,7 +41,7 @@ use crate::http::response::{Limits, ResponseHead};
 pub(crate) async fn take_slot(
     inner: &ClientState,
     req: &Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
 ) -> Result<Slot, HttpError> {
     if let Some(s) = inner.slots.try_acquire() {
         return Ok(s);
@@ -106,7 +106,7 @@ fn check_declared_length(ex: &Exchange<BodyPhase>, max: Option<u64>) -> Result<(
 async fn run_hop(
     inner: &ClientState,
     req: &Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
 ) -> Result<(Exchange<BodyPhase>, ResponseHead, Vec<ResponseHead>), HttpError> {
     let key = pool_key(req);
     let mut allow_idle = true;
@@ -187,7 +187,7 @@ pub(crate) struct Answer {
 pub(crate) async fn run_to_answer(
     inner: &ClientState,
     prep: &mut Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
     original: &HttpRequest,
 ) -> Result<(Answer, Slot), HttpError> {
     let slot = take_slot(inner, prep, ctx).await?;
@@ -301,7 +301,7 @@ fn effective_url(original: &HttpRequest, prep: &Prepared, history: &[ResponseHea
 async fn read_whole(
     inner: &ClientState,
     mut a: Answer,
-    ctx: &Ctx,
+    ctx: &FetchClock,
     streaming: Option<&StreamSink>,
     max_body: Option<u64>,
 ) -> Result<Box<HttpResponse>, HttpError> {
@@ -385,7 +385,7 @@ fn status_error(mut resp: Box<HttpResponse>) -> HttpError {
 pub(crate) async fn fetch_buffered(
     inner: &ClientState,
     prep: &mut Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
     original: &HttpRequest,
 ) -> Result<Box<HttpResponse>, HttpError> {
     let (answer, _slot) = run_to_answer(inner, prep, ctx, original).await?;
@@ -399,7 +399,7 @@ pub(crate) async fn fetch_buffered(
 pub(crate) async fn fetch_streamed(
     inner: &ClientState,
     prep: &mut Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
     original: &HttpRequest,
 ) -> Result<(Answer, Slot), HttpError> {
     let (answer, slot) = run_to_answer(inner, prep, ctx, original).await?;

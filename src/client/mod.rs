@@ -126,7 +126,7 @@ pub use writer::BodyWriter;
 
 use crate::ioloop::IoLoop;
 use crate::net::dns::{Resolver, ResolverChoice};
-use deadline::Ctx;
+use deadline::FetchClock;
 
 /// Default `max_clients` (Tornado's).
 pub const DEFAULT_MAX_CLIENTS: usize = 10;
@@ -485,8 +485,8 @@ impl AsyncHttpClient {
 
     /// The prologue of every fetch: the clock starts, the request is prepared (a bad one
     /// fails here, with its timing), and the overall deadline is set.
-    fn begin(&self, original: &HttpRequest) -> Result<(Ctx, request::Prepared), HttpError> {
-        let mut ctx = Ctx::new();
+    fn begin(&self, original: &HttpRequest) -> Result<(FetchClock, request::Prepared), HttpError> {
+        let mut ctx = FetchClock::new();
         let prep = self.prepare(original).map_err(|mut e| {
             e.set_request_time(ctx.start.elapsed());
             e.set_time_info(ctx.error_time_info());
@@ -499,7 +499,7 @@ impl AsyncHttpClient {
     /// Runs a fetch's work under its deadline and the client's close guard.
     async fn run<T>(
         &self,
-        ctx: &Ctx,
+        ctx: &FetchClock,
         work: impl Future<Output = Result<T, HttpError>>,
     ) -> Result<T, HttpError> {
         // The work is pinned here, once; the wrappers hold only a pinned pointer to it, so no
@@ -578,7 +578,7 @@ impl AsyncHttpClient {
 fn with_request<T: RequestSlot>(
     r: Result<T, HttpError>,
     original: HttpRequest,
-    ctx: &deadline::Ctx,
+    ctx: &deadline::FetchClock,
 ) -> Result<T, HttpError> {
     match r {
         Ok(mut v) => {

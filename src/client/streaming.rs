@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::ClientState;
-use super::deadline::{Ctx, until};
+use super::deadline::{FetchClock, until};
 use super::error::HttpError;
 use super::fetch::Answer;
 use super::queue::Slot;
@@ -38,7 +38,7 @@ pub struct StreamingResponse {
     inner: Rc<ClientState>,
     reader: BodyReader,
     slot: Option<Slot>,
-    ctx: Ctx,
+    ctx: FetchClock,
     received: u64,
     ended_at: Option<Instant>,
 }
@@ -61,7 +61,7 @@ impl StreamingResponse {
         inner: Rc<ClientState>,
         a: Answer,
         slot: Slot,
-        ctx: Ctx,
+        ctx: FetchClock,
     ) -> StreamingResponse {
         StreamingResponse {
             code: a.head.code,
