@@ -28,7 +28,7 @@ use super::deadline::{FetchClock, Phase, earliest, until};
 use super::error::{ErrorKind, HttpError};
 use super::exchange::{BodyPhase, Exchange};
 use super::pool::{Grant, PoolKey};
-use super::queue::Slot;
+use super::queue::FetchSlot;
 use super::reader::{BodyReader, reserve_for};
 use super::redirect::{self, Decision, RedirectError};
 use super::request::{Body, HttpRequest, Prepared, StreamSink};
@@ -42,7 +42,7 @@ pub(crate) async fn take_slot(
     inner: &ClientState,
     req: &Prepared,
     ctx: &FetchClock,
-) -> Result<Slot, HttpError> {
+) -> Result<FetchSlot, HttpError> {
     if let Some(s) = inner.slots.try_acquire() {
         return Ok(s);
     }
@@ -189,7 +189,7 @@ pub(crate) async fn run_to_answer(
     prep: &mut Prepared,
     ctx: &FetchClock,
     original: &HttpRequest,
-) -> Result<(Answer, Slot), HttpError> {
+) -> Result<(Answer, FetchSlot), HttpError> {
     let slot = take_slot(inner, prep, ctx).await?;
     let mut history: Vec<ResponseHead> = Vec::new();
     let mut hops = 0u32;
@@ -401,7 +401,7 @@ pub(crate) async fn fetch_streamed(
     prep: &mut Prepared,
     ctx: &FetchClock,
     original: &HttpRequest,
-) -> Result<(Answer, Slot), HttpError> {
+) -> Result<(Answer, FetchSlot), HttpError> {
     let (answer, slot) = run_to_answer(inner, prep, ctx, original).await?;
     if prep.raise_error && !(200..300).contains(&answer.head.code) {
         let resp = read_whole(inner, answer, ctx, None, None).await?;

@@ -162,7 +162,7 @@ pub(crate) struct Config {
 pub(crate) struct ClientState {
     pub config: Config,
     pub resolver: Rc<dyn Resolver>,
-    pub slots: queue::Slots,
+    pub slots: queue::FetchSlots,
     pub pool: pool::Pool,
     pub closed: Cell<bool>,
     /// Wakers of the fetches in flight, so `close()` can fail them.
@@ -392,7 +392,7 @@ impl ClientBuilder {
                 resolver: self
                     .resolver
                     .unwrap_or_else(|| self.resolver_choice.resolver()),
-                slots: queue::Slots::new(self.max_clients),
+                slots: queue::FetchSlots::new(self.max_clients),
                 pool: pool::Pool::new(
                     self.max_per_host,
                     self.max_idle,
@@ -608,7 +608,7 @@ impl RequestSlot for Box<HttpResponse> {
 }
 
 /// A streaming answer keeps no request: the caller still has the response's own fields.
-impl RequestSlot for (fetch::Answer, queue::Slot) {
+impl RequestSlot for (fetch::Answer, queue::FetchSlot) {
     fn put(&mut self, _req: HttpRequest) {}
 }
 

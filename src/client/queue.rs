@@ -1,11 +1,11 @@
 //! `max_clients`: at most N fetches are active; the rest wait in a FIFO queue.
 //!
-//! A `Slots` is a counting semaphore for one thread. Taking a slot when one is free costs a
+//! A `FetchSlots` is a counting semaphore for one thread. Taking a slot when one is free costs a
 //! counter increment (no allocation, no timer). Otherwise the fetch joins the back of a
 //! `WaitQueue` (`wait_queue.rs`, the kind of line the pool's per-host waiters stand in); a
 //! released slot is handed straight to the oldest live waiter (so nobody can overtake the
 //! queue), and a waiter whose fetch was dropped or timed out is skipped — and never started
-//! later. A redirect hop keeps its slot: the `Slot` guard lives as long as the whole
+//! later. A redirect hop keeps its slot: the `FetchSlot` guard lives as long as the whole
 //! fetch (D-17).
 
 use std::cell::RefCell;
@@ -20,12 +20,12 @@ struct State {
     max: usize,
     active: usize,
     /// Fetches waiting for a slot; a freed slot is granted to the oldest.
-    line: WaitQueue<Slot>,
+    line: WaitQueue<FetchSlot>,
 }
 
 /// A FIFO counting semaphore (single-threaded).
 #[derive(Clone)]
-pub(crate) struct Slots {
+pub(crate) struct FetchSlots {
     state: Rc<RefCell<State>>,
 }
 
@@ -33,13 +33,13 @@ pub(crate) struct Slots {
 ///
 /// It is also what a waiter is granted: a slot handed to a fetch that was dropped before it
 /// looked is dropped with its ticket, and so passes on again.
-pub(crate) struct Slot {
+pub(crate) struct FetchSlot {
     state: Rc<RefCell<State>>,
 }
 
-impl Slots {
-    pub fn new(max: usize) -> Slots {
-        Slots {
+impl FetchSlots {
+    pub fn new(max: usize) -> FetchSlots {
+        FetchSlots {
             state: Rc::new(RefCell::new(State {
                 max: max.max(1),
                 active: 0,
@@ -49,13 +49,13 @@ impl Slots {
     }
 
     /// A slot now, if one is free and nobody is queued.
-    pub fn try_acquire(&self) -> Option<Slot> {
+    pub fn try_acquire(&self) -> Option<FetchSlot> {
         take_free(&self.state)
     }
 
     /// Waits in line for a slot.
-    pub fn acquire(&self) -> Acquire {
-        Acquire {
+    pub fn acquire(&self) -> AcquireSlot {
+        AcquireSlot {
             state: self.state.clone(),
             ticket: None,
         }
@@ -70,11 +70,11 @@ impl Slots {
 }
 
 /// A free slot, unless all are taken or someone is already in line (no overtaking).
-fn take_free(state: &Rc<RefCell<State>>) -> Option<Slot> {
+fn take_free(state: &Rc<RefCell<State>>) -> Option<FetchSlot> {
     let mut s = state.borrow_mut();
     if s.active < s.max && s.line.is_empty() {
         s.active += 1;
-        Some(Slot {
+        Some(FetchSlot {
             state: state.clone(),
         })
     } else {
@@ -82,14 +82,14 @@ fn take_free(state: &Rc<RefCell<State>>) -> Option<Slot> {
     }
 }
 
-impl Drop for Slot {
+impl Drop for FetchSlot {
     fn drop(&mut self) {
         // The slot goes straight to the oldest waiter (it stays counted as active), or is
         // freed when nobody waits.
         let wake = {
             let mut s = self.state.borrow_mut();
             match s.line.next_waiting() {
-                Some(next) => next.grant(Slot {
+                Some(next) => next.grant(FetchSlot {
                     state: self.state.clone(),
                 }),
                 None => {
@@ -104,16 +104,16 @@ impl Drop for Slot {
     }
 }
 
-/// The future of [`Slots::acquire`]. Dropping it leaves the line, and passes on a
+/// The future of [`FetchSlots::acquire`]. Dropping it leaves the line, and passes on a
 /// slot granted to it but never taken.
-pub(crate) struct Acquire {
+pub(crate) struct AcquireSlot {
     state: Rc<RefCell<State>>,
-    ticket: Option<WaitTicket<Slot>>,
+    ticket: Option<WaitTicket<FetchSlot>>,
 }
 
-impl Future for Acquire {
-    type Output = Slot;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Slot> {
+impl Future for AcquireSlot {
+    type Output = FetchSlot;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<FetchSlot> {
         let this = &mut *self;
         match &this.ticket {
             None => {
@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn q02_fifo_handoff() {
-        let slots = Slots::new(2);
+        let slots = FetchSlots::new(2);
         let a = slots.try_acquire().unwrap();
         let b = slots.try_acquire().unwrap();
         assert!(slots.try_acquire().is_none());
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn q04_abandoned_ticket_is_skipped() {
-        let slots = Slots::new(1);
+        let slots = FetchSlots::new(1);
         let a = slots.try_acquire().unwrap();
         let mut b = slots.acquire();
         let mut c = slots.acquire();
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn granted_but_dropped_passes_the_slot_on() {
-        let slots = Slots::new(1);
+        let slots = FetchSlots::new(1);
         let a = slots.try_acquire().unwrap();
         let mut b = slots.acquire();
         let mut c = slots.acquire();

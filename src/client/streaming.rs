@@ -14,7 +14,7 @@ use super::ClientState;
 use super::deadline::{FetchClock, until};
 use super::error::HttpError;
 use super::fetch::Answer;
-use super::queue::Slot;
+use super::queue::FetchSlot;
 use super::reader::BodyReader;
 use super::response::TimeInfo;
 use crate::http::headers::HttpHeaders;
@@ -37,7 +37,7 @@ pub struct StreamingResponse {
     pub history: Vec<ResponseHead>,
     inner: Rc<ClientState>,
     reader: BodyReader,
-    slot: Option<Slot>,
+    slot: Option<FetchSlot>,
     ctx: FetchClock,
     received: u64,
     ended_at: Option<Instant>,
@@ -60,7 +60,7 @@ impl StreamingResponse {
     pub(crate) fn new(
         inner: Rc<ClientState>,
         a: Answer,
-        slot: Slot,
+        slot: FetchSlot,
         ctx: FetchClock,
     ) -> StreamingResponse {
         StreamingResponse {
