@@ -23,10 +23,10 @@ use std::time::Instant;
 
 use super::ClientState;
 use super::callback::{call_async_stream, call_data_cb, send_head_lines};
-use super::connect;
 use super::deadline::{FetchClock, Phase, earliest, until};
 use super::error::{ErrorKind, HttpError};
 use super::exchange::{BodyPhase, Exchange};
+use super::open;
 use super::pool::{Grant, PoolKey};
 use super::queue::FetchSlot;
 use super::reader::{BodyReader, reserve_for};
@@ -132,7 +132,7 @@ async fn run_hop(
                 // (DNS, happy eyeballs, TLS); keeping it out of line keeps every fetch's
                 // state machine small.
                 (
-                    Box::pin(connect::open(inner, req, ctx, permit)).await?,
+                    Box::pin(open::connection(inner, req, ctx, permit)).await?,
                     false,
                 )
             }

@@ -19,7 +19,7 @@
 //!    request fails now, before any I/O, with [`ErrorKind::InvalidRequest`].
 //! 2. **Queue** ([`queue`]): at most `max_clients` fetches are active; the rest wait in FIFO
 //!    order. The wait is bounded by `min(connect_timeout, request_timeout)`.
-//! 3. **Connect** ([`pool`], `connect`): the keep-alive pool gives an idle connection to the
+//! 3. **Connect** ([`pool`], `open`): the keep-alive pool gives an idle connection to the
 //!    same scheme, host, port, TLS settings, source address and proxy (checked first: one the
 //!    server closed while idle is discarded), or the right to open one within the per-host
 //!    limit. Opening means hostname mapping, DNS on the resolver's threads (IP literals skip
@@ -87,11 +87,11 @@ pub mod blocking;
 mod buffer;
 mod callback;
 mod conn;
-mod connect;
 mod deadline;
 pub mod error;
 mod exchange;
 mod fetch;
+mod open;
 pub mod pool;
 pub mod proxy;
 pub mod queue;

@@ -28,7 +28,7 @@ use crate::net::dns::{ResolveStream, next_batch};
 pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
 /// Opens a connection for the current hop of `req`.
-pub(crate) async fn open(
+pub(crate) async fn connection(
     inner: &ClientState,
     req: &Prepared,
     ctx: &FetchClock,
