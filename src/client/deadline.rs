@@ -5,7 +5,7 @@
 //! own; whichever comes first ends the step. When one fires, the error names where the fetch
 //! was: `Timeout in request queue`, `Timeout while resolving <host>`, `Timeout while connecting
 //! to <addrs>`, `Timeout during TLS handshake with <addr>`, `Timeout during request`. The steps
-//! live in different files (`fetch`, `open`, `tls`, `streaming`), so the bookkeeping they
+//! live in different files (`fetch`, `open`, `handshake`, `streaming`), so the bookkeeping they
 //! share — [`FetchClock`], [`Phase`], [`until`], [`earliest`] — and every one of those messages is
 //! written here, once.
 

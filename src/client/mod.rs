@@ -91,6 +91,7 @@ mod deadline;
 pub mod error;
 mod exchange;
 mod fetch;
+mod handshake;
 mod open;
 pub mod pool;
 pub mod proxy;
@@ -101,7 +102,6 @@ pub mod request;
 pub mod response;
 mod send;
 pub mod streaming;
-mod tls;
 mod wait_queue;
 pub mod writer;
 

@@ -139,7 +139,7 @@ pub(crate) async fn connection(
             tunnel(&tcp, req, proxy, deadline).await?;
         }
         ctx.set_phase(Phase::Tls(peer));
-        let tls = super::tls::handshake(tcp, req.url.host(), peer, req, deadline).await?;
+        let tls = super::handshake::handshake(tcp, req.url.host(), peer, req, deadline).await?;
         ctx.timing.borrow_mut().tls += Instant::now() - t2;
         tls
     } else {
