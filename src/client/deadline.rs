@@ -76,7 +76,8 @@ pub(crate) fn connect_timeout(addrs: &[SocketAddr]) -> HttpError {
     )
 }
 
-/// Per-fetch bookkeeping shared by the steps.
+/// One fetch's clock, shared by its steps: when it started, its deadline, the phase it is in
+/// (which names the phase in a timeout message) and the timing of the phases so far.
 pub(crate) struct FetchClock {
     pub start: Instant,
     pub start_time: SystemTime,

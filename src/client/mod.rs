@@ -159,6 +159,8 @@ pub(crate) struct Config {
     pub proxies: Option<std::sync::Arc<ProxyRules>>,
 }
 
+/// What every clone of an [`AsyncHttpClient`] shares: its configuration, resolver,
+/// `max_clients` slots, pool, and the fetches in flight (so `close()` can fail them).
 pub(crate) struct ClientState {
     pub config: Config,
     pub resolver: Rc<dyn Resolver>,

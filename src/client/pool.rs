@@ -25,7 +25,7 @@
 //!   visits thousands of hosts once each would otherwise keep a socket per host until the idle
 //!   timeout, and run out of file descriptors. Past the cap the least recently used idle
 //!   connection is closed. And when a connect fails with "too many open files" anyway, the
-//!   client closes every idle connection and tries once more ([`Pool::evict_idle`]).
+//!   client closes every idle connection and tries once more (`Pool::evict_idle`).
 //! - **A connection belongs to one loop.** Its socket is registered with the reactor of the
 //!   loop that opened it, and only that loop will ever report its events. A client used from
 //!   another loop (one `IoLoop` after another, each with its own `run_sync`) does not reuse
