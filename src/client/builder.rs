@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::proxy::{self, Proxy, ProxyRules};
 use super::request::HttpRequest;
-use super::{AsyncHttpClient, Inner, pool, queue};
+use super::{AsyncHttpClient, ClientState, pool, queue};
 use crate::net::dns::{Resolver, ResolverChoice};
 
 /// Default `max_clients` (Tornado's).
@@ -191,7 +191,7 @@ impl ClientBuilder {
     pub fn build(self) -> AsyncHttpClient {
         let read = READ_SIZE.min(self.max_buffer_size);
         AsyncHttpClient {
-            inner: Rc::new(Inner {
+            inner: Rc::new(ClientState {
                 config: Config {
                     max_header_size: self.max_header_size,
                     max_read: MAX_READ_SIZE.min(self.max_buffer_size).max(read),
@@ -203,7 +203,7 @@ impl ClientBuilder {
                 resolver: self
                     .resolver
                     .unwrap_or_else(|| self.resolver_choice.resolver()),
-                slots: queue::Slots::new(self.max_clients),
+                slots: queue::FetchSlots::new(self.max_clients),
                 pool: pool::Pool::new(
                     self.max_per_host,
                     self.max_idle,

@@ -5,8 +5,8 @@
 //! own; whichever comes first ends the step. When one fires, the error names where the fetch
 //! was: `Timeout in request queue`, `Timeout while resolving <host>`, `Timeout while connecting
 //! to <addrs>`, `Timeout during TLS handshake with <addr>`, `Timeout during request`. The steps
-//! live in different files (`fetch`, `connect`, `tls`, `streaming`), so the bookkeeping they
-//! share — [`Ctx`], [`Phase`], [`until`], [`earliest`] — and every one of those messages is
+//! live in different files (`fetch`, `open`, `handshake`, `streaming`), so the bookkeeping they
+//! share — [`FetchClock`], [`Phase`], [`until`], [`earliest`] — and every one of those messages is
 //! written here, once.
 
 use std::cell::RefCell;
@@ -76,8 +76,9 @@ pub(crate) fn connect_timeout(addrs: &[SocketAddr]) -> HttpError {
     )
 }
 
-/// Per-fetch bookkeeping shared by the steps.
-pub(crate) struct Ctx {
+/// One fetch's clock, shared by its steps: when it started, its deadline, the phase it is in
+/// (which names the phase in a timeout message) and the timing of the phases so far.
+pub(crate) struct FetchClock {
     pub start: Instant,
     pub start_time: SystemTime,
     pub deadline: Option<Instant>,
@@ -85,9 +86,9 @@ pub(crate) struct Ctx {
     pub timing: RefCell<TimeInfo>,
 }
 
-impl Ctx {
-    pub fn new() -> Ctx {
-        Ctx {
+impl FetchClock {
+    pub fn new() -> FetchClock {
+        FetchClock {
             start: Instant::now(),
             start_time: SystemTime::now(),
             deadline: None,

@@ -21,15 +21,15 @@
 
 use std::time::Instant;
 
-use super::Inner;
+use super::ClientState;
 use super::callback::{call_async_stream, call_data_cb, send_head_lines};
-use super::connect;
-use super::deadline::{Ctx, Phase, earliest, until};
+use super::deadline::{FetchClock, Phase, earliest, until};
 use super::error::{ErrorKind, HttpError};
 use super::exchange::{BodyPhase, Exchange};
+use super::open;
 use super::pool::{Grant, PoolKey};
 use super::prepare::{Body, Prepared};
-use super::queue::Slot;
+use super::queue::FetchSlot;
 use super::reader::{BodyReader, reserve_for};
 use super::redirect::{self, Decision, RedirectError};
 use super::request::{HttpRequest, StreamSink};
@@ -39,7 +39,11 @@ use crate::http::decode::Coding;
 use crate::http::response::{Limits, ResponseHead};
 
 /// Waits for a `max_clients` slot (Q-02..Q-05).
-pub(crate) async fn take_slot(inner: &Inner, req: &Prepared, ctx: &Ctx) -> Result<Slot, HttpError> {
+pub(crate) async fn take_slot(
+    inner: &ClientState,
+    req: &Prepared,
+    ctx: &FetchClock,
+) -> Result<FetchSlot, HttpError> {
     if let Some(s) = inner.slots.try_acquire() {
         return Ok(s);
     }
@@ -83,7 +87,7 @@ fn idempotent(method: &str) -> bool {
 /// counts decoded bytes, and only the client knows whether a body will be decoded, answered
 /// or drained (a followed redirect's body over the limit is skipped, not an error: D-16, also
 /// with decompression off). [`BodyReader`](super::reader::BodyReader) and `check_declared_length` apply it.
-pub(crate) fn limits(inner: &Inner, _req: &Prepared) -> Limits {
+pub(crate) fn limits(inner: &ClientState, _req: &Prepared) -> Limits {
     Limits {
         max_head_bytes: inner.config.max_header_size,
         max_body: None,
@@ -108,9 +112,9 @@ fn check_declared_length(ex: &Exchange<BodyPhase>, max: Option<u64>) -> Result<(
 /// One hop up to the final response head: a connection, the request, the head.
 /// Returns the exchange (in its body phase), the head and any 1xx heads.
 async fn run_hop(
-    inner: &Inner,
+    inner: &ClientState,
     req: &Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
 ) -> Result<(Exchange<BodyPhase>, ResponseHead, Vec<ResponseHead>), HttpError> {
     let key = pool_key(req);
     let mut allow_idle = true;
@@ -136,7 +140,7 @@ async fn run_hop(
                 // (DNS, happy eyeballs, TLS); keeping it out of line keeps every fetch's
                 // state machine small.
                 (
-                    Box::pin(connect::open(inner, req, ctx, permit)).await?,
+                    Box::pin(open::connection(inner, req, ctx, permit)).await?,
                     false,
                 )
             }
@@ -167,7 +171,7 @@ async fn run_hop(
 /// be reused. It is read only within `max_body_size`: a longer one (declared or counted), or
 /// one that breaks off, is not worth the wait — the connection is closed instead and the
 /// redirect is followed all the same, since its head is all that matters.
-async fn drain(inner: &Inner, ex: Exchange<BodyPhase>, prep: &Prepared) {
+async fn drain(inner: &ClientState, ex: Exchange<BodyPhase>, prep: &Prepared) {
     if check_declared_length(&ex, prep.opts.max_body_size).is_err() {
         return; // dropping the exchange closes the connection
     }
@@ -194,11 +198,11 @@ pub(crate) struct Answer {
 /// Steps 2 to 4 of the module docs: slot, hops, redirects. The slot comes back with the
 /// answer so a streaming response keeps it until its body is read.
 pub(crate) async fn run_to_answer(
-    inner: &Inner,
+    inner: &ClientState,
     prep: &mut Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
     original: &HttpRequest,
-) -> Result<(Answer, Slot), HttpError> {
+) -> Result<(Answer, FetchSlot), HttpError> {
     let slot = take_slot(inner, prep, ctx).await?;
     let mut history: Vec<ResponseHead> = Vec::new();
     let mut hops = 0u32;
@@ -309,9 +313,9 @@ fn effective_url(original: &HttpRequest, prep: &Prepared, history: &[ResponseHea
 
 /// Reads the whole body of `a` and builds the response (status not judged here).
 async fn read_whole(
-    inner: &Inner,
+    inner: &ClientState,
     mut a: Answer,
-    ctx: &Ctx,
+    ctx: &FetchClock,
     streaming: Option<&StreamSink>,
     max_body: Option<u64>,
 ) -> Result<Box<HttpResponse>, HttpError> {
@@ -393,9 +397,9 @@ fn status_error(mut resp: Box<HttpResponse>) -> HttpError {
 
 /// The whole buffered fetch (inside the deadline and close guards).
 pub(crate) async fn fetch_buffered(
-    inner: &Inner,
+    inner: &ClientState,
     prep: &mut Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
     original: &HttpRequest,
 ) -> Result<Box<HttpResponse>, HttpError> {
     let (answer, _slot) = run_to_answer(inner, prep, ctx, original).await?;
@@ -407,11 +411,11 @@ pub(crate) async fn fetch_buffered(
 /// A streaming fetch up to its answer (inside the deadline and close guards). A non-2xx
 /// answer under `raise_error` is read whole and becomes the status error carrying it.
 pub(crate) async fn fetch_streamed(
-    inner: &Inner,
+    inner: &ClientState,
     prep: &mut Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
     original: &HttpRequest,
-) -> Result<(Answer, Slot), HttpError> {
+) -> Result<(Answer, FetchSlot), HttpError> {
     let (answer, slot) = run_to_answer(inner, prep, ctx, original).await?;
     if prep.opts.raise_error && !(200..300).contains(&answer.head.code) {
         let resp = read_whole(inner, answer, ctx, None, None).await?;

@@ -19,7 +19,7 @@
 //!    request fails now, before any I/O, with [`ErrorKind::InvalidRequest`].
 //! 2. **Queue** ([`queue`]): at most `max_clients` fetches are active; the rest wait in FIFO
 //!    order. The wait is bounded by `min(connect_timeout, request_timeout)`.
-//! 3. **Connect** ([`pool`], `connect`): the keep-alive pool gives an idle connection to the
+//! 3. **Connect** ([`pool`], `open`): the keep-alive pool gives an idle connection to the
 //!    same scheme, host, port, TLS settings, source address and proxy (checked first: one the
 //!    server closed while idle is discarded), or the right to open one within the per-host
 //!    limit. Opening means hostname mapping, DNS on the resolver's threads (IP literals skip
@@ -88,11 +88,12 @@ mod buffer;
 mod builder;
 mod callback;
 mod conn;
-mod connect;
 mod deadline;
 pub mod error;
 mod exchange;
 mod fetch;
+mod handshake;
+mod open;
 pub mod pool;
 mod prepare;
 pub mod proxy;
@@ -103,7 +104,7 @@ pub mod request;
 pub mod response;
 mod send;
 pub mod streaming;
-mod tls;
+mod wait_queue;
 pub mod writer;
 
 /// The old name of [`writer`], kept so `squall::client::body::BodyWriter` still resolves.
@@ -130,12 +131,14 @@ pub use writer::BodyWriter;
 use crate::ioloop::IoLoop;
 use crate::net::dns::Resolver;
 use builder::Config;
-use deadline::Ctx;
+use deadline::FetchClock;
 
-pub(crate) struct Inner {
+/// What every clone of an [`AsyncHttpClient`] shares: its configuration, resolver,
+/// `max_clients` slots, pool, and the fetches in flight (so `close()` can fail them).
+pub(crate) struct ClientState {
     pub config: Config,
     pub resolver: Rc<dyn Resolver>,
-    pub slots: queue::Slots,
+    pub slots: queue::FetchSlots,
     pub pool: pool::Pool,
     pub closed: Cell<bool>,
     /// Wakers of the fetches in flight, so `close()` can fail them.
@@ -143,7 +146,7 @@ pub(crate) struct Inner {
     free: RefCell<Vec<usize>>,
 }
 
-impl Inner {
+impl ClientState {
     /// `hostname_mapping`: `host:port` first, then `host`; the target may carry its own port.
     pub fn map_host(&self, host: &str, port: u16) -> (String, u16) {
         let m = &self.config.hostname_mapping;
@@ -187,7 +190,7 @@ thread_local! {
 /// the pool and the queue); lives on the thread (and loop) it is used on.
 #[derive(Clone)]
 pub struct AsyncHttpClient {
-    inner: Rc<Inner>,
+    inner: Rc<ClientState>,
 }
 
 impl Default for AsyncHttpClient {
@@ -291,8 +294,8 @@ impl AsyncHttpClient {
 
     /// The prologue of every fetch: the clock starts, the request is prepared (a bad one
     /// fails here, with its timing), and the overall deadline is set.
-    fn begin(&self, original: &HttpRequest) -> Result<(Ctx, prepare::Prepared), HttpError> {
-        let mut ctx = Ctx::new();
+    fn begin(&self, original: &HttpRequest) -> Result<(FetchClock, prepare::Prepared), HttpError> {
+        let mut ctx = FetchClock::new();
         let prep = self.prepare(original).map_err(|mut e| {
             e.set_request_time(ctx.start.elapsed());
             e.set_time_info(ctx.error_time_info());
@@ -305,7 +308,7 @@ impl AsyncHttpClient {
     /// Runs a fetch's work under its deadline and the client's close guard.
     async fn run<T>(
         &self,
-        ctx: &Ctx,
+        ctx: &FetchClock,
         work: impl Future<Output = Result<T, HttpError>>,
     ) -> Result<T, HttpError> {
         // The work is pinned here, once; the wrappers hold only a pinned pointer to it, so no
@@ -377,7 +380,7 @@ impl AsyncHttpClient {
 fn with_request<T: RequestSlot>(
     r: Result<T, HttpError>,
     original: HttpRequest,
-    ctx: &deadline::Ctx,
+    ctx: &deadline::FetchClock,
 ) -> Result<T, HttpError> {
     match r {
         Ok(mut v) => {
@@ -407,20 +410,20 @@ impl RequestSlot for Box<HttpResponse> {
 }
 
 /// A streaming answer keeps no request: the caller still has the response's own fields.
-impl RequestSlot for (fetch::Answer, queue::Slot) {
+impl RequestSlot for (fetch::Answer, queue::FetchSlot) {
     fn put(&mut self, _req: HttpRequest) {}
 }
 
 /// Runs a fetch's future unless the client is closed: `close()` wakes it, and it then ends
 /// with a client-closed error (dropping the inner future closes its connection).
 struct Guarded<'a, F> {
-    inner: &'a Rc<Inner>,
+    inner: &'a Rc<ClientState>,
     fut: Pin<&'a mut F>,
     index: Option<usize>,
 }
 
 impl<'a, F: Future> Guarded<'a, F> {
-    fn new(inner: &'a Rc<Inner>, fut: Pin<&'a mut F>) -> Self {
+    fn new(inner: &'a Rc<ClientState>, fut: Pin<&'a mut F>) -> Self {
         Guarded {
             inner,
             fut,

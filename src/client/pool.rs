@@ -10,6 +10,8 @@
 //! host; dropping the connection — after an error, a timeout, a dropped fetch — drops the
 //! permit, which frees the host's place and hands it to the oldest waiter. So no code path
 //! can leak a place, and a timed-out connection is closed simply by not giving it back.
+//! The waiters stand in a `WaitQueue` (`wait_queue.rs`), the same line as the fetches
+//! waiting for a `max_clients` slot.
 //!
 //! Before an idle connection is reused it is checked with a non-blocking read: a server that
 //! closed it (or sent stray bytes) shows up as EOF or data, and the connection is discarded
@@ -23,7 +25,7 @@
 //!   visits thousands of hosts once each would otherwise keep a socket per host until the idle
 //!   timeout, and run out of file descriptors. Past the cap the least recently used idle
 //!   connection is closed. And when a connect fails with "too many open files" anyway, the
-//!   client closes every idle connection and tries once more ([`Pool::evict_idle`]).
+//!   client closes every idle connection and tries once more (`Pool::evict_idle`).
 //! - **A connection belongs to one loop.** Its socket is registered with the reactor of the
 //!   loop that opened it, and only that loop will ever report its events. A client used from
 //!   another loop (one `IoLoop` after another, each with its own `run_sync`) does not reuse
@@ -32,8 +34,8 @@
 //!   when response bytes are ready, grows while a big body streams in (see `exchange`), and is
 //!   freed when the connection goes idle, as is its write buffer (see `Conn`, in `conn.rs`).
 
-use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -42,6 +44,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::conn::Conn;
+use super::wait_queue::{WaitQueue, WaitTicket};
 use crate::ioloop::IoLoop;
 use crate::net::Stream;
 use crate::net::tls::TlsSettings;
@@ -96,14 +99,12 @@ pub(crate) enum Grant {
     Open(Permit),
 }
 
-struct Ticket {
+/// What a checkout waiting for its host can be granted.
+struct Wants {
     /// The waiter takes an idle connection too (not only the right to open one).
     allow_idle: bool,
     /// The loop the waiter runs on: only a connection of that loop is handed to it.
     loop_id: usize,
-    grant: RefCell<Option<Grant>>,
-    abandoned: Cell<bool>,
-    waker: RefCell<Option<Waker>>,
 }
 
 #[derive(Default)]
@@ -112,7 +113,8 @@ struct Host {
     // Boxed on purpose: a connection is moved out to a request and back on every reuse.
     #[allow(clippy::vec_box)]
     idle: Vec<Box<Conn>>,
-    waiters: VecDeque<Rc<Ticket>>,
+    /// Checkouts waiting for a place or a connection, oldest first.
+    waiters: WaitQueue<Grant, Wants>,
 }
 
 pub(crate) struct PoolState {
@@ -150,17 +152,13 @@ impl PoolState {
     fn release_place(&mut self, key: &Rc<PoolKey>, me: &Rc<RefCell<PoolState>>) -> Option<Waker> {
         let host = self.hosts.get_mut(key)?;
         host.open -= 1;
-        while let Some(t) = host.waiters.pop_front() {
-            if t.abandoned.get() {
-                continue;
-            }
+        if let Some(next) = host.waiters.next_waiting() {
             host.open += 1;
-            *t.grant.borrow_mut() = Some(Grant::Open(Permit {
+            return next.grant(Grant::Open(Permit {
                 pool: Rc::downgrade(me),
                 key: key.clone(),
                 armed: true,
             }));
-            return t.waker.borrow_mut().take();
         }
         if host.open == 0 && host.idle.is_empty() {
             self.hosts.remove(key);
@@ -254,8 +252,7 @@ impl Pool {
                     dead.push(c);
                 }
             }
-            let can_open =
-                host.open < st.max_per_host && host.waiters.iter().all(|t| t.abandoned.get());
+            let can_open = host.open < st.max_per_host && !host.waiters.has_waiting();
             if let Some(c) = found {
                 Ok(Grant::Conn(c))
             } else if can_open {
@@ -317,15 +314,10 @@ impl Pool {
                 let key = conn.permit.key.clone();
                 let host = st.hosts.entry(key).or_default();
                 let mut wake = None;
-                host.waiters.retain(|t| !t.abandoned.get());
-                let waiter = host
-                    .waiters
-                    .iter()
-                    .position(|t| t.allow_idle && t.loop_id == loop_id)
-                    .and_then(|i| host.waiters.remove(i));
-                if let Some(t) = waiter {
-                    *t.grant.borrow_mut() = Some(Grant::Conn(conn));
-                    wake = t.waker.borrow_mut().take();
+                // The oldest waiter of this loop that takes an idle connection gets it.
+                let fits = |w: &Wants| w.allow_idle && w.loop_id == loop_id;
+                if let Some(next) = host.waiters.take_first(fits) {
+                    wake = next.grant(Grant::Conn(conn));
                 } else {
                     let mut c = conn;
                     c.release_buffers();
@@ -450,7 +442,7 @@ pub(crate) struct Checkout {
     key: PoolKey,
     allow_idle: bool,
     probe: bool,
-    ticket: Option<Rc<Ticket>>,
+    ticket: Option<WaitTicket<Grant, Wants>>,
 }
 
 impl Future for Checkout {
@@ -458,13 +450,9 @@ impl Future for Checkout {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Grant> {
         let this = &mut *self;
         if let Some(t) = &this.ticket {
-            let granted = t.grant.borrow_mut().take();
-            if let Some(g) = granted {
-                this.ticket = None;
-                return Poll::Ready(g);
-            }
-            *t.waker.borrow_mut() = Some(cx.waker().clone());
-            return Poll::Pending;
+            let g = std::task::ready!(t.poll_grant(cx));
+            this.ticket = None;
+            return Poll::Ready(g);
         }
         match this
             .pool
@@ -472,20 +460,13 @@ impl Future for Checkout {
         {
             Ok(g) => Poll::Ready(g),
             Err(rc_key) => {
-                let t = Rc::new(Ticket {
+                let wants = Wants {
                     allow_idle: this.allow_idle,
                     loop_id: IoLoop::current().id(),
-                    grant: RefCell::new(None),
-                    abandoned: Cell::new(false),
-                    waker: RefCell::new(Some(cx.waker().clone())),
-                });
+                };
                 let mut st = this.pool.state.borrow_mut();
-                st.hosts
-                    .entry(rc_key)
-                    .or_default()
-                    .waiters
-                    .push_back(t.clone());
-                this.ticket = Some(t);
+                let host = st.hosts.entry(rc_key).or_default();
+                this.ticket = Some(host.waiters.join(wants, cx.waker()));
                 Poll::Pending
             }
         }
@@ -494,12 +475,11 @@ impl Future for Checkout {
 
 impl Drop for Checkout {
     fn drop(&mut self) {
+        // Leave the line; a grant that came but was never taken is passed on: a connection
+        // goes back to the pool (to the next waiter or the idle list), a place is freed.
         if let Some(t) = self.ticket.take() {
-            t.abandoned.set(true);
-            let grant = t.grant.borrow_mut().take();
-            match grant {
-                Some(Grant::Conn(c)) => {
-                    let mut c = c;
+            match t.cancel() {
+                Some(Grant::Conn(mut c)) => {
                     c.uses = c.uses.saturating_sub(1);
                     self.pool.checkin(c, true);
                 }

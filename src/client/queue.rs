@@ -1,69 +1,61 @@
 //! `max_clients`: at most N fetches are active; the rest wait in a FIFO queue.
 //!
-//! A `Slots` is a counting semaphore for one thread. Taking a slot when one is free costs a
-//! counter increment (no allocation, no timer). Otherwise the fetch joins the back of the
-//! queue with a small shared ticket; a released slot is handed straight to the oldest live
-//! ticket (so nobody can overtake the queue), and a ticket whose fetch was dropped or timed
-//! out is skipped — and never started later. A redirect hop keeps its slot: the
-//! `Slot` guard lives as long as the whole fetch (D-17).
+//! A `FetchSlots` is a counting semaphore for one thread. Taking a slot when one is free costs a
+//! counter increment (no allocation, no timer). Otherwise the fetch joins the back of a
+//! `WaitQueue` (`wait_queue.rs`, the kind of line the pool's per-host waiters stand in); a
+//! released slot is handed straight to the oldest live waiter (so nobody can overtake the
+//! queue), and a waiter whose fetch was dropped or timed out is skipped — and never started
+//! later. A redirect hop keeps its slot: the `FetchSlot` guard lives as long as the whole
+//! fetch (D-17).
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
-struct Ticket {
-    granted: Cell<bool>,
-    abandoned: Cell<bool>,
-    waker: RefCell<Option<Waker>>,
-}
+use super::wait_queue::{WaitQueue, WaitTicket};
 
 struct State {
     max: usize,
     active: usize,
-    queue: VecDeque<Rc<Ticket>>,
+    /// Fetches waiting for a slot; a freed slot is granted to the oldest.
+    line: WaitQueue<FetchSlot>,
 }
 
 /// A FIFO counting semaphore (single-threaded).
 #[derive(Clone)]
-pub(crate) struct Slots {
+pub(crate) struct FetchSlots {
     state: Rc<RefCell<State>>,
 }
 
 /// One active fetch's slot; dropping it hands the slot to the next waiter.
-pub(crate) struct Slot {
+///
+/// It is also what a waiter is granted: a slot handed to a fetch that was dropped before it
+/// looked is dropped with its ticket, and so passes on again.
+pub(crate) struct FetchSlot {
     state: Rc<RefCell<State>>,
 }
 
-impl Slots {
-    pub fn new(max: usize) -> Slots {
-        Slots {
+impl FetchSlots {
+    pub fn new(max: usize) -> FetchSlots {
+        FetchSlots {
             state: Rc::new(RefCell::new(State {
                 max: max.max(1),
                 active: 0,
-                queue: VecDeque::new(),
+                line: WaitQueue::new(),
             })),
         }
     }
 
     /// A slot now, if one is free and nobody is queued.
-    pub fn try_acquire(&self) -> Option<Slot> {
-        let mut s = self.state.borrow_mut();
-        if s.active < s.max && s.queue.is_empty() {
-            s.active += 1;
-            Some(Slot {
-                state: self.state.clone(),
-            })
-        } else {
-            None
-        }
+    pub fn try_acquire(&self) -> Option<FetchSlot> {
+        take_free(&self.state)
     }
 
     /// Waits in line for a slot.
-    pub fn acquire(&self) -> Acquire {
-        Acquire {
+    pub fn acquire(&self) -> AcquireSlot {
+        AcquireSlot {
             state: self.state.clone(),
             ticket: None,
         }
@@ -73,92 +65,69 @@ impl Slots {
     #[cfg(test)]
     pub fn counts(&self) -> (usize, usize) {
         let s = self.state.borrow();
-        (
-            s.active,
-            s.queue.iter().filter(|t| !t.abandoned.get()).count(),
-        )
+        (s.active, s.line.waiting())
     }
 }
 
-fn release(state: &Rc<RefCell<State>>) {
-    let next = {
-        let mut s = state.borrow_mut();
-        loop {
-            match s.queue.pop_front() {
-                Some(t) if t.abandoned.get() => continue,
-                Some(t) => {
-                    t.granted.set(true);
-                    break t.waker.borrow_mut().take();
-                }
+/// A free slot, unless all are taken or someone is already in line (no overtaking).
+fn take_free(state: &Rc<RefCell<State>>) -> Option<FetchSlot> {
+    let mut s = state.borrow_mut();
+    if s.active < s.max && s.line.is_empty() {
+        s.active += 1;
+        Some(FetchSlot {
+            state: state.clone(),
+        })
+    } else {
+        None
+    }
+}
+
+impl Drop for FetchSlot {
+    fn drop(&mut self) {
+        // The slot goes straight to the oldest waiter (it stays counted as active), or is
+        // freed when nobody waits.
+        let wake = {
+            let mut s = self.state.borrow_mut();
+            match s.line.next_waiting() {
+                Some(next) => next.grant(FetchSlot {
+                    state: self.state.clone(),
+                }),
                 None => {
                     s.active -= 1;
-                    break None;
+                    None
                 }
             }
+        };
+        if let Some(w) = wake {
+            w.wake();
         }
-    };
-    if let Some(w) = next {
-        w.wake();
     }
 }
 
-impl Drop for Slot {
-    fn drop(&mut self) {
-        release(&self.state);
-    }
-}
-
-/// The future of [`Slots::acquire`].
-pub(crate) struct Acquire {
+/// The future of [`FetchSlots::acquire`]. Dropping it leaves the line, and passes on a
+/// slot granted to it but never taken.
+pub(crate) struct AcquireSlot {
     state: Rc<RefCell<State>>,
-    ticket: Option<Rc<Ticket>>,
+    ticket: Option<WaitTicket<FetchSlot>>,
 }
 
-impl Future for Acquire {
-    type Output = Slot;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Slot> {
+impl Future for AcquireSlot {
+    type Output = FetchSlot;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<FetchSlot> {
         let this = &mut *self;
         match &this.ticket {
             None => {
-                let mut s = this.state.borrow_mut();
-                if s.active < s.max && s.queue.is_empty() {
-                    s.active += 1;
-                    return Poll::Ready(Slot {
-                        state: this.state.clone(),
-                    });
+                if let Some(slot) = take_free(&this.state) {
+                    return Poll::Ready(slot);
                 }
-                let t = Rc::new(Ticket {
-                    granted: Cell::new(false),
-                    abandoned: Cell::new(false),
-                    waker: RefCell::new(Some(cx.waker().clone())),
-                });
-                s.queue.push_back(t.clone());
-                this.ticket = Some(t);
+                let ticket = this.state.borrow_mut().line.join((), cx.waker());
+                this.ticket = Some(ticket);
                 Poll::Pending
             }
             Some(t) => {
-                if t.granted.get() {
-                    this.ticket = None;
-                    Poll::Ready(Slot {
-                        state: this.state.clone(),
-                    })
-                } else {
-                    *t.waker.borrow_mut() = Some(cx.waker().clone());
-                    Poll::Pending
-                }
-            }
-        }
-    }
-}
-
-impl Drop for Acquire {
-    fn drop(&mut self) {
-        if let Some(t) = self.ticket.take() {
-            if t.granted.get() {
-                // Granted but never taken: pass the slot on.
-                release(&self.state);
-            } else {
-                t.abandoned.set(true);
+                let slot = std::task::ready!(t.poll_grant(cx));
+                this.ticket = None;
+                Poll::Ready(slot)
             }
         }
     }
@@ -168,7 +137,7 @@ impl Drop for Acquire {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::task::Wake;
+    use std::task::{Wake, Waker};
 
     struct Flag(std::sync::atomic::AtomicBool);
     impl Wake for Flag {
@@ -184,7 +153,7 @@ mod tests {
 
     #[test]
     fn q02_fifo_handoff() {
-        let slots = Slots::new(2);
+        let slots = FetchSlots::new(2);
         let a = slots.try_acquire().unwrap();
         let b = slots.try_acquire().unwrap();
         assert!(slots.try_acquire().is_none());
@@ -209,7 +178,7 @@ mod tests {
 
     #[test]
     fn q04_abandoned_ticket_is_skipped() {
-        let slots = Slots::new(1);
+        let slots = FetchSlots::new(1);
         let a = slots.try_acquire().unwrap();
         let mut b = slots.acquire();
         let mut c = slots.acquire();
@@ -223,7 +192,7 @@ mod tests {
 
     #[test]
     fn granted_but_dropped_passes_the_slot_on() {
-        let slots = Slots::new(1);
+        let slots = FetchSlots::new(1);
         let a = slots.try_acquire().unwrap();
         let mut b = slots.acquire();
         let mut c = slots.acquire();

@@ -12,7 +12,7 @@
 use std::ops::Range;
 use std::time::Instant;
 
-use super::Inner;
+use super::ClientState;
 #[cfg(feature = "gzip")]
 use super::error::decode_error;
 use super::error::{ErrorKind, HttpError};
@@ -83,7 +83,11 @@ impl BodyReader {
 
     /// Appends the next piece of the decoded body to `out`. `Ok(false)`: the body is
     /// complete (a last piece may have been appended) and the connection was given back.
-    pub async fn read_into(&mut self, inner: &Inner, out: &mut Vec<u8>) -> Result<bool, HttpError> {
+    pub async fn read_into(
+        &mut self,
+        inner: &ClientState,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, HttpError> {
         if self.done {
             return Ok(false);
         }

@@ -10,11 +10,11 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use super::Inner;
-use super::deadline::{Ctx, until};
+use super::ClientState;
+use super::deadline::{FetchClock, until};
 use super::error::HttpError;
 use super::fetch::Answer;
-use super::queue::Slot;
+use super::queue::FetchSlot;
 use super::reader::BodyReader;
 use super::response::TimeInfo;
 use crate::http::headers::HttpHeaders;
@@ -35,10 +35,10 @@ pub struct StreamingResponse {
     pub effective_url: String,
     /// The heads of the 3xx responses followed, in order.
     pub history: Vec<ResponseHead>,
-    inner: Rc<Inner>,
+    inner: Rc<ClientState>,
     reader: BodyReader,
-    slot: Option<Slot>,
-    ctx: Ctx,
+    slot: Option<FetchSlot>,
+    ctx: FetchClock,
     received: u64,
     ended_at: Option<Instant>,
 }
@@ -57,7 +57,12 @@ impl std::fmt::Debug for StreamingResponse {
 }
 
 impl StreamingResponse {
-    pub(crate) fn new(inner: Rc<Inner>, a: Answer, slot: Slot, ctx: Ctx) -> StreamingResponse {
+    pub(crate) fn new(
+        inner: Rc<ClientState>,
+        a: Answer,
+        slot: FetchSlot,
+        ctx: FetchClock,
+    ) -> StreamingResponse {
         StreamingResponse {
             code: a.head.code,
             reason: a.head.reason,

@@ -16,7 +16,9 @@ use std::task::{Poll, Waker};
 /// Above this many buffered bytes, `write` waits for the socket.
 pub const HIGH_WATER: usize = 64 * 1024;
 
-pub(crate) struct Shared {
+/// The buffer the producer and the socket meet in, shared by the [`BodyWriter`] and the
+/// exchange that sends what it holds.
+pub(crate) struct BodyPipe {
     /// Framed bytes waiting for the socket; `buf[sent..]` is still to go.
     pub buf: Vec<u8>,
     pub sent: usize,
@@ -28,7 +30,7 @@ pub(crate) struct Shared {
     pub waker: Option<Waker>,
 }
 
-impl Shared {
+impl BodyPipe {
     pub fn pending(&self) -> &[u8] {
         &self.buf[self.sent..]
     }
@@ -54,12 +56,12 @@ impl Shared {
 /// The writer handed to a `body_producer`: `write(data).await` sends body bytes with flow
 /// control. `write(b"")` sends nothing (no premature last chunk).
 pub struct BodyWriter {
-    pub(crate) shared: Rc<RefCell<Shared>>,
+    pub(crate) shared: Rc<RefCell<BodyPipe>>,
 }
 
 impl BodyWriter {
-    pub(crate) fn new(declared: Option<u64>) -> (BodyWriter, Rc<RefCell<Shared>>) {
-        let shared = Rc::new(RefCell::new(Shared {
+    pub(crate) fn new(declared: Option<u64>) -> (BodyWriter, Rc<RefCell<BodyPipe>>) {
+        let shared = Rc::new(RefCell::new(BodyPipe {
             buf: Vec::with_capacity(8 * 1024),
             sent: 0,
             chunked: declared.is_none(),

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::timer::TimerKey;
-use super::{Inner, RUNNING, Shared};
+use super::{LoopShared, LoopState, RUNNING};
 
 /// Names a task: slot index in the low 32 bits, generation in the high 32.
 pub(crate) type TaskKey = u64;
@@ -56,11 +56,11 @@ pub(crate) enum RemoteJob {
 pub(crate) struct TaskWaker {
     key: TaskKey,
     scheduled: AtomicBool,
-    shared: Arc<Shared>,
+    shared: Arc<LoopShared>,
 }
 
 impl TaskWaker {
-    pub(crate) fn new(shared: Arc<Shared>, key: TaskKey) -> TaskWaker {
+    pub(crate) fn new(shared: Arc<LoopShared>, key: TaskKey) -> TaskWaker {
         TaskWaker {
             key,
             scheduled: AtomicBool::new(false),
@@ -192,7 +192,7 @@ pub(crate) struct Task {
     abort: Rc<dyn Abort>,
 }
 
-enum Slot {
+enum TaskSlot {
     Vacant {
         next_free: u32,
     },
@@ -205,7 +205,7 @@ enum Slot {
 
 struct Entry {
     generation: u32,
-    slot: Slot,
+    slot: TaskSlot,
 }
 
 const NO_FREE: u32 = u32::MAX;
@@ -232,17 +232,17 @@ impl Tasks {
         if self.free != NO_FREE {
             let index = self.free;
             let e = &mut self.entries[index as usize];
-            if let Slot::Vacant { next_free } = e.slot {
+            if let TaskSlot::Vacant { next_free } = e.slot {
                 self.free = next_free;
             }
-            e.slot = Slot::Running { cancel: false };
+            e.slot = TaskSlot::Running { cancel: false };
             Tasks::key(index, e.generation)
         } else {
             let index = self.entries.len() as u32;
             assert!(index != NO_FREE, "too many tasks");
             self.entries.push(Entry {
                 generation: 0,
-                slot: Slot::Running { cancel: false },
+                slot: TaskSlot::Running { cancel: false },
             });
             Tasks::key(index, 0)
         }
@@ -258,8 +258,8 @@ impl Tasks {
     /// Take an idle task out for polling (the slot becomes Running).
     fn take_for_poll(&mut self, key: TaskKey) -> Option<Task> {
         let e = self.entry(key)?;
-        match std::mem::replace(&mut e.slot, Slot::Running { cancel: false }) {
-            Slot::Idle(t) => Some(t),
+        match std::mem::replace(&mut e.slot, TaskSlot::Running { cancel: false }) {
+            TaskSlot::Idle(t) => Some(t),
             other => {
                 e.slot = other;
                 None
@@ -268,14 +268,14 @@ impl Tasks {
     }
 
     /// Free a slot; returns the task if it was idle in it.
-    fn remove(&mut self, key: TaskKey) -> Option<Slot> {
+    fn remove(&mut self, key: TaskKey) -> Option<TaskSlot> {
         let (index, _) = Tasks::split(key);
         let free = self.free;
         let e = self.entry(key)?;
-        if matches!(e.slot, Slot::Vacant { .. }) {
+        if matches!(e.slot, TaskSlot::Vacant { .. }) {
             return None;
         }
-        let old = std::mem::replace(&mut e.slot, Slot::Vacant { next_free: free });
+        let old = std::mem::replace(&mut e.slot, TaskSlot::Vacant { next_free: free });
         e.generation = e.generation.wrapping_add(1);
         self.free = index as u32;
         self.len -= 1;
@@ -323,11 +323,11 @@ impl Executor {
             .entries
             .iter()
             .enumerate()
-            .filter(|(_, e)| !matches!(e.slot, Slot::Vacant { .. }))
+            .filter(|(_, e)| !matches!(e.slot, TaskSlot::Vacant { .. }))
             .map(|(i, e)| Tasks::key(i as u32, e.generation))
             .collect();
         for key in keys {
-            if let Some(Slot::Idle(t)) = tasks.remove(key) {
+            if let Some(TaskSlot::Idle(t)) = tasks.remove(key) {
                 out.push(t);
             }
         }
@@ -345,7 +345,10 @@ pub(crate) fn abort_all(tasks: Vec<Task>) {
 }
 
 /// Put a new task on `inner` and queue its first poll.
-pub(crate) fn spawn_on<F: Future + 'static>(inner: &Rc<Inner>, fut: F) -> JoinHandle<F::Output> {
+pub(crate) fn spawn_on<F: Future + 'static>(
+    inner: &Rc<LoopState>,
+    fut: F,
+) -> JoinHandle<F::Output> {
     let join = Rc::new(JoinShared {
         state: RefCell::new(JoinState {
             result: None,
@@ -376,7 +379,7 @@ pub(crate) fn spawn_on<F: Future + 'static>(inner: &Rc<Inner>, fut: F) -> JoinHa
         abort: join.clone(),
     };
     if let Some(e) = inner.exec.tasks.borrow_mut().entry(key) {
-        e.slot = Slot::Idle(task);
+        e.slot = TaskSlot::Idle(task);
     }
     inner.push_ready(Job::Task(key));
     JoinHandle {
@@ -406,7 +409,7 @@ pub(crate) fn call_guarded(what: &str, f: Box<dyn FnOnce()>) {
 
 /// Step 5 of a turn: run the jobs that are in the ready queue now, and only those — at most
 /// [`TURN_BUDGET`] of them; the rest stay first in line for the next turn.
-pub(crate) fn run_ready(inner: &Rc<Inner>) {
+pub(crate) fn run_ready(inner: &Rc<LoopState>) {
     let queued = inner.exec.ready.borrow().len();
     let n = queued.min(TURN_BUDGET);
     inner.exec.cut_short.set(queued > n);
@@ -421,7 +424,7 @@ pub(crate) fn run_ready(inner: &Rc<Inner>) {
     }
 }
 
-fn run_task(inner: &Rc<Inner>, key: TaskKey) {
+fn run_task(inner: &Rc<LoopState>, key: TaskKey) {
     if key == MAIN_KEY {
         inner.main_woken.set(true);
         return;
@@ -436,8 +439,8 @@ fn run_task(inner: &Rc<Inner>, key: TaskKey) {
         Ok(Poll::Pending) => {
             let mut tasks = inner.exec.tasks.borrow_mut();
             if let Some(e) = tasks.entry(key) {
-                if let Slot::Running { cancel: false } = e.slot {
-                    e.slot = Slot::Idle(task);
+                if let TaskSlot::Running { cancel: false } = e.slot {
+                    e.slot = TaskSlot::Idle(task);
                     return;
                 }
                 // Cancelled during its own poll: free the slot and drop it below.
@@ -473,7 +476,7 @@ fn run_task(inner: &Rc<Inner>, key: TaskKey) {
 pub struct JoinHandle<T> {
     join: Rc<JoinShared<T>>,
     key: TaskKey,
-    lp: Weak<Inner>,
+    lp: Weak<LoopState>,
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
@@ -505,17 +508,17 @@ impl<T> JoinHandle<T> {
             let mut tasks = inner.exec.tasks.borrow_mut();
             match tasks.entry(self.key) {
                 Some(e) => match &mut e.slot {
-                    Slot::Running { cancel } => {
+                    TaskSlot::Running { cancel } => {
                         *cancel = true;
                         None
                     }
-                    Slot::Idle(_) => tasks.remove(self.key),
-                    Slot::Vacant { .. } => None,
+                    TaskSlot::Idle(_) => tasks.remove(self.key),
+                    TaskSlot::Vacant { .. } => None,
                 },
                 None => None,
             }
         };
-        if let Some(Slot::Idle(task)) = removed {
+        if let Some(TaskSlot::Idle(task)) = removed {
             task.flag.scheduled.store(true, Ordering::Release);
             drop(task);
         }
@@ -548,7 +551,8 @@ mod tests {
     //! read from a log.
 
     use super::*;
-    use crate::ioloop::{IoLoop, RunGuard};
+    use crate::ioloop::IoLoop;
+    use crate::ioloop::run::RunGuard;
 
     fn logger() -> (Rc<RefCell<Vec<String>>>, impl Fn(String) + Clone) {
         let log = Rc::new(RefCell::new(Vec::new()));
@@ -565,7 +569,7 @@ mod tests {
             let push = push.clone();
             drop(lp.spawn(async move { push(format!("task {i}")) }));
         }
-        let inner = lp.inner();
+        let inner = lp.state();
         let _running = RunGuard::enter(inner).unwrap();
         inner.turn();
         assert_eq!(log.borrow().len(), TURN_BUDGET);
@@ -594,7 +598,7 @@ mod tests {
                 }
             }));
         }
-        let inner = lp.inner();
+        let inner = lp.state();
         let _running = RunGuard::enter(inner).unwrap();
         inner.turn();
         assert_eq!(log.borrow().len(), TURN_BUDGET);
@@ -624,7 +628,7 @@ mod tests {
                 push(format!("task {i}"));
             }));
         }
-        let inner = lp.inner();
+        let inner = lp.state();
         let _running = RunGuard::enter(inner).unwrap();
         inner.turn();
         assert_eq!(log.borrow().len(), TURN_BUDGET - 1); // task 0 went to sleep

@@ -142,34 +142,37 @@
 //! read why it fails, then `git checkout` the file.
 //!
 //! 1. In `executor.rs`, make `run_ready` drain the ready queue until it is empty (`loop`
-//!    instead of `for _ in 0..n`). Which test never finishes? (`tests/ioloop.rs`,
+//!    instead of `for _ in 0..n`). Which test never finishes? (`tests/ioloop/tasks.rs`,
 //!    `a_self_waking_task_does_not_starve_timers_or_callbacks`: the spinning task is queued
 //!    again before the batch ends, so the loop never reaches the poll or the timers, and even
 //!    the test's own timeout, a timer, cannot fire.)
 //! 2. In `TaskWaker::wake_by_ref`, queue the task even when it is already scheduled. Which
-//!    test fails? (`tests/ioloop.rs`, `a_task_woken_twice_before_it_runs_is_polled_once`:
+//!    test fails? (`tests/ioloop/tasks.rs`, `a_task_woken_twice_before_it_runs_is_polled_once`:
 //!    3 polls instead of 2.)
 //! 3. In `run_task`, clear the scheduled flag *after* the poll instead of before. Which test
 //!    hangs? (`a_task_woken_during_its_poll_is_polled_again`: the wake during the poll sees
 //!    the flag still set and does nothing; the flag is then cleared and nobody queues the
 //!    task again.)
-//! 4. In `Tasks::entry` (executor), stop comparing generations. (`tests/ioloop.rs`,
+//! 4. In `Tasks::entry` (executor), stop comparing generations. (`tests/ioloop/tasks.rs`,
 //!    `a_stale_wake_never_polls_the_task_that_reuses_the_slot`: the cancelled task's queued
 //!    key polls its successor.) The same in `Timers::slot_mut` fails the unit test
 //!    `ioloop::timer::tests::stale_handle_does_not_cancel_a_reused_slot`.
 //! 5. In `Timers::maybe_compact`, never compact. (`ioloop::timer::tests::
 //!    cancelled_timers_leave_memory_flat`: "heap kept 200000 tombstones".)
 //! 6. In `Reactor::poll`, set the readiness flags only when a waker is waiting. (`tests/
-//!    ioloop_net.rs`, `readiness_that_arrives_while_nobody_waits_is_remembered`: the edge
+//!    ioloop/net.rs`, `readiness_that_arrives_while_nobody_waits_is_remembered`: the edge
 //!    came while the task slept, and the read waits for one that never comes; also
 //!    `eof_after_a_short_read_is_not_lost`.)
-//! 7. In `PollEvented::poll_stream_io`, drop the short-read rule. (`tests/ioloop_net.rs`,
+//! 7. In `PollEvented::poll_stream_io`, drop the short-read rule. (`tests/ioloop/net.rs`,
 //!    `is_read_ready_is_a_syscall_free_stale_check`: after a short read the flag still says
 //!    "maybe readable", so the pool's syscall-free staleness check no longer works.)
 //!
 //! # Files
 //!
-//! - `mod.rs` (this file): [`IoLoop`], [`LoopHandle`], the turn above, `run_sync`.
+//! - `mod.rs` (this file): [`IoLoop`]: making a loop, spawning tasks, callbacks, timers.
+//! - `turn.rs`: the loop's state and the turn above (`LoopState::turn`), closing a loop.
+//! - `run.rs`: `run_sync`, `start`, `stop`, `close`, and [`RunError`].
+//! - `handle.rs`: [`LoopHandle`] and the locked queue other threads send through.
 //! - `executor.rs`: tasks, their wakers, the ready queue, [`JoinHandle`].
 //! - `reactor.rs`: mio registration, readiness flags, event dispatch.
 //! - `timer.rs`: the timer heap, [`sleep`], [`timeout`].
@@ -177,36 +180,42 @@
 //! - `periodic.rs`: [`PeriodicCallback`] and its schedule arithmetic.
 //! - `oneshot.rs`: a one-value channel whose sender works from any thread.
 //! - `trace.rs`: [`LoopTrace`], the opt-in record of every turn.
+//!
+//! [`Waker`]: std::task::Waker
+//! [`Waker::wake`]: std::task::Waker::wake
 
 mod executor;
+mod handle;
 mod net;
 mod oneshot;
 pub mod periodic;
 mod reactor;
+mod run;
 mod timer;
 mod trace;
+mod turn;
 
 pub use executor::{JoinError, JoinHandle};
+pub use handle::LoopHandle;
 pub use net::{TcpListener, TcpStream, UdpSocket};
 pub use oneshot::{Canceled, OneshotReceiver, OneshotSender, oneshot};
 pub use periodic::{PeriodicCallback, PeriodicError, Schedule};
+pub use run::{RunError, TimeoutError};
 pub use timer::{Elapsed, Sleep, Timeout, TimeoutHandle, sleep, sleep_until, timeout, timeout_at};
 pub use trace::LoopTrace;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use executor::{Executor, Job, MAIN_KEY, RemoteJob, TaskWaker};
-use reactor::Reactor;
-use timer::Timers;
+use executor::Job;
+use handle::LoopShared;
+use turn::LoopState;
 
 /// The mio token of the loop's cross-thread [`mio::Waker`].
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
@@ -215,281 +224,9 @@ static NEXT_LOOP_ID: AtomicUsize = AtomicUsize::new(1);
 
 thread_local! {
     /// The loop running on this thread right now (at most one: nesting is refused).
-    static RUNNING: RefCell<Option<Rc<Inner>>> = const { RefCell::new(None) };
+    static RUNNING: RefCell<Option<Rc<LoopState>>> = const { RefCell::new(None) };
     /// This thread's default loop, made on first use by [`IoLoop::current`].
     static THREAD_LOOP: RefCell<Option<IoLoop>> = const { RefCell::new(None) };
-}
-
-/// The part of a loop that other threads may touch: a locked queue and a way to wake the
-/// poll. Everything else in the loop is single-threaded.
-pub(crate) struct Shared {
-    id: usize,
-    remote: Mutex<RemoteQueue>,
-    /// Set when something was pushed to `remote` and the eventfd was (or is being) written;
-    /// cleared by the loop before it drains. Saves one `write` syscall per extra message.
-    notified: AtomicBool,
-    waker: mio::Waker,
-}
-
-struct RemoteQueue {
-    jobs: Vec<RemoteJob>,
-    closed: bool,
-}
-
-impl Shared {
-    /// Queue a job from any thread and wake the loop. Dropped silently once the loop is
-    /// closed (L-09).
-    fn push_remote(&self, job: RemoteJob) {
-        {
-            let mut q = match self.remote.lock() {
-                Ok(q) => q,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            if q.closed {
-                drop(q);
-                drop(job);
-                return;
-            }
-            q.jobs.push(job);
-        }
-        if !self.notified.swap(true, Ordering::AcqRel) {
-            // If the write fails the loop is gone; nothing more to do.
-            let _ = self.waker.wake();
-        }
-    }
-}
-
-/// Why [`IoLoop::try_run_sync`] (or `start`) could not run a future to completion.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunError {
-    /// This loop, or another loop on this thread, is already running (L-14).
-    AlreadyRunning,
-    /// [`IoLoop::stop`] was called before the future completed (L-05).
-    Stopped,
-    /// The loop was closed.
-    Closed,
-}
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RunError::AlreadyRunning => f.write_str(
-                "This event loop is already running (an IoLoop cannot be run again from inside a running loop)",
-            ),
-            RunError::Stopped => f.write_str("Event loop stopped before Future completed."),
-            RunError::Closed => f.write_str("The event loop is closed"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
-
-/// [`IoLoop::run_sync_timeout`] gave up: the future did not finish in time and was dropped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeoutError {
-    after: Duration,
-}
-
-impl TimeoutError {
-    /// The time limit that was exceeded.
-    pub fn after(&self) -> Duration {
-        self.after
-    }
-}
-
-impl fmt::Display for TimeoutError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Tornado prints the number as given: 0.01 -> "0.01", 5 -> "5".
-        write!(
-            f,
-            "Operation timed out after {} seconds",
-            self.after.as_secs_f64()
-        )
-    }
-}
-
-impl std::error::Error for TimeoutError {}
-
-/// The loop's state. [`IoLoop`] is an `Rc` of this.
-pub(crate) struct Inner {
-    id: usize,
-    shared: Arc<Shared>,
-    pub(crate) reactor: Reactor,
-    pub(crate) exec: Executor,
-    pub(crate) timers: RefCell<Timers>,
-    running: Cell<bool>,
-    stopping: Cell<bool>,
-    closed: Cell<bool>,
-    close_requested: Cell<bool>,
-    /// The `run_sync` future was woken and must be polled.
-    main_woken: Cell<bool>,
-    /// Spare buffer swapped with the remote queue, so draining it allocates nothing.
-    remote_spare: RefCell<Vec<RemoteJob>>,
-    /// A [`LoopTrace`] is installed: turns go through `trace::traced_turn`.
-    tracing: Cell<bool>,
-    trace: RefCell<Option<LoopTrace>>,
-}
-
-impl Inner {
-    /// Push a job to the ready queue (loop thread only).
-    pub(crate) fn push_ready(&self, job: Job) {
-        self.exec.ready.borrow_mut().push_back(job);
-    }
-
-    /// One turn of the loop; see the module docs.
-    fn turn(self: &Rc<Self>) {
-        // The only cost of tracing when it is off: this one test per turn.
-        if self.tracing.get() {
-            return trace::traced_turn(self);
-        }
-        // 1. How long may we block?
-        let (timeout, _why) = self.poll_timeout();
-        // 2. Poll and turn events into readiness flags and wakes.
-        self.poll_reactor(timeout);
-        // 3. Cross-thread jobs.
-        self.drain_remote();
-        // 4. Timers that are due.
-        timer::fire_due(self);
-        // 5. The ready queue, as it is now.
-        executor::run_ready(self);
-    }
-
-    /// Step 1: zero if work is waiting, else until the earliest timer, else forever.
-    fn poll_timeout(&self) -> (Option<Duration>, trace::Why) {
-        use trace::Why;
-        let why = if !self.exec.ready.borrow().is_empty() {
-            Why::Ready
-        } else if self.main_woken.get() {
-            Why::Main
-        } else if self.shared.notified.load(Ordering::Acquire) {
-            Why::Remote
-        } else {
-            return match self.timers.borrow_mut().next_deadline() {
-                Some(at) => (
-                    Some(at.saturating_duration_since(Instant::now())),
-                    Why::Timer,
-                ),
-                None => (None, Why::Forever),
-            };
-        };
-        (Some(Duration::ZERO), why)
-    }
-
-    /// Step 2: the poll, the one place the thread sleeps.
-    fn poll_reactor(&self, timeout: Option<Duration>) {
-        if let Err(e) = self.reactor.poll(timeout) {
-            eprintln!("squall IoLoop: poll failed: {e}");
-            // Avoid a hot spin on a persistent error.
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-
-    fn drain_remote(&self) {
-        if !self.shared.notified.swap(false, Ordering::AcqRel) {
-            return;
-        }
-        let mut batch = std::mem::take(&mut *self.remote_spare.borrow_mut());
-        {
-            let mut q = match self.shared.remote.lock() {
-                Ok(q) => q,
-                Err(p) => p.into_inner(),
-            };
-            std::mem::swap(&mut q.jobs, &mut batch);
-        }
-        {
-            let mut ready = self.exec.ready.borrow_mut();
-            for job in batch.drain(..) {
-                ready.push_back(match job {
-                    RemoteJob::Task(key) => Job::Task(key),
-                    RemoteJob::Call(f) => Job::Call(f),
-                });
-            }
-        }
-        *self.remote_spare.borrow_mut() = batch;
-    }
-
-    /// Free everything: tasks (closing their sockets), callbacks, timers, the poller.
-    fn do_close(&self) {
-        if self.closed.replace(true) {
-            return;
-        }
-        let remote = {
-            let mut q = match self.shared.remote.lock() {
-                Ok(q) => q,
-                Err(p) => p.into_inner(),
-            };
-            q.closed = true;
-            std::mem::take(&mut q.jobs)
-        };
-        drop(remote);
-        // Dropping tasks can run arbitrary Drop code (which may add callbacks, cancel timers,
-        // deregister sockets), so repeat until everything is empty, never holding a borrow.
-        loop {
-            let tasks = self.exec.take_all_tasks();
-            let ready = std::mem::take(&mut *self.exec.ready.borrow_mut());
-            let timers = self.timers.borrow_mut().take_all();
-            let empty = tasks.is_empty() && ready.is_empty() && timers.is_empty();
-            executor::abort_all(tasks);
-            drop(ready);
-            drop(timers);
-            if empty {
-                break;
-            }
-        }
-        self.reactor.close();
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        // Wakers and handles on other threads may outlive the loop: from now on what they
-        // send is dropped instead of piling up in a queue nobody drains.
-        let jobs = {
-            let mut q = match self.shared.remote.lock() {
-                Ok(q) => q,
-                Err(p) => p.into_inner(),
-            };
-            q.closed = true;
-            std::mem::take(&mut q.jobs)
-        };
-        drop(jobs);
-        // Tasks still here are dropped with the loop; tell their JoinHandles.
-        executor::abort_all(self.exec.take_all_tasks());
-    }
-}
-
-/// Sets up "this loop is running on this thread" and undoes it on exit, panics included.
-struct RunGuard<'a> {
-    inner: &'a Rc<Inner>,
-}
-
-impl<'a> RunGuard<'a> {
-    fn enter(inner: &'a Rc<Inner>) -> Result<Self, RunError> {
-        if inner.closed.get() {
-            return Err(RunError::Closed);
-        }
-        let busy = RUNNING
-            .try_with(|r| r.try_borrow().map(|r| r.is_some()).unwrap_or(true))
-            .unwrap_or(true);
-        if busy || inner.running.get() {
-            return Err(RunError::AlreadyRunning);
-        }
-        RUNNING.with(|r| *r.borrow_mut() = Some(inner.clone()));
-        inner.running.set(true);
-        Ok(RunGuard { inner })
-    }
-}
-
-impl Drop for RunGuard<'_> {
-    fn drop(&mut self) {
-        self.inner.running.set(false);
-        self.inner.stopping.set(false);
-        let prev = RUNNING.try_with(|r| r.borrow_mut().take()).ok().flatten();
-        drop(prev);
-        if self.inner.close_requested.get() {
-            self.inner.do_close();
-        }
-    }
 }
 
 /// A single-threaded event loop (Tornado's `IOLoop`): a reactor over mio, an executor for
@@ -510,7 +247,7 @@ impl Drop for RunGuard<'_> {
 /// ```
 #[derive(Clone)]
 pub struct IoLoop {
-    inner: Rc<Inner>,
+    inner: Rc<LoopState>,
 }
 
 impl fmt::Debug for IoLoop {
@@ -556,31 +293,9 @@ impl IoLoop {
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
         let trace = LoopTrace::from_env();
-        let shared = Arc::new(Shared {
-            id,
-            remote: Mutex::new(RemoteQueue {
-                jobs: Vec::new(),
-                closed: false,
-            }),
-            notified: AtomicBool::new(false),
-            waker,
-        });
+        let shared = Arc::new(LoopShared::new(id, waker));
         Ok(IoLoop {
-            inner: Rc::new(Inner {
-                id,
-                shared,
-                reactor: Reactor::new(poll),
-                exec: Executor::new(),
-                timers: RefCell::new(Timers::new(id)),
-                running: Cell::new(false),
-                stopping: Cell::new(false),
-                closed: Cell::new(false),
-                close_requested: Cell::new(false),
-                main_woken: Cell::new(false),
-                remote_spare: RefCell::new(Vec::new()),
-                tracing: Cell::new(trace.is_some()),
-                trace: RefCell::new(trace),
-            }),
+            inner: Rc::new(LoopState::new(id, shared, poll, trace)),
         })
     }
 
@@ -615,7 +330,8 @@ impl IoLoop {
             .flatten()
     }
 
-    pub(crate) fn inner(&self) -> &Rc<Inner> {
+    /// The loop's single-threaded state, for the executor, the timers and the reactor.
+    pub(crate) fn state(&self) -> &Rc<LoopState> {
         &self.inner
     }
 
@@ -652,99 +368,6 @@ impl IoLoop {
     /// Has [`close`](IoLoop::close) been done?
     pub fn is_closed(&self) -> bool {
         self.inner.closed.get()
-    }
-
-    /// Run the loop until `fut` completes and return its output (L-01).
-    ///
-    /// Panics with a clear message if a loop is already running on this thread (L-14), if
-    /// [`stop`](IoLoop::stop) ends the loop first (L-05) or if the loop is closed; see
-    /// [`try_run_sync`](IoLoop::try_run_sync) for the same without panics. A panic inside
-    /// `fut` propagates to the caller.
-    pub fn run_sync<F: Future>(&self, fut: F) -> F::Output {
-        match self.try_run_sync(fut) {
-            Ok(v) => v,
-            Err(e) => panic!("IoLoop::run_sync: {e}"),
-        }
-    }
-
-    /// Like [`run_sync`](IoLoop::run_sync), but reports why the loop could not finish the
-    /// future instead of panicking.
-    pub fn try_run_sync<F: Future>(&self, fut: F) -> Result<F::Output, RunError> {
-        let inner = &self.inner;
-        let _guard = RunGuard::enter(inner)?;
-        let mut fut = pin!(fut);
-        let main = Arc::new(TaskWaker::new(inner.shared.clone(), MAIN_KEY));
-        let waker = Waker::from(main.clone());
-        let mut cx = Context::from_waker(&waker);
-        inner.main_woken.set(true);
-        loop {
-            if inner.main_woken.replace(false) {
-                main.clear_scheduled();
-                if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-                    return Ok(v);
-                }
-            }
-            if inner.stopping.get() || inner.closed.get() {
-                return Err(RunError::Stopped);
-            }
-            inner.turn();
-        }
-    }
-
-    /// Run `fut` with a time limit. When it expires, `fut` is dropped (cancelled) and the
-    /// error reads `Operation timed out after N seconds` (L-04). Panics like `run_sync` if the
-    /// loop cannot run.
-    pub fn run_sync_timeout<F: Future>(
-        &self,
-        fut: F,
-        d: Duration,
-    ) -> Result<F::Output, TimeoutError> {
-        self.run_sync(async move {
-            match timeout(d, fut).await {
-                Ok(v) => Ok(v),
-                Err(_) => Err(TimeoutError { after: d }),
-            }
-        })
-    }
-
-    /// Run the loop until [`stop`](IoLoop::stop) is called. Panics if a loop is already
-    /// running on this thread (see [`try_start`](IoLoop::try_start)).
-    pub fn start(&self) {
-        if let Err(e) = self.try_start() {
-            panic!("IoLoop::start: {e}");
-        }
-    }
-
-    /// Run the loop until [`stop`](IoLoop::stop) is called, or report why it cannot run.
-    pub fn try_start(&self) -> Result<(), RunError> {
-        let inner = &self.inner;
-        let _guard = RunGuard::enter(inner)?;
-        loop {
-            inner.turn();
-            if inner.stopping.get() || inner.closed.get() {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Ask the loop to stop after the current iteration. `start` returns and a pending
-    /// `run_sync` fails with [`RunError::Stopped`]. If the loop is not running, the next run
-    /// stops after its first iteration (as in Tornado).
-    pub fn stop(&self) {
-        self.inner.stopping.set(true);
-    }
-
-    /// Close the loop: drop every task (closing their sockets; their `JoinHandle`s report
-    /// [`JoinError::Cancelled`]), callback and timer, and free the poller. Callbacks sent
-    /// from other threads afterwards are dropped silently (L-09). Called on a running loop,
-    /// it stops the loop and closes it when the run returns.
-    pub fn close(&self) {
-        if self.inner.running.get() {
-            self.inner.close_requested.set(true);
-            self.inner.stopping.set(true);
-        } else {
-            self.inner.do_close();
-        }
     }
 
     /// Run `fut` as a task on this loop. The returned handle is a future of its output;
@@ -828,39 +451,6 @@ pub struct LoopStats {
 /// A deadline that never comes (about 30 years ahead), for overflowing durations.
 pub(crate) fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86400 * 365 * 30)
-}
-
-/// A thread-safe handle to an [`IoLoop`]: the only way to reach a loop from another thread
-/// (L-08).
-#[derive(Clone)]
-pub struct LoopHandle {
-    shared: Arc<Shared>,
-}
-
-impl fmt::Debug for LoopHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoopHandle")
-            .field("id", &self.shared.id)
-            .finish()
-    }
-}
-
-impl LoopHandle {
-    /// Run `f` on the loop's thread, on its next iteration. Wakes the loop if it is blocked
-    /// in poll. Dropped silently if the loop is closed (L-09).
-    pub fn add_callback(&self, f: impl FnOnce() + Send + 'static) {
-        self.shared.push_remote(RemoteJob::Call(Box::new(f)));
-    }
-
-    /// Ask the loop to stop, from any thread (an addition to Tornado's API, which would have
-    /// you write `add_callback(loop.stop)`).
-    pub fn stop(&self) {
-        self.add_callback(|| {
-            if let Some(l) = IoLoop::running() {
-                l.stop();
-            }
-        });
-    }
 }
 
 /// Spawn `fut` on [`IoLoop::current`].

@@ -66,7 +66,7 @@ use std::time::Duration;
 use mio::event::Source;
 use mio::{Interest, Token};
 
-use super::{Inner, IoLoop, WAKER_TOKEN};
+use super::{IoLoop, LoopState, WAKER_TOKEN};
 
 /// Readiness flag: reading may succeed.
 pub(crate) const READABLE: u8 = 0b01;
@@ -275,7 +275,7 @@ impl Reactor {
 struct Registration {
     state: Rc<IoState>,
     token: Token,
-    lp: Weak<Inner>,
+    lp: Weak<LoopState>,
 }
 
 /// A mio-compatible socket plus its registration: the building block of `net.rs`.
@@ -306,7 +306,7 @@ impl<S: Source> PollEvented<S> {
             return Ok(r);
         }
         let lp = IoLoop::current();
-        let inner = lp.inner();
+        let inner = lp.state();
         let state = Rc::new(IoState {
             ready: Cell::new(self.initial),
             wakers: [Cell::new(None), Cell::new(None)],

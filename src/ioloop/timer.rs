@@ -30,7 +30,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::executor::{Job, call_guarded};
-use super::{Inner, IoLoop, far_future};
+use super::{IoLoop, LoopState, far_future};
 
 /// Names a timer slot: index in the low 32 bits, generation in the high 32.
 pub(crate) type TimerKey = u64;
@@ -87,7 +87,7 @@ impl Ord for HeapItem {
     }
 }
 
-struct Slot {
+struct TimerSlot {
     generation: u32,
     entry: Option<Entry>,
     /// Its heap item is still in the heap (not yet popped as due).
@@ -100,7 +100,7 @@ const NO_FREE: u32 = u32::MAX;
 /// All timers of one loop.
 pub(crate) struct Timers {
     heap: BinaryHeap<HeapItem>,
-    slots: Vec<Slot>,
+    slots: Vec<TimerSlot>,
     free: u32,
     live: usize,
     /// Heap items whose timer was cancelled (tombstones).
@@ -142,7 +142,7 @@ impl Timers {
         } else {
             let i = self.slots.len() as u32;
             assert!(i != NO_FREE, "too many timers");
-            self.slots.push(Slot {
+            self.slots.push(TimerSlot {
                 generation: 0,
                 entry: None,
                 in_heap: false,
@@ -168,7 +168,7 @@ impl Timers {
         }
     }
 
-    fn slot_mut(&mut self, key: TimerKey) -> Option<&mut Slot> {
+    fn slot_mut(&mut self, key: TimerKey) -> Option<&mut TimerSlot> {
         let (index, generation) = split(key);
         self.slots
             .get_mut(index)
@@ -265,7 +265,7 @@ impl Timers {
 }
 
 /// Step 4 of a turn: wake sleepers and queue callbacks whose deadline has passed.
-pub(crate) fn fire_due(inner: &Rc<Inner>) -> usize {
+pub(crate) fn fire_due(inner: &Rc<LoopState>) -> usize {
     let mut due = {
         let mut t = inner.timers.borrow_mut();
         let Some(first) = t.next_deadline() else {
@@ -319,7 +319,7 @@ pub(crate) fn fire_due(inner: &Rc<Inner>) -> usize {
 }
 
 /// Run a queued timer callback, unless it was removed since it was queued.
-pub(crate) fn run_timer(inner: &Rc<Inner>, key: TimerKey) {
+pub(crate) fn run_timer(inner: &Rc<LoopState>, key: TimerKey) {
     let e = inner.timers.borrow_mut().take(key);
     match e {
         Some(Entry::Call(cb)) => call_guarded("(timer)", cb),
@@ -334,7 +334,7 @@ pub(crate) fn run_timer(inner: &Rc<Inner>, key: TimerKey) {
 /// the deadline has already passed); dropping it removes the timer.
 pub struct Sleep {
     deadline: Instant,
-    timer: Option<(Weak<Inner>, TimeoutHandle)>,
+    timer: Option<(Weak<LoopState>, TimeoutHandle)>,
 }
 
 impl fmt::Debug for Sleep {
@@ -409,7 +409,7 @@ impl Future for Sleep {
             return Poll::Pending; // if the loop is gone, never fires
         }
         let lp = IoLoop::current();
-        let inner = lp.inner();
+        let inner = lp.state();
         let h = inner
             .timers
             .borrow_mut()

@@ -40,7 +40,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::executor::{self, Job};
-use super::{Inner, WAKER_TOKEN, timer};
+use super::{LoopState, WAKER_TOKEN, timer};
 
 /// Where and how the turns of one loop are recorded. Install it with
 /// [`IoLoop::set_trace`](super::IoLoop::set_trace).
@@ -377,9 +377,9 @@ struct TurnRecord {
     main_next: bool,
 }
 
-/// The turn of [`Inner::turn`], step for step, with a record of each step. Keep the two in
+/// The turn of [`LoopState::turn`], step for step, with a record of each step. Keep the two in
 /// the same order.
-pub(crate) fn traced_turn(inner: &Rc<Inner>) {
+pub(crate) fn traced_turn(inner: &Rc<LoopState>) {
     let start = Instant::now();
     // 1. How long may we block?
     let (timeout, why) = inner.poll_timeout();

@@ -68,7 +68,7 @@ pub fn run(args: FetchArgs) -> u8 {
             }
         }
     }
-    let ctx = Rc::new(Ctx {
+    let ctx = Rc::new(RunContext {
         out: RefCell::new(Output::new(n)),
         ui: Ui::new(bar, n),
         body: body.map(Rc::new),
@@ -81,7 +81,7 @@ pub fn run(args: FetchArgs) -> u8 {
 }
 
 /// What every transfer shares: the options, the body read once, stdout and stderr.
-struct Ctx {
+struct RunContext {
     args: FetchArgs,
     /// The `-d` / `--json` body, sent to every URL.
     body: Option<Rc<Vec<u8>>>,
@@ -89,7 +89,7 @@ struct Ctx {
     ui: Ui,
 }
 
-async fn fetch_all(ctx: Rc<Ctx>) -> u8 {
+async fn fetch_all(ctx: Rc<RunContext>) -> u8 {
     let args = &ctx.args;
     let n = args.urls.len();
     let p = args.parallel.min(n).max(1);
@@ -228,7 +228,7 @@ impl Failure {
 
 /// One URL, start to end: returns its exit code. Its output (heads, body, -w) goes through
 /// `ctx.out` in the URL's slot; its error line goes to stderr at once.
-async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
+async fn transfer(ctx: &RunContext, client: &AsyncHttpClient, i: usize) -> u8 {
     let a = &ctx.args;
     let started = Instant::now();
     let mut info = Info {
@@ -300,7 +300,7 @@ async fn transfer(ctx: &Ctx, client: &AsyncHttpClient, i: usize) -> u8 {
 }
 
 async fn receive(
-    ctx: &Ctx,
+    ctx: &RunContext,
     i: usize,
     resp: &mut StreamingResponse,
     info: &mut Info,
@@ -415,7 +415,7 @@ async fn receive(
 }
 
 /// The heads of a failed transfer, to its stdout slot or its `-o` file.
-fn write_heads(ctx: &Ctx, i: usize, heads: &[u8]) -> Result<(), Failure> {
+fn write_heads(ctx: &RunContext, i: usize, heads: &[u8]) -> Result<(), Failure> {
     match ctx.args.output_for(i) {
         None => {
             ctx.out.borrow_mut().write_stdout(i, heads);

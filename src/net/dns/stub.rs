@@ -131,8 +131,10 @@ enum Source {
     },
 }
 
+/// What every clone of a [`StubResolver`] shares: where the configuration comes from, the
+/// hosts file, the cache and the next name server to ask.
 #[derive(Debug)]
-struct Shared {
+struct StubState {
     source: Source,
     hosts: Option<Watched<Hosts>>,
     cache: Cache,
@@ -143,7 +145,7 @@ struct Shared {
 /// the configuration. `Send + Sync`; each lookup runs on the loop of the task awaiting it.
 #[derive(Clone, Debug)]
 pub struct StubResolver {
-    shared: Arc<Mutex<Shared>>,
+    shared: Arc<Mutex<StubState>>,
 }
 
 impl StubResolver {
@@ -174,7 +176,7 @@ impl StubResolver {
 
     fn from_parts(source: Source, hosts: Option<Watched<Hosts>>, cache: Cache) -> StubResolver {
         StubResolver {
-            shared: Arc::new(Mutex::new(Shared {
+            shared: Arc::new(Mutex::new(StubState {
                 source,
                 hosts,
                 cache,
@@ -183,7 +185,7 @@ impl StubResolver {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Shared> {
+    fn lock(&self) -> MutexGuard<'_, StubState> {
         // Nothing panics while holding the lock; if something did, the data is still valid.
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -33,7 +33,7 @@ const READ_BUF: usize = 64 * 1024;
 /// [`close`](TlsStream::close) or [`shutdown`](TlsStream::shutdown) to send one.
 pub struct TlsStream {
     tcp: TcpStream,
-    inner: RefCell<Inner>,
+    inner: RefCell<TlsState>,
 }
 
 impl fmt::Debug for TlsStream {
@@ -47,7 +47,9 @@ impl fmt::Debug for TlsStream {
     }
 }
 
-struct Inner {
+/// The session behind a [`TlsStream`]: rustls's state machine, the ciphertext read buffer,
+/// and what has been seen and sent so far.
+struct TlsState {
     conn: ClientConnection,
     host: String,
     rbuf: Box<[u8]>,
@@ -119,7 +121,7 @@ impl TlsStream {
             ClientConnection::new(config, name).map_err(|e| classify(e, server_name, false))?;
         let stream = TlsStream {
             tcp,
-            inner: RefCell::new(Inner {
+            inner: RefCell::new(TlsState {
                 conn,
                 host: server_name.to_owned(),
                 rbuf: vec![0; READ_BUF].into_boxed_slice(),
@@ -291,7 +293,7 @@ fn ignore_not_connected(r: io::Result<()>) -> io::Result<()> {
     }
 }
 
-impl Inner {
+impl TlsState {
     /// Sends queued records until the queue is empty (`Ready(Ok)`) or the socket is full
     /// (`Pending`, the writer waker registered).
     fn poll_flush_tls(&mut self, tcp: &TcpStream, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

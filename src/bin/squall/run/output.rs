@@ -12,12 +12,13 @@ use std::io::{self, Write};
 pub(super) struct Output {
     stdout: io::Stdout,
     head: usize,
-    slots: Vec<Slot>,
+    slots: Vec<UrlOutput>,
     broken: bool,
 }
 
+/// One URL's place in the line: what it wrote before its turn, and how it ended.
 #[derive(Default)]
-struct Slot {
+struct UrlOutput {
     buf: Vec<u8>,
     done: bool,
     write_failed: bool,
@@ -28,7 +29,7 @@ impl Output {
         Output {
             stdout: io::stdout(),
             head: 0,
-            slots: (0..n).map(|_| Slot::default()).collect(),
+            slots: (0..n).map(|_| UrlOutput::default()).collect(),
             broken: false,
         }
     }

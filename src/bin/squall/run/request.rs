@@ -17,7 +17,7 @@ use squall::http::headers::HttpHeaders;
 
 use super::heads::HeadLog;
 use super::progress::Ui;
-use super::{Ctx, lock};
+use super::{RunContext, lock};
 use crate::args::{DataSource, FetchArgs};
 
 /// The `-d` / `--json` body: the parts joined (`&` between `-d` parts), files and stdin read
@@ -74,7 +74,7 @@ pub(super) fn proxy_rules(a: &FetchArgs) -> ProxyRules {
 }
 
 /// The request for URL `i`; `log` collects the heads its callbacks see (for `-v`, `-i`).
-pub(super) fn build_request(ctx: &Ctx, i: usize, log: &Arc<Mutex<HeadLog>>) -> HttpRequest {
+pub(super) fn build_request(ctx: &RunContext, i: usize, log: &Arc<Mutex<HeadLog>>) -> HttpRequest {
     let a = &ctx.args;
     let mut req = HttpRequest::new(&a.urls[i])
         .method(a.effective_method())

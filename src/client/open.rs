@@ -10,9 +10,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::Inner;
+use super::ClientState;
 use super::conn::Conn;
-use super::deadline::{Ctx, Phase, connect_timeout, earliest, resolve_timeout, until};
+use super::deadline::{FetchClock, Phase, connect_timeout, earliest, resolve_timeout, until};
 use super::error::{self, HttpError};
 use super::pool::Permit;
 use super::prepare::{HopProxy, Prepared};
@@ -28,10 +28,10 @@ use crate::net::dns::{ResolveStream, next_batch};
 pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
 /// Opens a connection for the current hop of `req`.
-pub(crate) async fn open(
-    inner: &Inner,
+pub(crate) async fn connection(
+    inner: &ClientState,
     req: &Prepared,
-    ctx: &Ctx,
+    ctx: &FetchClock,
     permit: Permit,
 ) -> Result<Box<Conn>, HttpError> {
     // Through a proxy, the TCP connection goes to the proxy; TLS (and SNI, and the
@@ -139,7 +139,7 @@ pub(crate) async fn open(
             tunnel(&tcp, req, proxy, deadline).await?;
         }
         ctx.set_phase(Phase::Tls(peer));
-        let tls = super::tls::handshake(tcp, req.hop.url.host(), peer, req, deadline).await?;
+        let tls = super::handshake::handshake(tcp, req.hop.url.host(), peer, req, deadline).await?;
         ctx.timing.borrow_mut().tls += Instant::now() - t2;
         tls
     } else {
