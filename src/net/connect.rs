@@ -463,36 +463,26 @@ fn connect_in_progress(e: &io::Error) -> bool {
     ) || (EINPROGRESS != 0 && e.raw_os_error() == Some(EINPROGRESS))
 }
 
-#[cfg(all(
-    any(target_os = "linux", target_os = "android"),
-    not(any(target_arch = "mips", target_arch = "mips64"))
-))]
-const EINPROGRESS: i32 = 115;
-#[cfg(all(
-    any(target_os = "linux", target_os = "android"),
-    any(target_arch = "mips", target_arch = "mips64")
-))]
-const EINPROGRESS: i32 = 150;
-#[cfg(any(
+/// `EINPROGRESS` where the platform has it: Linux's value (mips differs), the BSDs' and
+/// macOS's; 0 elsewhere (Windows reports `WSAEWOULDBLOCK`, i.e. `WouldBlock`).
+const EINPROGRESS: i32 = if cfg!(any(target_os = "linux", target_os = "android")) {
+    if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+        150
+    } else {
+        115
+    }
+} else if cfg!(any(
     target_os = "macos",
     target_os = "ios",
     target_os = "freebsd",
     target_os = "netbsd",
     target_os = "openbsd",
     target_os = "dragonfly"
-))]
-const EINPROGRESS: i32 = 36;
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-)))]
-const EINPROGRESS: i32 = 0; // Windows reports WSAEWOULDBLOCK, i.e. WouldBlock
+)) {
+    36
+} else {
+    0
+};
 
 #[cfg(test)]
 mod tests {

@@ -28,7 +28,7 @@ use rustls::{
 #[cfg(feature = "tls")]
 use super::error::{TlsError, TlsErrorKind};
 #[cfg(feature = "tls")]
-use super::verify::{AcceptAnyCert, TrustedRoots};
+use super::verify::CertVerifier;
 
 /// The TLS options of a request (Tornado's `validate_cert`, `ca_certs`, `client_cert`,
 /// `client_key` and `ssl_options`). `Hash + Eq`, so a connection pool can key on it: a
@@ -270,11 +270,11 @@ fn build(settings: &TlsSettings, key: &CacheKey) -> Result<ClientConfig, TlsErro
         }
         builder
             .dangerous()
-            .with_custom_certificate_verifier(TrustedRoots::new(roots, provider.clone())?)
+            .with_custom_certificate_verifier(CertVerifier::trusted_roots(roots, provider.clone())?)
     } else {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
+            .with_custom_certificate_verifier(CertVerifier::any_cert(provider))
     };
     let mut config = match &settings.client_cert {
         Some(cert_path) => {

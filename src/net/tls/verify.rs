@@ -1,8 +1,8 @@
-//! The certificate verifiers rustls is given, and the few DER bytes they must read.
+//! The certificate verifier rustls is given, and the few DER bytes they must read.
 //!
 //! Verification itself is webpki's; this file holds the two places where squall decides
-//! otherwise: [`AcceptAnyCert`] for `validate_cert(false)` (signatures still checked), and
-//! [`TrustedRoots`], webpki plus OpenSSL's acceptance of a trusted self-signed CA certificate
+//! otherwise, in one [`CertVerifier`]: any chain for `validate_cert(false)` (signatures still
+//! checked), or webpki plus OpenSSL's acceptance of a trusted self-signed CA certificate
 //! served as the server's own. That second case needs the certificate's validity period,
 //! which webpki does not expose, hence a minimal DER reader ([`validity`]).
 
@@ -17,95 +17,100 @@ use rustls::{
 
 use super::error::{TlsError, TlsErrorKind};
 
-/// Accepts any certificate chain (`validate_cert(false)`), but still checks that the
-/// server's handshake signatures are made by the key of the certificate it sent, so the
-/// handshake itself is sound.
+/// The verifier squall gives rustls: one [`Policy`] for the certificate chain, and one
+/// signature check for both policies (the handshake's signatures must be made by the key of
+/// the certificate the server sent, whatever was decided about that certificate).
 #[derive(Debug)]
-pub(super) struct AcceptAnyCert(pub(super) Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCert {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+pub(super) struct CertVerifier {
+    provider: Arc<CryptoProvider>,
+    policy: Policy,
 }
 
-/// webpki's verification against `roots` (what `with_root_certificates` installs), plus
-/// one case OpenSSL, and so curl, accepts and webpki refuses: the server's certificate is
-/// itself one of the trusted ones and says `CA:TRUE`. That is what `openssl req -x509` makes
-/// by default (and Go's `httptest` serves): trusting that file with `--cacert` must work.
-/// webpki refuses any CA certificate in the end-entity place (`CaUsedAsEndEntity`); here,
-/// when the certificate's subject and key are those of a trust anchor, the names and the
-/// validity period are checked instead, and the handshake's signature (checked by rustls
-/// with the certificate's key) proves the server holds that anchor's key.
+/// How the server's certificate chain is judged.
 #[derive(Debug)]
-pub(super) struct TrustedRoots {
-    webpki: Arc<rustls::client::WebPkiServerVerifier>,
-    anchors: Vec<rustls::pki_types::TrustAnchor<'static>>,
+enum Policy {
+    /// `validate_cert(false)`: any chain is accepted (the signatures are still checked, so
+    /// the handshake itself is sound).
+    AnyCert,
+    /// webpki's verification against `roots` (what `with_root_certificates` installs), plus
+    /// one case OpenSSL, and so curl, accepts and webpki refuses: the server's certificate is
+    /// itself one of the trusted ones and says `CA:TRUE`. That is what `openssl req -x509`
+    /// makes by default (and Go's `httptest` serves): trusting that file with `--cacert` must
+    /// work. webpki refuses any CA certificate in the end-entity place (`CaUsedAsEndEntity`);
+    /// here, when the certificate's subject and key are those of a trust anchor, the names and
+    /// the validity period are checked instead, and the handshake's signature (checked with
+    /// the certificate's key) proves the server holds that anchor's key.
+    TrustedRoots {
+        webpki: Arc<rustls::client::WebPkiServerVerifier>,
+        anchors: Vec<rustls::pki_types::TrustAnchor<'static>>,
+    },
 }
 
-impl TrustedRoots {
-    pub(super) fn new(
+impl CertVerifier {
+    /// The signature algorithms of the crypto provider (ring's), for both policies.
+    fn algorithms(&self) -> &rustls::crypto::WebPkiSupportedAlgorithms {
+        &self.provider.signature_verification_algorithms
+    }
+
+    /// Accepts any chain (`validate_cert(false)`).
+    pub(super) fn any_cert(provider: Arc<CryptoProvider>) -> Arc<CertVerifier> {
+        Arc::new(CertVerifier {
+            provider,
+            policy: Policy::AnyCert,
+        })
+    }
+
+    /// Verifies against `roots`, accepting a trusted self-signed CA served as its own leaf.
+    pub(super) fn trusted_roots(
         roots: RootCertStore,
         provider: Arc<CryptoProvider>,
-    ) -> Result<Arc<TrustedRoots>, TlsError> {
+    ) -> Result<Arc<CertVerifier>, TlsError> {
         let anchors = roots.roots.clone();
-        let webpki =
-            rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .map_err(|e| {
-                    TlsError::new(TlsErrorKind::Handshake, format!("TLS setup failed: {e}"))
-                })?;
-        Ok(Arc::new(TrustedRoots { webpki, anchors }))
-    }
-
-    /// The server's own certificate is a trust anchor: same subject, same key.
-    fn is_anchor(&self, end_entity: &CertificateDer<'_>) -> bool {
-        let mut one = RootCertStore::empty();
-        one.add(end_entity.clone().into_owned()).is_ok()
-            && one.roots.first().is_some_and(|a| self.anchors.contains(a))
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .map_err(|e| TlsError::new(TlsErrorKind::Handshake, format!("TLS setup failed: {e}")))?;
+        Ok(Arc::new(CertVerifier {
+            provider,
+            policy: Policy::TrustedRoots { webpki, anchors },
+        }))
     }
 }
 
-impl ServerCertVerifier for TrustedRoots {
+/// The server's own certificate is a trust anchor: same subject, same key.
+fn is_anchor(
+    anchors: &[rustls::pki_types::TrustAnchor<'static>],
+    cert: &CertificateDer<'_>,
+) -> bool {
+    let mut one = RootCertStore::empty();
+    one.add(cert.clone().into_owned()).is_ok()
+        && one.roots.first().is_some_and(|a| anchors.contains(a))
+}
+
+/// A trusted anchor served as the leaf: its names and validity period, as webpki would check
+/// them for an end-entity certificate.
+fn check_anchor_as_leaf(
+    end_entity: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> Result<ServerCertVerified, rustls::Error> {
+    let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+    rustls::client::verify_server_name(&parsed, server_name)?;
+    let (not_before, not_after) = validity(end_entity).ok_or(rustls::Error::InvalidCertificate(
+        CertificateError::BadEncoding,
+    ))?;
+    if now.as_secs() < not_before {
+        return Err(CertificateError::NotValidYet.into());
+    }
+    if now.as_secs() > not_after {
+        return Err(CertificateError::Expired.into());
+    }
+    Ok(ServerCertVerified::assertion())
+}
+
+impl ServerCertVerifier for CertVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -114,29 +119,16 @@ impl ServerCertVerifier for TrustedRoots {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self.webpki.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
-        match verdict {
+        let Policy::TrustedRoots { webpki, anchors } = &self.policy else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
             Err(rustls::Error::InvalidCertificate(CertificateError::Other(e)))
-                if e.to_string().contains("CaUsedAsEndEntity") && self.is_anchor(end_entity) =>
+                if e.to_string().contains("CaUsedAsEndEntity")
+                    && is_anchor(anchors, end_entity) =>
             {
-                let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
-                rustls::client::verify_server_name(&parsed, server_name)?;
-                let (not_before, not_after) = validity(end_entity).ok_or(
-                    rustls::Error::InvalidCertificate(CertificateError::BadEncoding),
-                )?;
-                if now.as_secs() < not_before {
-                    return Err(CertificateError::NotValidYet.into());
-                }
-                if now.as_secs() > not_after {
-                    return Err(CertificateError::Expired.into());
-                }
-                Ok(ServerCertVerified::assertion())
+                check_anchor_as_leaf(end_entity, server_name, now)
             }
             other => other,
         }
@@ -148,7 +140,7 @@ impl ServerCertVerifier for TrustedRoots {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, self.algorithms())
     }
 
     fn verify_tls13_signature(
@@ -157,11 +149,13 @@ impl ServerCertVerifier for TrustedRoots {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, self.algorithms())
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
