@@ -31,7 +31,7 @@ use super::queue::Slot;
 use super::reader::{BodyReader, reserve_for};
 use super::redirect::{self, Decision, RedirectError};
 use super::request::{Body, HttpRequest, Prepared, StreamSink};
-use super::response::HttpResponse;
+use super::response::{HttpResponse, ResponseMeta};
 use crate::http::decode::Coding;
 use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{Limits, ResponseHead, Version};
@@ -141,9 +141,13 @@ async fn run_hop(
             inner.config.max_read,
         );
         let mut interim = Vec::new();
-        match send_and_read_head(&mut ex, req, &mut interim).await {
-            Ok(head) => return Ok((ex, head, interim)),
+        match send_and_read_head(&mut ex, req, ctx, &mut interim).await {
+            Ok(head) => {
+                ctx.hops.borrow_mut().answered(req, &interim, &head)?;
+                return Ok((ex, head, interim));
+            }
             Err(f) => {
+                ctx.hops.borrow_mut().failed(&f.error);
                 if reused && allow_idle && f.before_response && retry_safe {
                     allow_idle = false;
                     continue;
@@ -190,6 +194,7 @@ enum Continue {
 async fn send_and_read_head(
     ex: &mut Exchange,
     req: &Prepared,
+    ctx: &Ctx,
     interim: &mut Vec<ResponseHead>,
 ) -> Result<ResponseHead, Failure> {
     let framing = match &req.body {
@@ -231,9 +236,7 @@ async fn send_and_read_head(
             }
         }
         .map_err(|e| HttpError::invalid(e.to_string()))?;
-        if let Some(cb) = &req.request_head_callback {
-            call_data_cb(cb, &c.wbuf)?;
-        }
+        ctx.hops.borrow_mut().sent(req, c, &c.wbuf)?;
         if let Body::Bytes(b) = &req.body
             && !expect
             && b.len() <= COALESCE_BODY
@@ -571,20 +574,16 @@ async fn read_whole(
     }
     let time_info = ctx.time_info(a.reader.first_byte_at());
     // Boxed from here on: the response travels up through several layers of `Result`.
+    let hops = ctx.hops.borrow_mut().take();
     Ok(Box::new(HttpResponse {
-        code: a.head.code,
-        reason: a.head.reason,
-        headers: a.head.headers,
+        meta: ResponseMeta::new(a.head, a.url, a.history, hops),
         body,
-        effective_url: a.url,
         // Filled in by `fetch` once the work is done: the caller's request is moved in,
         // not cloned.
         request: HttpRequest::default(),
         request_time: time_info.total,
         start_time: ctx.start_time,
         time_info,
-        history: a.history,
-        version: a.head.version,
         error: None,
     }))
 }

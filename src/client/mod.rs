@@ -87,6 +87,7 @@ mod deadline;
 pub mod error;
 mod exchange;
 mod fetch;
+pub mod hops;
 pub mod pool;
 pub mod proxy;
 pub mod queue;
@@ -111,9 +112,10 @@ use std::time::Duration;
 
 pub use blocking::{HttpClient, ResponseReader};
 pub use error::{ErrorKind, HttpError, TimeoutPhase};
+pub use hops::{Hop, HopEvent, HopKind};
 pub use proxy::{NoProxy, Proxy, ProxyErrorKind, ProxyRules};
 pub use request::HttpRequest;
-pub use response::{HttpResponse, TimeInfo};
+pub use response::{HttpResponse, ResponseMeta, TimeInfo};
 pub use streaming::StreamingResponse;
 pub use writer::BodyWriter;
 

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::{ErrorKind, HttpError};
+use super::hops::HopCallback;
 use super::proxy::ProxyRules;
 use super::writer::BodyWriter;
 use crate::http::headers::HttpHeaders;
@@ -95,6 +96,8 @@ pub struct HttpRequest {
     pub(crate) streaming_callback: Option<StreamSink>,
     pub(crate) header_callback: Option<LineCallback>,
     pub(crate) request_head_callback: Option<DataCallback>,
+    /// Set by `hop_callback` (in `hops.rs`, beside the record it reports).
+    pub(crate) hop_callback: Option<HopCallback>,
     pub(crate) allow_nonstandard_methods: Option<bool>,
     pub(crate) validate_cert: Option<bool>,
     pub(crate) ca_certs: Option<PathBuf>,
@@ -433,7 +436,9 @@ impl HttpRequest {
         self
     }
 
-    /// Called with the bytes of each request head sent (every hop).
+    /// Called with the bytes of each request head sent (every hop): the
+    /// [`Sent`](super::hops::HopEvent::Sent) event of
+    /// [`hop_callback`](HttpRequest::hop_callback), reduced to the head.
     pub fn request_head_callback(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {
         self.request_head_callback = Some(Arc::new(Mutex::new(f)));
         self
@@ -622,6 +627,7 @@ impl HttpRequest {
             streaming_callback: pick!(streaming_callback),
             header_callback: pick!(header_callback),
             request_head_callback: pick!(request_head_callback),
+            hop_callback: pick!(hop_callback),
             allow_nonstandard_methods: pick!(allow_nonstandard_methods),
             validate_cert: pick!(validate_cert),
             ca_certs: pick!(ca_certs),
@@ -682,6 +688,7 @@ pub(crate) struct Prepared {
     pub streaming_callback: Option<StreamSink>,
     pub header_callback: Option<LineCallback>,
     pub request_head_callback: Option<DataCallback>,
+    pub hop_callback: Option<HopCallback>,
     /// The caller asked for `Connection: close`: never pool the connection.
     pub conn_close: bool,
     /// Set once a hop left the original origin: credentials are gone for good (D-13).
@@ -921,6 +928,7 @@ pub(crate) fn prepare(
         streaming_callback: req.streaming_callback.clone(),
         header_callback: req.header_callback.clone(),
         request_head_callback: req.request_head_callback.clone(),
+        hop_callback: req.hop_callback.clone(),
         conn_close,
         left_origin: false,
         proxy: None,
