@@ -18,15 +18,15 @@
 //!   too-many-redirects error carries).
 //!
 //! The two older callbacks relate to it as follows. `request_head_callback` is the `Sent`
-//! event reduced to the head's bytes: both are called from [`HopLog::sent`], the old one
+//! event reduced to the head's bytes: both are called from `HopLog::sent`, the old one
 //! first. `header_callback` stays apart on purpose: it is Tornado's, and sees only the final
 //! response (with its 1xx heads) line by line, with the headers as delivered
 //! (`Content-Encoding` renamed when the body is decoded), once the answer is decided; a hop
 //! records the heads as they were read.
 //!
-//! The engine calls three functions, one line each: [`HopLog::sent`] where the head is
-//! serialised, [`HopLog::answered`] when the hop's final head is in, [`HopLog::failed`] when
-//! the hop breaks. The log lives in the fetch's [`Ctx`](super::deadline::Ctx) beside its
+//! The engine calls three functions, one line each: `HopLog::sent` where the head is
+//! serialised, `HopLog::answered` when the hop's final head is in, `HopLog::failed` when
+//! the hop breaks. The log lives in the fetch's `Ctx` (`deadline.rs`) beside its
 //! timing, and the response takes it whole at the end.
 
 use std::fmt;

@@ -27,7 +27,9 @@
 //!    goes through a proxy, and TLS for https.
 //! 4. **Exchange** (`exchange`): the head (and a small body) leave in one write — a
 //!    `body_producer` writes through a [`BodyWriter`] ([`writer`]); the response is parsed by
-//!    the sans-IO core as bytes arrive, into the connection's own buffer.
+//!    the sans-IO core as bytes arrive, into the connection's own buffer. Each request head
+//!    written and the heads read back are recorded as a hop ([`hops`]), reported live to
+//!    `hop_callback` and kept on the response.
 //! 5. **Redirects** ([`redirect`]): a 3xx that is followed has its body drained, the request is
 //!    rewritten by the rules (method, body, credentials), and step 3 repeats — in the same slot.
 //! 6. **Body** (`reader`): decoded (gzip, deflate) within `max_body_size`, buffered, handed to a

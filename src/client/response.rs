@@ -10,7 +10,7 @@
 //!
 //! A buffered and a streaming response say the same things about themselves: status, reason,
 //! version, headers, effective URL, the redirects followed and each hop ([`super::hops`]).
-//! Those live once, in [`ResponseMeta`], built in one place ([`ResponseMeta::new`]) and held by
+//! Those live once, in [`ResponseMeta`], built in one place (`ResponseMeta::new`) and held by
 //! both responses as their `meta` field. Both dereference to it, so the Tornado shape reads as
 //! before: `response.code`, `response.headers`, `response.history`, next to the response's own
 //! `response.body`. Three ways were weighed:
