@@ -109,7 +109,8 @@ impl fmt::Debug for Hop {
 pub enum HopEvent {
     /// The request head is about to be written: `hop.request_head` is set, nothing read yet.
     Sent,
-    /// An interim (1xx) head was read: the last of `hop.interim`.
+    /// An interim (1xx) head was read: the last of `hop.interim`. (Reported once the hop's
+    /// final head is in, just before [`Answered`](HopEvent::Answered), in the order read.)
     Interim,
     /// The final head was read: `hop.response`.
     Answered,
