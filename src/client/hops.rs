@@ -29,7 +29,7 @@
 //! the hop breaks. The log lives in the fetch's `Ctx` (`deadline.rs`) beside its
 //! timing, and the response takes it whole at the end.
 
-use std::fmt;
+use std::fmt::{self, Write};
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
@@ -83,7 +83,7 @@ pub struct Hop {
     /// when the hop broke before one arrived.
     pub response: Option<ResponseHead>,
     /// What broke the hop, when it did (a retried hop says why it was retried).
-    pub error: Option<HttpError>,
+    pub error: Option<Box<HttpError>>,
 }
 
 impl fmt::Debug for Hop {
@@ -115,6 +115,9 @@ pub enum HopEvent {
     /// The final head was read: `hop.response`.
     Answered,
 }
+
+/// Bytes reserved for a hop's URL, so that writing it takes one allocation.
+const URL_ROOM: usize = 96;
 
 /// The hop callback, shared and `Send` like the request's other callbacks.
 pub(crate) type HopCallback = Arc<Mutex<dyn FnMut(HopEvent, &Hop) + Send>>;
@@ -151,9 +154,15 @@ impl HopLog {
     /// A request head was serialised and is about to be written on `conn`: a new hop, whose
     /// kind follows from how the previous one ended.
     pub fn sent(&mut self, req: &Prepared, conn: &Conn, head: &[u8]) -> Result<(), HttpError> {
+        // Most fetches are one hop: room for one, then for a redirect or two.
+        if self.hops.capacity() == 0 {
+            self.hops.reserve_exact(1);
+        }
+        let mut url = String::with_capacity(URL_ROOM);
+        let _ = write!(url, "{}", req.url);
         self.hops.push(Hop {
             kind: kind_after(self.hops.last()),
-            url: req.url.to_string(),
+            url,
             method: req.method.clone(),
             peer: conn.peer,
             reused: conn.uses > 0,
@@ -192,7 +201,7 @@ impl HopLog {
         if let Some(hop) = self.hops.last_mut()
             && hop.response.is_none()
         {
-            hop.error = Some(error.clone());
+            hop.error = Some(Box::new(error.clone()));
         }
     }
 
