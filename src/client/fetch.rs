@@ -133,6 +133,7 @@ async fn run_hop(
             }
         };
         ctx.set_phase(Phase::Request);
+        ctx.hops.borrow_mut().connected(conn.peer, reused);
         let mut ex = Exchange::new(
             conn,
             &req.method,
@@ -236,7 +237,7 @@ async fn send_and_read_head(
             }
         }
         .map_err(|e| HttpError::invalid(e.to_string()))?;
-        ctx.hops.borrow_mut().sent(req, c, &c.wbuf)?;
+        ctx.hops.borrow_mut().sent(req, &c.wbuf)?;
         if let Body::Bytes(b) = &req.body
             && !expect
             && b.len() <= COALESCE_BODY

@@ -24,9 +24,9 @@
 //! (`Content-Encoding` renamed when the body is decoded), once the answer is decided; a hop
 //! records the heads as they were read.
 //!
-//! The engine calls three functions, one line each: `HopLog::sent` where the head is
-//! serialised, `HopLog::answered` when the hop's final head is in, `HopLog::failed` when
-//! the hop breaks. The log lives in the fetch's `Ctx` (`deadline.rs`) beside its
+//! The engine calls four functions, one line each: `HopLog::connected` when a hop has its
+//! connection, `HopLog::sent` where the head is serialised, `HopLog::answered` when the hop's
+//! final head is in, `HopLog::failed` when the hop breaks. The log lives in the fetch's `Ctx` (`deadline.rs`) beside its
 //! timing, and the response takes it whole at the end.
 
 use std::fmt::{self, Write};
@@ -36,7 +36,6 @@ use std::sync::{Arc, Mutex};
 
 use super::error::{ErrorKind, HttpError};
 use super::fetch::panic_text;
-use super::pool::Conn;
 use super::request::{HttpRequest, Prepared, lock};
 use crate::http::response::ResponseHead;
 
@@ -148,12 +147,26 @@ impl HttpRequest {
 #[derive(Default)]
 pub(crate) struct HopLog {
     hops: Vec<Hop>,
+    /// The connection the next request head goes out on: its peer, and whether it came from
+    /// the pool.
+    conn: Option<(SocketAddr, bool)>,
 }
 
 impl HopLog {
-    /// A request head was serialised and is about to be written on `conn`: a new hop, whose
-    /// kind follows from how the previous one ended.
-    pub fn sent(&mut self, req: &Prepared, conn: &Conn, head: &[u8]) -> Result<(), HttpError> {
+    /// The next request goes out on a connection to `peer`, `reused` from the pool or new.
+    pub fn connected(&mut self, peer: SocketAddr, reused: bool) {
+        self.conn = Some((peer, reused));
+    }
+
+    /// A request head was serialised and is about to be written (on the connection last
+    /// given to [`connected`](HopLog::connected)): a new hop, whose kind follows from how the
+    /// previous one ended.
+    pub fn sent(&mut self, req: &Prepared, head: &[u8]) -> Result<(), HttpError> {
+        // The engine says `connected` before every hop; were it not so, the hop would show
+        // the unspecified address rather than fail the fetch.
+        let (peer, reused) = self
+            .conn
+            .unwrap_or((SocketAddr::from(([0, 0, 0, 0], 0)), false));
         // Most fetches are one hop: room for one, then for a redirect or two.
         if self.hops.capacity() == 0 {
             self.hops.reserve_exact(1);
@@ -164,8 +177,8 @@ impl HopLog {
             kind: kind_after(self.hops.last()),
             url,
             method: req.method.clone(),
-            peer: conn.peer,
-            reused: conn.uses > 0,
+            peer,
+            reused,
             request_head: head.to_vec(),
             interim: Vec::new(),
             response: None,
@@ -283,6 +296,7 @@ mod tests {
     fn failed_marks_only_a_hop_without_its_head() {
         let mut log = HopLog {
             hops: vec![hop(None)],
+            conn: None,
         };
         log.failed(&HttpError::new(
             ErrorKind::ClosedBeforeResponse,
@@ -291,6 +305,7 @@ mod tests {
         assert!(log.hops[0].error.is_some());
         let mut log = HopLog {
             hops: vec![hop(Some(200))],
+            conn: None,
         };
         log.failed(&HttpError::new(
             ErrorKind::ClosedMidBody,
