@@ -316,7 +316,10 @@ async fn wait_continue(
     }
 }
 
-fn call_data_cb(cb: &super::request::DataCallback, data: &[u8]) -> Result<(), HttpError> {
+pub(crate) fn call_data_cb(
+    cb: &super::request::DataCallback,
+    data: &[u8],
+) -> Result<(), HttpError> {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         (super::request::lock(cb))(data)
     }));

@@ -35,7 +35,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
 use super::error::{ErrorKind, HttpError};
-use super::fetch::panic_text;
+use super::fetch::{call_data_cb, panic_text};
 use super::request::{HttpRequest, Prepared, lock};
 use crate::http::response::ResponseHead;
 
@@ -185,7 +185,7 @@ impl HopLog {
             error: None,
         });
         if let Some(cb) = &req.request_head_callback {
-            call("callback", || lock(cb)(head))?;
+            call_data_cb(cb, head)?;
         }
         self.report(req, HopEvent::Sent)
     }
@@ -225,7 +225,7 @@ impl HopLog {
 
     fn report(&self, req: &Prepared, event: HopEvent) -> Result<(), HttpError> {
         match (&req.hop_callback, self.hops.last()) {
-            (Some(cb), Some(hop)) => call("hop_callback", || lock(cb)(event, hop)),
+            (Some(cb), Some(hop)) => call_hop_cb(cb, event, hop),
             _ => Ok(()),
         }
     }
@@ -242,12 +242,12 @@ fn kind_after(previous: Option<&Hop>) -> HopKind {
     }
 }
 
-/// Runs a user callback; its panic is the fetch's callback error.
-fn call(name: &str, f: impl FnOnce()) -> Result<(), HttpError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
+/// Calls the hop callback; its panic is the fetch's callback error.
+fn call_hop_cb(cb: &HopCallback, event: HopEvent, hop: &Hop) -> Result<(), HttpError> {
+    catch_unwind(AssertUnwindSafe(|| lock(cb)(event, hop))).map_err(|p| {
         HttpError::new(
             ErrorKind::Callback,
-            format!("{name} panicked: {}", panic_text(&p)),
+            format!("hop_callback panicked: {}", panic_text(&p)),
         )
     })
 }
