@@ -11,10 +11,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::Inner;
+use super::conn::Conn;
 use super::deadline::{Ctx, Phase, connect_timeout, earliest, resolve_timeout, until};
-use super::error::{ErrorKind, HttpError, TimeoutPhase};
-use super::pool::{Conn, Permit};
-use super::proxy::ProxyErrorKind;
+use super::error::{self, HttpError};
+use super::pool::Permit;
 use super::request::{Prepared, Proxy};
 use crate::http::headers::HttpHeaders;
 use crate::http::request::{BodyFraming, write_head};
@@ -40,6 +40,7 @@ pub(crate) async fn open(
         Some(p) => (p.host.as_str(), p.port),
         None => (req.url.host(), req.url.port()),
     };
+    let via_proxy = req.proxy.is_some();
     let t0 = Instant::now();
     let deadline = earliest(req.connect_timeout.map(|d| t0 + d), ctx.deadline);
 
@@ -87,14 +88,7 @@ pub(crate) async fn open(
             };
             let t1 = Instant::now();
             ctx.timing.borrow_mut().dns += t1 - t0;
-            let batch = res.map_err(|e| {
-                if e.kind() == std::io::ErrorKind::TimedOut {
-                    // The resolver's own retries ran out (its text names the name and servers).
-                    HttpError::timeout(TimeoutPhase::Resolve, e.to_string()).with_source(e)
-                } else {
-                    not_resolved(req, host, &e.to_string()).with_source(e)
-                }
-            })?;
+            let batch = res.map_err(|e| error::resolve_error(e, host, via_proxy))?;
             more = Some(stream);
             batch
         }
@@ -103,19 +97,13 @@ pub(crate) async fn open(
         addrs.retain(|a| a.is_ipv4());
     }
     if addrs.is_empty() {
-        let why = if req.allow_ipv6 {
-            "no addresses"
-        } else {
-            "no IPv4 address (allow_ipv6 is off)"
-        };
-        if target.parse::<IpAddr>().is_ok() {
-            let what = if req.proxy.is_some() { "proxy" } else { "host" };
-            return Err(HttpError::new(
-                connect_kind(req),
-                format!("Could not resolve {what} {host}: {why}"),
-            ));
-        }
-        return Err(not_resolved(req, host, why));
+        let ip_literal = target.parse::<IpAddr>().is_ok();
+        return Err(error::no_addresses(
+            host,
+            via_proxy,
+            ip_literal,
+            req.allow_ipv6,
+        ));
     }
     let t1 = Instant::now();
     let opts = ConnectOptions {
@@ -139,17 +127,9 @@ pub(crate) async fn open(
     {
         result = until(deadline, connect(&addrs, &opts), || connect_timeout(&addrs)).await?;
     }
-    let (tcp, peer) = result.map_err(|e| {
-        // The error names every address tried; add the host name when there was one.
-        let msg = if req.proxy.is_some() {
-            format!("proxy {}: {e}", host_port(host, port))
-        } else if req.url.is_ip_host() && target == host {
-            e.to_string()
-        } else {
-            format!("{host}: {e}")
-        };
-        HttpError::new(connect_kind(req), msg).with_source(e)
-    })?;
+    // The error names every address tried, and the host name when there was one.
+    let named = !(req.url.is_ip_host() && target == host);
+    let (tcp, peer) = result.map_err(|e| error::connect_error(e, host, port, via_proxy, named))?;
     let _ = tcp.set_nodelay(true);
     let t2 = Instant::now();
     ctx.timing.borrow_mut().connect += t2 - t1;
@@ -166,37 +146,6 @@ pub(crate) async fn open(
         Stream::Plain(tcp)
     };
     Ok(inner.pool.conn(stream, peer, permit))
-}
-
-/// A failed lookup of `host`: the origin's (curl's exit 6) or the proxy's (5).
-fn not_resolved(req: &Prepared, host: &str, why: &str) -> HttpError {
-    match req.proxy {
-        Some(_) => HttpError::new(
-            ErrorKind::Proxy(ProxyErrorKind::Resolve),
-            format!("Could not resolve proxy {host}: {why}"),
-        ),
-        None => HttpError::new(
-            ErrorKind::Dns,
-            format!("Could not resolve host {host}: {why}"),
-        ),
-    }
-}
-
-/// `host:port`, with an IPv6 host in brackets.
-fn host_port(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
-}
-
-/// A refused or unreachable connection: to the origin, or to the proxy (curl's 7 either way).
-fn connect_kind(req: &Prepared) -> ErrorKind {
-    match req.proxy {
-        Some(_) => ErrorKind::Proxy(ProxyErrorKind::Connect),
-        None => ErrorKind::Connect,
-    }
 }
 
 /// Opens a `CONNECT` tunnel through `proxy` to the origin of `req` (RFC 9110 §9.3.6): a 2xx
@@ -227,12 +176,9 @@ async fn tunnel(
         &mut head,
     )
     .map_err(|e| HttpError::invalid(e.to_string()))?;
-    let proxy_name = host_port(&proxy.host, proxy.port);
+    let proxy_name = error::host_port(&proxy.host, proxy.port);
     let fail_with = |status: Option<u16>, why: String| {
-        HttpError::new(
-            ErrorKind::Proxy(ProxyErrorKind::Tunnel { status }),
-            format!("proxy {proxy_name} could not open a tunnel to {authority}: {why}"),
-        )
+        error::tunnel_error(&proxy_name, &authority, status, &why)
     };
     let fail = |why: String| fail_with(None, why);
     let exchange = async {

@@ -12,19 +12,26 @@
 //! The error is `Send + Sync + 'static`, so it crosses threads and converts into
 //! `Box<dyn Error + Send + Sync>` or `anyhow::Error`. [`std::error::Error::source`] gives the
 //! underlying cause when there is one: the `io::Error` of a reset or a failed connect, the
-//! [`TlsError`](crate::net::tls::TlsError) (whose own source is rustls' error), the
-//! [`ProtoError`](crate::http::ProtoError) of a malformed reply, the
+//! [`TlsError`] (whose own source is rustls' error), the
+//! [`ProtoError`] of a malformed reply, the
 //! [`DecodeError`](crate::http::decode::DecodeError) of a bad gzip body, serde_json's error.
+//!
+//! The second half of this file is the one map from those causes into `HttpError`: the rest
+//! of the client says what failed (a read, a write, a parse, a lookup, a connect, a
+//! handshake, a tunnel) and this file chooses the kind, the message and the source.
 
 use std::error::Error;
 use std::fmt;
+use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::proxy::ProxyErrorKind;
 use super::response::{HttpResponse, TimeInfo};
-use crate::http::response::ProtoErrorKind;
-use crate::net::tls::TlsErrorKind;
+use crate::http::response::{ProtoError, ProtoErrorKind};
+use crate::net::connect::ConnectError;
+use crate::net::tls::{TlsError, TlsErrorKind};
 
 /// The code of an error that has no HTTP response behind it (Tornado's convention).
 pub const NO_RESPONSE_CODE: u16 = 599;
@@ -251,6 +258,216 @@ impl Error for HttpError {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The one map from the layers below into `HttpError`: protocol (`ProtoError`), TLS
+// (`TlsError`), decoding (`DecodeError`), name resolution, connect and socket I/O. The client's
+// other files say what failed and hand the cause over; the kind, the words and the source of
+// the error are chosen here, so a reader (or a test of a message) finds them in one place.
+// ---------------------------------------------------------------------------------------------
+
+/// A read or write on the connection failed. `before_response`: no response byte had arrived
+/// yet (the server may have closed an idle connection as we sent: the fetch may retry).
+/// `writing`: it happened while sending the request.
+pub(crate) fn io_error(
+    e: io::Error,
+    before_response: bool,
+    writing: bool,
+    peer: SocketAddr,
+) -> HttpError {
+    if let Some(t) = TlsError::from_io_error(&e) {
+        return match t.kind() {
+            TlsErrorKind::Truncated if before_response => HttpError::new(
+                ErrorKind::ClosedBeforeResponse,
+                format!("Stream closed: {t}"),
+            ),
+            TlsErrorKind::Truncated => {
+                HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {t}"))
+            }
+            k => HttpError::new(ErrorKind::Tls(k.clone()), t.to_string()),
+        }
+        .with_source(t.clone());
+    }
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof if before_response => stream_closed(),
+        io::ErrorKind::UnexpectedEof => {
+            HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {e}"))
+        }
+        _ => {
+            let what = if writing {
+                "sending the request"
+            } else {
+                "receiving the response"
+            };
+            HttpError::new(ErrorKind::Reset, format!("{e} while {what} (peer {peer})"))
+        }
+    }
+    .with_source(e)
+}
+
+/// The connection closed before any byte of the response: `Stream closed`.
+pub(crate) fn stream_closed() -> HttpError {
+    HttpError::new(ErrorKind::ClosedBeforeResponse, "Stream closed")
+}
+
+/// The connection closed after the response began, where the parser had nothing to say.
+pub(crate) fn connection_closed() -> HttpError {
+    HttpError::new(ErrorKind::ClosedMidBody, "Connection closed")
+}
+
+/// The reply broke the protocol or one of its limits.
+pub(crate) fn proto_error(e: ProtoError) -> HttpError {
+    match e.kind {
+        ProtoErrorKind::BodyTooLarge => HttpError::new(ErrorKind::BodyTooLarge, e.to_string()),
+        ProtoErrorKind::Incomplete => {
+            HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {e}"))
+        }
+        kind => HttpError::new(ErrorKind::Protocol(kind), e.to_string()),
+    }
+    .with_source(e)
+}
+
+/// The read buffer reached its largest size and still holds no whole head.
+pub(crate) fn head_too_large() -> HttpError {
+    HttpError::new(
+        ErrorKind::Protocol(ProtoErrorKind::HeadTooLarge),
+        "response head too large",
+    )
+}
+
+/// `idle_timeout` (`d`) ran out with no byte received from `peer`.
+pub(crate) fn idle_timeout(d: Duration, peer: SocketAddr) -> HttpError {
+    HttpError::timeout(
+        TimeoutPhase::Idle,
+        format!("Idle timeout: no data received for {d:?} (peer {peer})"),
+    )
+}
+
+/// The body's Content-Encoding could not be decoded, or decoded past `max_body_size`.
+#[cfg(feature = "gzip")]
+pub(crate) fn decode_error(e: crate::http::decode::DecodeError) -> HttpError {
+    let kind = if e.is_too_large() {
+        ErrorKind::BodyTooLarge
+    } else {
+        ErrorKind::Decompression
+    };
+    HttpError::new(kind, e.to_string()).with_source(e)
+}
+
+/// The TLS configuration could not be built (the CA file, the client certificate...).
+#[cfg(feature = "tls")]
+pub(crate) fn tls_config_error(e: TlsError) -> HttpError {
+    HttpError::new(ErrorKind::Tls(e.kind.clone()), e.to_string()).with_source(e)
+}
+
+/// The TLS handshake with `host` at `peer` failed.
+#[cfg(feature = "tls")]
+pub(crate) fn tls_handshake_error(e: TlsError, host: &str, peer: SocketAddr) -> HttpError {
+    HttpError::new(
+        ErrorKind::Tls(e.kind.clone()),
+        format!("{e} ({host}, {peer})"),
+    )
+    .with_source(e)
+}
+
+/// The resolver failed for `host` (the origin's name, or the proxy's when `via_proxy`).
+pub(crate) fn resolve_error(e: io::Error, host: &str, via_proxy: bool) -> HttpError {
+    if e.kind() == io::ErrorKind::TimedOut {
+        // The resolver's own retries ran out (its text names the name and servers).
+        HttpError::timeout(TimeoutPhase::Resolve, e.to_string()).with_source(e)
+    } else {
+        not_resolved(host, via_proxy, &e.to_string()).with_source(e)
+    }
+}
+
+/// `host` gave no address to try (`allow_ipv6` off can leave none). `ip_literal`: the host
+/// (after hostname mapping) is an address, so nothing was looked up.
+pub(crate) fn no_addresses(
+    host: &str,
+    via_proxy: bool,
+    ip_literal: bool,
+    allow_ipv6: bool,
+) -> HttpError {
+    let why = if allow_ipv6 {
+        "no addresses"
+    } else {
+        "no IPv4 address (allow_ipv6 is off)"
+    };
+    if ip_literal {
+        let what = if via_proxy { "proxy" } else { "host" };
+        return HttpError::new(
+            connect_kind(via_proxy),
+            format!("Could not resolve {what} {host}: {why}"),
+        );
+    }
+    not_resolved(host, via_proxy, why)
+}
+
+/// A failed lookup of `host`: the origin's (curl's exit 6) or the proxy's (5).
+fn not_resolved(host: &str, via_proxy: bool, why: &str) -> HttpError {
+    if via_proxy {
+        HttpError::new(
+            ErrorKind::Proxy(ProxyErrorKind::Resolve),
+            format!("Could not resolve proxy {host}: {why}"),
+        )
+    } else {
+        HttpError::new(
+            ErrorKind::Dns,
+            format!("Could not resolve host {host}: {why}"),
+        )
+    }
+}
+
+/// Every address of `host:port` refused or was unreachable. The error names every address
+/// tried; `named` adds the host name (not when the URL gave the address itself).
+pub(crate) fn connect_error(
+    e: ConnectError,
+    host: &str,
+    port: u16,
+    via_proxy: bool,
+    named: bool,
+) -> HttpError {
+    let msg = if via_proxy {
+        format!("proxy {}: {e}", host_port(host, port))
+    } else if named {
+        format!("{host}: {e}")
+    } else {
+        e.to_string()
+    };
+    HttpError::new(connect_kind(via_proxy), msg).with_source(e)
+}
+
+/// A refused or unreachable connection: to the origin, or to the proxy (curl's 7 either way).
+fn connect_kind(via_proxy: bool) -> ErrorKind {
+    if via_proxy {
+        ErrorKind::Proxy(ProxyErrorKind::Connect)
+    } else {
+        ErrorKind::Connect
+    }
+}
+
+/// The proxy `proxy` (`host:port`) did not open a `CONNECT` tunnel to `authority`: `status`
+/// is what it answered, if it answered; `why` says what happened.
+pub(crate) fn tunnel_error(
+    proxy: &str,
+    authority: &str,
+    status: Option<u16>,
+    why: &str,
+) -> HttpError {
+    HttpError::new(
+        ErrorKind::Proxy(ProxyErrorKind::Tunnel { status }),
+        format!("proxy {proxy} could not open a tunnel to {authority}: {why}"),
+    )
+}
+
+/// `host:port`, with an IPv6 host in brackets.
+pub(crate) fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,5 +490,74 @@ mod tests {
         assert_eq!(e.code(), 599);
         assert!(e.response().is_none());
         assert!(e.is_timeout());
+    }
+
+    #[test]
+    fn socket_failures_map_by_when_they_happen() {
+        let peer: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let eof = || io::Error::from(io::ErrorKind::UnexpectedEof);
+        let e = io_error(eof(), true, false, peer);
+        assert_eq!(
+            (e.kind(), e.to_string().as_str()),
+            (&ErrorKind::ClosedBeforeResponse, "Stream closed")
+        );
+        let e = io_error(eof(), false, false, peer);
+        assert_eq!(e.kind(), &ErrorKind::ClosedMidBody);
+        assert!(e.to_string().starts_with("Connection closed: "), "{e}");
+        let reset = io::Error::new(io::ErrorKind::ConnectionReset, "reset");
+        let e = io_error(reset, true, true, peer);
+        assert_eq!(e.kind(), &ErrorKind::Reset);
+        assert_eq!(
+            e.to_string(),
+            "reset while sending the request (peer 127.0.0.1:8080)"
+        );
+        assert!(e.source().is_some());
+    }
+
+    #[test]
+    fn protocol_failures_keep_their_kind_except_length_and_truncation() {
+        let e = proto_error(ProtoError::new(
+            ProtoErrorKind::Incomplete,
+            "body incomplete".into(),
+        ));
+        assert_eq!(e.kind(), &ErrorKind::ClosedMidBody);
+        assert_eq!(e.to_string(), "Connection closed: body incomplete");
+        let e = proto_error(ProtoError::new(
+            ProtoErrorKind::BodyTooLarge,
+            "too long".into(),
+        ));
+        assert_eq!(e.kind(), &ErrorKind::BodyTooLarge);
+        let e = proto_error(ProtoError::new(ProtoErrorKind::Malformed, "bad".into()));
+        assert_eq!(e.kind(), &ErrorKind::Protocol(ProtoErrorKind::Malformed));
+        assert_eq!(e.to_string(), "bad");
+    }
+
+    #[test]
+    fn lookup_and_connect_failures_name_the_origin_or_the_proxy() {
+        let e = no_addresses("example.test", false, false, true);
+        assert_eq!(e.kind(), &ErrorKind::Dns);
+        assert_eq!(
+            e.to_string(),
+            "Could not resolve host example.test: no addresses"
+        );
+        let e = no_addresses("proxy.test", true, false, false);
+        assert_eq!(e.kind(), &ErrorKind::Proxy(ProxyErrorKind::Resolve));
+        assert_eq!(
+            e.to_string(),
+            "Could not resolve proxy proxy.test: no IPv4 address (allow_ipv6 is off)"
+        );
+        let e = no_addresses("::1", false, true, false);
+        assert_eq!(e.kind(), &ErrorKind::Connect);
+        let e = tunnel_error("[::1]:3128", "example.test:443", Some(403), "denied");
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::Proxy(ProxyErrorKind::Tunnel { status: Some(403) })
+        );
+        assert_eq!(
+            e.to_string(),
+            "proxy [::1]:3128 could not open a tunnel to example.test:443: denied"
+        );
+        assert_eq!(host_port("::1", 3128), "[::1]:3128");
+        assert_eq!(host_port("proxy.test", 3128), "proxy.test:3128");
     }
 }

@@ -1,47 +1,46 @@
 //! One request and its response on one connection: the only place where squall's client
 //! code meets a socket.
 //!
-//! Writing: the head is serialised by the sans-IO core (`http::request::write_head`) into the
-//! connection's reused write buffer; a small body is appended to it, so head and body leave in
-//! one `write` (one syscall, one TCP segment). A large body follows in a second write; a
-//! `body_producer` is polled right here, its output framed and flushed as the socket allows
-//! ([`super::writer`]). With `expect_100_continue` the body waits for the server's `100`, for a
-//! final response (which is then the answer: the body is never sent, and the connection is not
-//! reused), or for about a second of silence, as curl does.
+//! An exchange goes through two phases, and its type says which one it is in:
 //!
-//! Reading: bytes land in the connection's read buffer, the `ResponseParser` turns them into
-//! events. Body data is handed out as a range of that buffer — the parser does not copy it,
-//! and neither does this layer; only the consumer decides (append to the body, decode, give
-//! to a callback). Nothing is read until the consumer asks for the next event, which is what
-//! gives `fetch_streaming` its backpressure.
+//! - [`Exchange<HeadPhase>`]: the request is written (the head and a small body from the
+//!   connection's write buffer, a large body in a second write, a `body_producer` polled
+//!   right here, its output framed and flushed as the socket allows, see [`super::writer`]),
+//!   and the response heads are read: [`next_head`](Exchange::next_head) yields interim
+//!   (1xx) heads, then the final one, and nothing else. `send.rs` drives this phase
+//!   (100-continue, early answers).
+//! - [`Exchange<BodyPhase>`], after [`into_body`](Exchange::into_body): the body is read,
+//!   and [`next_body`](Exchange::next_body) yields data, trailers, then the end, and nothing
+//!   else. `reader.rs` drives this phase; at its end the connection goes back to the pool.
+//!
+//! The two phases are the two methods of the sans-IO parser (`parse_head`, `parse_body`), so
+//! no caller meets a head inside a body or data before a head: there is no arm to write for it.
+//!
+//! Reading: bytes land in the connection's read buffer and the parser turns them into events.
+//! Body data is handed out as a range of that buffer: the parser does not copy it, and
+//! neither does this layer; only the consumer decides (append to the body, decode, give to a
+//! callback). Nothing is read until the consumer asks for the next event, which is what gives
+//! `fetch_streaming` its backpressure.
 
 use std::future::poll_fn;
 use std::io;
+use std::marker::PhantomData;
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use super::error::{ErrorKind, HttpError, TimeoutPhase};
-use super::fetch::panic_text;
-use super::pool::Conn;
+use super::callback::panic_text;
+use super::conn::{Conn, ReadError};
+use super::error::{self, ErrorKind, HttpError};
 use super::request::ProducerFn;
 use super::writer::BodyWriter;
-use crate::http::response::{
-    Event, Limits, ProtoError, ProtoErrorKind, ResponseHead, ResponseParser,
-};
-use crate::net::tls::{TlsError, TlsErrorKind};
+use crate::http::response::{BodyEvent, HeadEvent, Limits, ProtoError, ResponseParser};
 
-/// Bodies up to this size are copied behind the head and sent with it in one write.
-pub(crate) const COALESCE_BODY: usize = 64 * 1024;
-
-/// How long `expect_100_continue` waits for the server before sending the body anyway.
-pub(crate) const CONTINUE_WAIT: Duration = Duration::from_secs(1);
-
-/// What the parser said, with body data as a range of the connection's read buffer.
-pub(crate) enum Ev {
-    Interim(ResponseHead),
-    Head(ResponseHead),
+/// What the body phase yields, with data as a range of the connection's read buffer (read
+/// it with [`Exchange::data`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BodyEv {
     Data(Range<usize>),
     Trailers,
     End { keep_alive: bool },
@@ -63,12 +62,19 @@ impl From<HttpError> for Failure {
     }
 }
 
-pub(crate) struct Exchange {
-    pub conn: Box<Conn>,
+/// The phase of sending the request and reading the response heads.
+pub(crate) struct HeadPhase;
+
+/// The phase of reading the body, after the final head.
+pub(crate) struct BodyPhase;
+
+/// One request and its response on `conn`, in phase `P` ([`HeadPhase`] or [`BodyPhase`]).
+pub(crate) struct Exchange<P> {
+    conn: Box<Conn>,
     parser: ResponseParser,
     /// Some response byte arrived.
-    pub got_bytes: bool,
-    pub first_byte_at: Option<Instant>,
+    got_bytes: bool,
+    first_byte_at: Option<Instant>,
     idle_timeout: Option<Duration>,
     /// Largest the read buffer may grow to hold one head.
     max_buffer: usize,
@@ -76,18 +82,107 @@ pub(crate) struct Exchange {
     max_read: usize,
     eof: bool,
     /// The body was not (fully) sent, or the exchange broke: never pool the connection.
-    pub must_close: bool,
+    must_close: bool,
+    phase: PhantomData<P>,
 }
 
-impl Exchange {
+impl<P> Exchange<P> {
+    fn io_failure(&self, e: io::Error, writing: bool) -> Failure {
+        let before_response = !self.got_bytes;
+        Failure {
+            error: error::io_error(e, before_response, writing, self.conn.peer),
+            before_response,
+        }
+    }
+
+    fn proto_failure(&mut self, e: ProtoError) -> Failure {
+        self.must_close = true;
+        Failure::from(error::proto_error(e))
+    }
+
+    /// `idle_timeout` ran out with no byte received.
+    fn idle_failure(&self) -> Failure {
+        let d = self.idle_timeout.unwrap_or_default();
+        Failure::from(error::idle_timeout(d, self.conn.peer))
+    }
+
+    /// Reads more bytes into the buffer; `Ok(0)` is EOF.
+    async fn read_more(&mut self) -> Result<usize, Failure> {
+        if !self.conn.has_read_buf() && !self.conn.stream.is_tls() {
+            // No buffer while nothing is due: a plain connection waits for the socket to be
+            // readable first, and only then takes its buffer (TLS may hold decrypted bytes
+            // already, so it reads at once).
+            let tcp = self.conn.stream.tcp();
+            let ready = match self.idle_timeout {
+                None => Ok(tcp.readable().await),
+                Some(d) => crate::ioloop::timeout(d, tcp.readable()).await,
+            };
+            match ready {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(self.io_failure(e, false)),
+                Err(_) => return Err(self.idle_failure()),
+            }
+        }
+        let (max_buffer, max_read) = (self.max_buffer, self.max_read);
+        let read = self.conn.read_more(max_buffer, max_read);
+        let result = match self.idle_timeout {
+            None => read.await,
+            Some(d) => match crate::ioloop::timeout(d, read).await {
+                Ok(r) => r,
+                Err(_) => return Err(self.idle_failure()),
+            },
+        };
+        match result {
+            Ok(n) => {
+                if n > 0 && !self.got_bytes {
+                    self.got_bytes = true;
+                    self.first_byte_at = Some(Instant::now());
+                }
+                Ok(n)
+            }
+            Err(ReadError::Full) => Err(Failure::from(error::head_too_large())),
+            Err(ReadError::Io(e)) => Err(self.io_failure(e, false)),
+        }
+    }
+
+    /// Reads more for a parser that needs more: `Ok(false)` when the peer closed instead (the
+    /// phase asks the parser what the close means).
+    async fn fill(&mut self) -> Result<bool, Failure> {
+        if self.eof {
+            // The parser wants input after the close was reported: it is confused.
+            self.must_close = true;
+            return Err(Failure {
+                error: error::connection_closed(),
+                before_response: !self.got_bytes,
+            });
+        }
+        if self.read_more().await? > 0 {
+            return Ok(true);
+        }
+        self.eof = true;
+        self.must_close = true;
+        if !self.got_bytes {
+            return Err(Failure {
+                error: error::stream_closed(),
+                before_response: true,
+            });
+        }
+        Ok(false)
+    }
+}
+
+impl Exchange<HeadPhase> {
     pub fn new(
         conn: Box<Conn>,
         method: &str,
         limits: Limits,
         idle_timeout: Option<Duration>,
         max_read: usize,
-    ) -> Exchange {
-        let max_buffer = limits.max_head_bytes.saturating_mul(2).max(conn.read_size);
+    ) -> Exchange<HeadPhase> {
+        let max_buffer = limits
+            .max_head_bytes
+            .saturating_mul(2)
+            .max(conn.read_size());
         Exchange {
             conn,
             parser: ResponseParser::new(method, limits),
@@ -98,250 +193,84 @@ impl Exchange {
             max_read,
             eof: false,
             must_close: false,
+            phase: PhantomData,
         }
     }
 
-    /// The response's Content-Length, when it framed the body with one.
-    pub fn declared_length(&self) -> Option<u64> {
-        self.parser.content_length()
+    /// Whether some response byte arrived (while the request was still being sent, it is an
+    /// early answer).
+    pub fn got_bytes(&self) -> bool {
+        self.got_bytes
     }
 
-    /// Whether the response has a body to read (not HEAD, 1xx, 204, 304).
-    pub fn expects_body(&self) -> bool {
-        self.parser.expects_body()
+    /// The connection will not be reused (its request was not sent whole, or the answer
+    /// came before the body).
+    pub fn close_after(&mut self) {
+        self.must_close = true;
     }
 
-    /// Whether the connection may go back to the pool after `End { keep_alive }`.
-    pub fn reusable(&self, keep_alive: bool) -> bool {
-        keep_alive && !self.must_close && !self.eof && self.conn.rpos == self.conn.rend
-    }
-
-    fn io_failure(&self, e: io::Error, writing: bool) -> Failure {
-        let before = !self.got_bytes;
-        if let Some(t) = TlsError::from_io_error(&e) {
-            let error = match t.kind() {
-                TlsErrorKind::Truncated if before => HttpError::new(
-                    ErrorKind::ClosedBeforeResponse,
-                    format!("Stream closed: {t}"),
-                ),
-                TlsErrorKind::Truncated => {
-                    HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {t}"))
+    /// The next response head, reading as needed: interim (1xx) heads, then the final one.
+    pub async fn next_head(&mut self) -> Result<HeadEvent, Failure> {
+        loop {
+            match self.parser.parse_head(self.conn.unparsed()) {
+                Ok((n, ev)) => {
+                    self.conn.consume(n);
+                    if let Some(ev) = ev {
+                        return Ok(ev);
+                    }
+                    if n > 0 {
+                        continue;
+                    }
                 }
-                k => HttpError::new(ErrorKind::Tls(k.clone()), t.to_string()),
+                Err(e) => return Err(self.proto_failure(e)),
             }
-            .with_source(t.clone());
-            return Failure {
-                error,
-                before_response: before,
-            };
-        }
-        let error = match e.kind() {
-            io::ErrorKind::UnexpectedEof if before => {
-                HttpError::new(ErrorKind::ClosedBeforeResponse, "Stream closed")
-            }
-            io::ErrorKind::UnexpectedEof => {
-                HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {e}"))
-            }
-            _ => {
-                let what = if writing {
-                    "sending the request"
-                } else {
-                    "receiving the response"
-                };
-                HttpError::new(
-                    ErrorKind::Reset,
-                    format!("{e} while {what} (peer {})", self.conn.peer),
-                )
-            }
-        }
-        .with_source(e);
-        Failure {
-            error,
-            before_response: before,
-        }
-    }
-
-    fn proto_failure(&self, e: ProtoError) -> Failure {
-        let error = match e.kind {
-            ProtoErrorKind::BodyTooLarge => HttpError::new(ErrorKind::BodyTooLarge, e.to_string()),
-            ProtoErrorKind::Incomplete => {
-                HttpError::new(ErrorKind::ClosedMidBody, format!("Connection closed: {e}"))
-            }
-            kind => HttpError::new(ErrorKind::Protocol(kind), e.to_string()),
-        }
-        .with_source(e);
-        Failure {
-            error,
-            before_response: false,
-        }
-    }
-
-    /// `idle_timeout` ran out with no byte received.
-    fn idle_failure(&self) -> Failure {
-        let d = self.idle_timeout.unwrap_or_default();
-        Failure {
-            error: HttpError::timeout(
-                TimeoutPhase::Idle,
-                format!(
-                    "Idle timeout: no data received for {d:?} (peer {})",
-                    self.conn.peer
-                ),
-            ),
-            before_response: false,
-        }
-    }
-
-    /// Reads more bytes into the buffer; `Ok(0)` is EOF.
-    async fn read_more(&mut self) -> Result<usize, Failure> {
-        let c = &mut self.conn;
-        if c.rbuf.is_empty() {
-            // No buffer while nothing is due: a plain connection waits for the socket to be
-            // readable first, and only then takes its buffer (TLS may hold decrypted bytes
-            // already, so it reads at once).
-            if !c.stream.is_tls() {
-                let tcp = c.stream.tcp();
-                let ready = match self.idle_timeout {
-                    None => Ok(tcp.readable().await),
-                    Some(d) => crate::ioloop::timeout(d, tcp.readable()).await,
-                };
-                match ready {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => return Err(self.io_failure(e, false)),
-                    Err(_) => return Err(self.idle_failure()),
-                }
-            }
-            let c = &mut self.conn;
-            c.rbuf = vec![0; c.read_size];
-            c.rpos = 0;
-            c.rend = 0;
-        }
-        let c = &mut self.conn;
-        if c.rpos == c.rend {
-            c.rpos = 0;
-            c.rend = 0;
-        } else if c.rend == c.rbuf.len() && c.rpos > 0 {
-            c.rbuf.copy_within(c.rpos..c.rend, 0);
-            c.rend -= c.rpos;
-            c.rpos = 0;
-        }
-        if c.rend == c.rbuf.len() {
-            if c.rbuf.len() >= self.max_buffer {
-                return Err(Failure {
-                    error: HttpError::new(
-                        ErrorKind::Protocol(ProtoErrorKind::HeadTooLarge),
-                        "response head too large",
-                    ),
-                    before_response: false,
+            if !self.fill().await? {
+                // A close before the final head: the parser says what was cut short. (It
+                // has no "end" for this phase; should it ever accept the close, the
+                // connection still closed mid-response.)
+                return Err(match self.parser.finish_at_eof() {
+                    Err(e) => self.proto_failure(e),
+                    Ok(()) => Failure::from(error::connection_closed()),
                 });
             }
-            let n = (c.rbuf.len() * 2).min(self.max_buffer);
-            c.rbuf.resize(n, 0);
-        }
-        let result = match self.idle_timeout {
-            None => c.stream.read(&mut c.rbuf[c.rend..]).await,
-            Some(d) => {
-                match crate::ioloop::timeout(d, c.stream.read(&mut c.rbuf[c.rend..])).await {
-                    Ok(r) => r,
-                    Err(_) => return Err(self.idle_failure()),
-                }
-            }
-        };
-        match result {
-            Ok(n) => {
-                if n > 0 {
-                    // A read that filled all the room says more is waiting: a big body. Let
-                    // the buffer grow (to `max_read`) so it takes fewer, larger reads; small
-                    // responses never fill it, so their connections keep the small buffer.
-                    let filled = c.rend + n == c.rbuf.len();
-                    c.rend += n;
-                    if filled && c.rbuf.len() < self.max_read {
-                        let grown = (c.rbuf.len() * 2).min(self.max_read);
-                        c.rbuf.resize(grown, 0);
-                    }
-                    if !self.got_bytes {
-                        self.got_bytes = true;
-                        self.first_byte_at = Some(Instant::now());
-                    }
-                }
-                Ok(n)
-            }
-            Err(e) => Err(self.io_failure(e, false)),
         }
     }
 
-    /// The next event the bytes already received make, without reading: `None` when the
-    /// parser needs more input.
-    pub fn buffered(&mut self) -> Result<Option<Ev>, Failure> {
-        loop {
-            let c = &mut self.conn;
-            let input = &c.rbuf[c.rpos..c.rend];
-            let base = input.as_ptr() as usize;
-            let start = c.rpos;
-            match self.parser.parse(input) {
-                Ok((n, Some(ev))) => {
-                    let ev = match ev {
-                        Event::Data(s) => {
-                            let off = start + (s.as_ptr() as usize - base);
-                            Ev::Data(off..off + s.len())
-                        }
-                        Event::Interim(h) => Ev::Interim(h),
-                        Event::Head(h) => Ev::Head(h),
-                        Event::Trailers(_) => Ev::Trailers,
-                        Event::End { keep_alive } => Ev::End { keep_alive },
-                    };
-                    c.rpos += n;
-                    return Ok(Some(ev));
-                }
-                Ok((n, None)) => {
-                    c.rpos += n;
-                    if n == 0 {
-                        return Ok(None);
-                    }
-                }
-                Err(e) => {
-                    self.must_close = true;
-                    return Err(self.proto_failure(e));
-                }
-            }
+    /// The final head is in: the body phase begins.
+    pub fn into_body(self) -> Exchange<BodyPhase> {
+        Exchange {
+            conn: self.conn,
+            parser: self.parser,
+            got_bytes: self.got_bytes,
+            first_byte_at: self.first_byte_at,
+            idle_timeout: self.idle_timeout,
+            max_buffer: self.max_buffer,
+            max_read: self.max_read,
+            eof: self.eof,
+            must_close: self.must_close,
+            phase: PhantomData,
         }
     }
 
-    /// The next parser event, reading as needed.
-    pub async fn next(&mut self) -> Result<Ev, Failure> {
-        loop {
-            if let Some(ev) = self.buffered()? {
-                return Ok(ev);
-            }
-            if self.eof {
-                // parse() wants input after EOF was reported: the parser is confused.
-                self.must_close = true;
-                return Err(Failure {
-                    error: HttpError::new(ErrorKind::ClosedMidBody, "Connection closed"),
-                    before_response: !self.got_bytes,
-                });
-            }
-            if self.read_more().await? == 0 {
-                self.eof = true;
-                self.must_close = true;
-                if !self.got_bytes {
-                    return Err(Failure {
-                        error: HttpError::new(ErrorKind::ClosedBeforeResponse, "Stream closed"),
-                        before_response: true,
-                    });
-                }
-                return match self.parser.eof() {
-                    Ok(Event::End { keep_alive }) => Ok(Ev::End { keep_alive }),
-                    Ok(_) => Ok(Ev::End { keep_alive: false }),
-                    Err(e) => Err(self.proto_failure(e)),
-                };
-            }
-        }
+    /// The connection's write buffer, emptied, for the request head.
+    pub fn start_request(&mut self) -> &mut Vec<u8> {
+        self.conn.start_request()
     }
 
-    /// Writes all of `self.conn.wbuf`.
-    pub async fn write_wbuf(&mut self) -> Result<(), Failure> {
-        let c = &self.conn;
-        match c.stream.write_all(&c.wbuf).await {
+    /// What was written into the write buffer for this request.
+    pub fn request(&self) -> &[u8] {
+        self.conn.request()
+    }
+
+    /// Appends `data` (a small body) behind the head, to leave in the same write.
+    pub fn append_to_request(&mut self, data: &[u8]) {
+        self.conn.append_to_request(data);
+    }
+
+    /// Sends the write buffer, then `then` (in one `writev` where the socket takes it); the
+    /// buffer is freed once the whole request is sent (see [`request_sent`](Self::request_sent)).
+    pub async fn send_request(&mut self, then: &[u8]) -> Result<(), Failure> {
+        match self.conn.send_request(then).await {
             Ok(()) => Ok(()),
             Err(e) => {
                 self.must_close = true;
@@ -350,16 +279,10 @@ impl Exchange {
         }
     }
 
-    /// Writes `self.conn.wbuf` and then `data`, in one `writev` where the socket takes it.
-    pub async fn write_wbuf_and(&mut self, data: &[u8]) -> Result<(), Failure> {
-        let c = &self.conn;
-        match c.stream.write_all_vectored(&[&c.wbuf, data]).await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                self.must_close = true;
-                Err(self.io_failure(e, true))
-            }
-        }
+    /// The whole request is sent: the write buffer is not needed until the next request on
+    /// this connection.
+    pub fn request_sent(&mut self) {
+        self.conn.request_sent();
     }
 
     /// Writes `data`.
@@ -502,3 +425,76 @@ impl Exchange {
         }
     }
 }
+
+impl Exchange<BodyPhase> {
+    /// The response's Content-Length, when it framed the body with one.
+    pub fn declared_length(&self) -> Option<u64> {
+        self.parser.content_length()
+    }
+
+    /// Whether the response has a body to read (not HEAD, 1xx, 204, 304).
+    pub fn expects_body(&self) -> bool {
+        self.parser.expects_body()
+    }
+
+    /// When the first response byte arrived.
+    pub fn first_byte_at(&self) -> Option<Instant> {
+        self.first_byte_at
+    }
+
+    /// The bytes of a [`BodyEv::Data`] range.
+    pub fn data(&self, r: Range<usize>) -> &[u8] {
+        self.conn.bytes(r)
+    }
+
+    /// The next body event the bytes already received make, without reading: `None` when the
+    /// parser needs more input.
+    pub fn buffered_body(&mut self) -> Result<Option<BodyEv>, Failure> {
+        loop {
+            let (n, ev) = match self.parser.parse_body(self.conn.unparsed()) {
+                Ok((n, ev)) => (
+                    n,
+                    ev.map(|ev| match ev {
+                        BodyEvent::Data(s) => BodyEv::Data(self.conn.range_of(s)),
+                        BodyEvent::Trailers(_) => BodyEv::Trailers,
+                        BodyEvent::End { keep_alive } => BodyEv::End { keep_alive },
+                    }),
+                ),
+                Err(e) => return Err(self.proto_failure(e)),
+            };
+            self.conn.consume(n);
+            if ev.is_some() || n == 0 {
+                return Ok(ev);
+            }
+        }
+    }
+
+    /// The next body event, reading as needed.
+    pub async fn next_body(&mut self) -> Result<BodyEv, Failure> {
+        loop {
+            if let Some(ev) = self.buffered_body()? {
+                return Ok(ev);
+            }
+            if !self.fill().await? {
+                // The close ends a close-delimited body; anything else was cut short.
+                return match self.parser.finish_at_eof() {
+                    Ok(()) => Ok(BodyEv::End { keep_alive: false }),
+                    Err(e) => Err(self.proto_failure(e)),
+                };
+            }
+        }
+    }
+
+    /// Whether the connection may go back to the pool after `End { keep_alive }`.
+    pub fn reusable(&self, keep_alive: bool) -> bool {
+        keep_alive && !self.must_close && !self.eof && self.conn.all_parsed()
+    }
+
+    /// The connection, for the pool.
+    pub fn into_conn(self) -> Box<Conn> {
+        self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,12 +1,12 @@
 //! The life of one fetch, hop by hop (the driver behind `AsyncHttpClient::fetch`).
 //!
-//! 1. The request is merged with the client's defaults and checked ([`prepare`]); a bad one
-//!    fails here, before any I/O.
+//! 1. The request is merged with the client's defaults and checked (`request::prepare`, in
+//!    the prologue `fetch` and `fetch_streaming` share); a bad one fails there, before any I/O.
 //! 2. The fetch takes a `max_clients` slot, or waits in the FIFO queue for one (bounded by
 //!    `min(connect_timeout, request_timeout)` from `fetch()`: `Timeout in request queue`).
 //! 3. Each hop takes a connection from the pool (an idle one, or the right to open one, or a
 //!    wait for the host's limit), opens it if needed ([`super::connect`]), sends the request and
-//!    reads the response head ([`super::exchange`]). An idempotent request that fails on a
+//!    reads the response head ([`super::send`], over an [`Exchange`] in its head phase). An idempotent request that fails on a
 //!    reused connection before any response byte is retried once on a new connection: the
 //!    server may have closed the idle connection just as we sent.
 //! 4. A redirect's body is drained (so the connection can be reused), the request is rewritten
@@ -22,19 +22,20 @@
 use std::time::Instant;
 
 use super::Inner;
+use super::callback::{call_async_stream, call_data_cb, send_head_lines};
 use super::connect;
 use super::deadline::{Ctx, Phase, earliest, until};
 use super::error::{ErrorKind, HttpError};
-use super::exchange::{COALESCE_BODY, CONTINUE_WAIT, Ev, Exchange, Failure};
+use super::exchange::{BodyPhase, Exchange};
 use super::pool::{Grant, PoolKey};
 use super::queue::Slot;
 use super::reader::{BodyReader, reserve_for};
 use super::redirect::{self, Decision, RedirectError};
 use super::request::{Body, HttpRequest, Prepared, StreamSink};
 use super::response::{HttpResponse, ResponseMeta};
+use super::send::send_and_read_head;
 use crate::http::decode::Coding;
-use crate::http::request::{BodyFraming, write_head};
-use crate::http::response::{Limits, ResponseHead, Version};
+use crate::http::response::{Limits, ResponseHead};
 
 /// Waits for a `max_clients` slot (Q-02..Q-05).
 pub(crate) async fn take_slot(inner: &Inner, req: &Prepared, ctx: &Ctx) -> Result<Slot, HttpError> {
@@ -83,7 +84,7 @@ pub(crate) fn limits(inner: &Inner, _req: &Prepared) -> Limits {
 }
 
 /// S-18: a declared length over the limit is refused before any body byte is read.
-fn check_declared_length(ex: &Exchange, max: Option<u64>) -> Result<(), HttpError> {
+fn check_declared_length(ex: &Exchange<BodyPhase>, max: Option<u64>) -> Result<(), HttpError> {
     if let (Some(max), Some(len)) = (max, ex.declared_length())
         && len > max
         && ex.expects_body()
@@ -97,12 +98,12 @@ fn check_declared_length(ex: &Exchange, max: Option<u64>) -> Result<(), HttpErro
 }
 
 /// One hop up to the final response head: a connection, the request, the head.
-/// Returns the exchange (positioned at the body), the head and any 1xx heads.
+/// Returns the exchange (in its body phase), the head and any 1xx heads.
 async fn run_hop(
     inner: &Inner,
     req: &Prepared,
     ctx: &Ctx,
-) -> Result<(Exchange, ResponseHead, Vec<ResponseHead>), HttpError> {
+) -> Result<(Exchange<BodyPhase>, ResponseHead, Vec<ResponseHead>), HttpError> {
     let key = pool_key(req);
     let mut allow_idle = true;
     let replayable = !matches!(req.body, Body::Producer(_));
@@ -145,7 +146,7 @@ async fn run_hop(
         match send_and_read_head(&mut ex, req, ctx, &mut interim).await {
             Ok(head) => {
                 ctx.hops.borrow_mut().answered(req, &interim, &head)?;
-                return Ok((ex, head, interim));
+                return Ok((ex.into_body(), head, interim));
             }
             Err(f) => {
                 ctx.hops.borrow_mut().failed(&f.error);
@@ -159,236 +160,11 @@ async fn run_hop(
     }
 }
 
-/// The request could not be sent whole. A server that refuses a body often answers at once
-/// (413, 401...) and closes without reading the rest, and our writes then fail; its answer may
-/// still be waiting in the socket, and it says more than "connection reset". Take it if it is
-/// there (the connection is not reused); otherwise report the write failure.
-async fn answered_early(
-    ex: &mut Exchange,
-    interim: &mut Vec<ResponseHead>,
-    failure: Failure,
-) -> Result<ResponseHead, Failure> {
-    if failure.error.kind() != &ErrorKind::Reset || ex.got_bytes {
-        return Err(failure);
-    }
-    ex.must_close = true;
-    let read_head = async {
-        loop {
-            match ex.next().await {
-                Ok(Ev::Interim(h)) => interim.push(h),
-                Ok(Ev::Head(h)) => return Some(h),
-                _ => return None,
-            }
-        }
-    };
-    match crate::ioloop::timeout(CONTINUE_WAIT, read_head).await {
-        Ok(Some(head)) => Ok(head),
-        _ => Err(failure),
-    }
-}
-
-enum Continue {
-    Send,
-    Final(ResponseHead),
-}
-
-async fn send_and_read_head(
-    ex: &mut Exchange,
-    req: &Prepared,
-    ctx: &Ctx,
-    interim: &mut Vec<ResponseHead>,
-) -> Result<ResponseHead, Failure> {
-    let framing = match &req.body {
-        Body::None => BodyFraming::None,
-        Body::Bytes(b) => BodyFraming::Length(b.len() as u64),
-        Body::Producer(_) => match req.producer_length {
-            Some(n) => BodyFraming::Length(n),
-            None => BodyFraming::Chunked,
-        },
-    };
-    let has_body = !matches!(req.body, Body::None);
-    let expect = req.expect_continue && has_body;
-    {
-        let c = &mut ex.conn;
-        c.wbuf.clear();
-        c.wbuf.reserve(super::pool::HEAD_RESERVE);
-        let host = req.url.host_header();
-        match &req.proxy {
-            // Plain http through a proxy: absolute-form, and the proxy's credentials
-            // (https goes through a CONNECT tunnel and looks direct from here).
-            Some(proxy) if req.url.scheme() == "http" => {
-                let target = req.url.absolute_form();
-                let mut headers = req.headers.clone();
-                if let Some(auth) = &proxy.auth {
-                    headers.set("Proxy-Authorization", auth);
-                }
-                write_head(&req.method, &target, &host, &headers, framing, &mut c.wbuf)
-            }
-            _ => {
-                let target = req.url.path_and_query();
-                write_head(
-                    &req.method,
-                    &target,
-                    &host,
-                    &req.headers,
-                    framing,
-                    &mut c.wbuf,
-                )
-            }
-        }
-        .map_err(|e| HttpError::invalid(e.to_string()))?;
-        ctx.hops.borrow_mut().sent(req, &c.wbuf)?;
-        if let Body::Bytes(b) = &req.body
-            && !expect
-            && b.len() <= COALESCE_BODY
-        {
-            c.wbuf.extend_from_slice(b);
-        }
-    }
-    let sent = match &req.body {
-        Body::Bytes(b) if !expect && b.len() > COALESCE_BODY => ex.write_wbuf_and(b).await,
-        _ => ex.write_wbuf().await,
-    };
-    if let Err(f) = sent {
-        return answered_early(ex, interim, f).await;
-    }
-    let mut early_final = None;
-    if expect {
-        match wait_continue(ex, interim).await? {
-            Continue::Send => {}
-            Continue::Final(h) => early_final = Some(h),
-        }
-    }
-    if let Some(head) = early_final {
-        // The server answered without wanting the body: it is the answer, and the
-        // connection (which still owes a body by its framing) is not reused.
-        ex.must_close = true;
-        return Ok(head);
-    }
-    let sent = match &req.body {
-        Body::Bytes(b) if expect => ex.write(b).await,
-        Body::Producer(p) => ex.produce(p, req.producer_length).await,
-        _ => Ok(()),
-    };
-    if let Err(f) = sent {
-        return answered_early(ex, interim, f).await;
-    }
-    // Sent: the write buffer is not needed until the next request on this connection.
-    ex.conn.wbuf = Vec::new();
-    loop {
-        match ex.next().await? {
-            Ev::Interim(h) => interim.push(h),
-            Ev::Head(h) => return Ok(h),
-            _ => {
-                return Err(Failure::from(HttpError::new(
-                    ErrorKind::Protocol(crate::http::response::ProtoErrorKind::Malformed),
-                    "unexpected parser event before the response head",
-                )));
-            }
-        }
-    }
-}
-
-async fn wait_continue(
-    ex: &mut Exchange,
-    interim: &mut Vec<ResponseHead>,
-) -> Result<Continue, Failure> {
-    let give_up = Instant::now() + CONTINUE_WAIT;
-    loop {
-        match crate::ioloop::timeout_at(give_up, ex.next()).await {
-            Err(_) => return Ok(Continue::Send),
-            Ok(Err(f)) => return Err(f),
-            Ok(Ok(Ev::Interim(h))) => {
-                let is_continue = h.code == 100;
-                interim.push(h);
-                if is_continue {
-                    return Ok(Continue::Send);
-                }
-            }
-            Ok(Ok(Ev::Head(h))) => return Ok(Continue::Final(h)),
-            Ok(Ok(_)) => {
-                return Err(Failure::from(HttpError::new(
-                    ErrorKind::Protocol(crate::http::response::ProtoErrorKind::Malformed),
-                    "unexpected parser event before the response head",
-                )));
-            }
-        }
-    }
-}
-
-pub(crate) fn call_data_cb(
-    cb: &super::request::DataCallback,
-    data: &[u8],
-) -> Result<(), HttpError> {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        (super::request::lock(cb))(data)
-    }));
-    r.map_err(|p| {
-        HttpError::new(
-            ErrorKind::Callback,
-            format!("callback panicked: {}", panic_text(&p)),
-        )
-    })
-}
-
-fn call_line_cb(cb: &super::request::LineCallback, line: &str) -> Result<(), HttpError> {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        (super::request::lock(cb))(line)
-    }));
-    r.map_err(|p| {
-        HttpError::new(
-            ErrorKind::Callback,
-            format!("header_callback panicked: {}", panic_text(&p)),
-        )
-    })
-}
-
-/// Runs `fut` to its end, or to the panic of one of its polls (its text): user code such as an
-/// async streaming callback or a body producer fails its fetch, not the loop it runs on.
-pub(crate) async fn catch_panic<F: std::future::Future>(fut: F) -> Result<F::Output, String> {
-    let mut fut = std::pin::pin!(fut);
-    std::future::poll_fn(|cx| {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
-            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Err(p) => std::task::Poll::Ready(Err(panic_text(&p))),
-        }
-    })
-    .await
-}
-
-pub(crate) fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
-}
-
-/// The status line of a head, as sent to `header_callback`.
-pub(crate) fn status_line(h: &ResponseHead) -> String {
-    let v = match h.version {
-        Version::Http10 => "HTTP/1.0",
-        _ => "HTTP/1.1",
-    };
-    format!("{v} {:03} {}\r\n", h.code, h.reason)
-}
-
-fn send_head_lines(cb: &super::request::LineCallback, h: &ResponseHead) -> Result<(), HttpError> {
-    call_line_cb(cb, &status_line(h))?;
-    for (name, value) in h.headers.iter() {
-        call_line_cb(cb, &format!("{name}: {value}\r\n"))?;
-    }
-    call_line_cb(cb, "\r\n")
-}
-
 /// Reads and drops a body nobody will see (a followed redirect's, D-16) so the connection can
 /// be reused. It is read only within `max_body_size`: a longer one (declared or counted), or
 /// one that breaks off, is not worth the wait — the connection is closed instead and the
 /// redirect is followed all the same, since its head is all that matters.
-async fn drain(inner: &Inner, ex: Exchange, prep: &Prepared) {
+async fn drain(inner: &Inner, ex: Exchange<BodyPhase>, prep: &Prepared) {
     if check_declared_length(&ex, prep.max_body_size).is_err() {
         return; // dropping the exchange closes the connection
     }
@@ -552,22 +328,9 @@ async fn read_whole(
                 }
                 Some(StreamSink::Async(cb)) => {
                     let piece = std::mem::take(&mut body);
-                    // A panic in the call or in the future it returns is the fetch's Callback
-                    // error, as for the plain callbacks.
-                    let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        (super::request::lock(cb))(piece)
-                    }));
-                    let outcome = match call {
-                        Ok(done) => match catch_panic(done).await {
-                            Ok(Ok(())) => Ok(()),
-                            Ok(Err(e)) => Err(format!("streaming_callback failed: {e}")),
-                            Err(p) => Err(format!("streaming_callback panicked: {p}")),
-                        },
-                        Err(p) => Err(format!("streaming_callback panicked: {}", panic_text(&p))),
-                    };
-                    if let Err(msg) = outcome {
+                    if let Err(e) = call_async_stream(cb, piece).await {
                         a.reader.abort();
-                        return Err(HttpError::new(ErrorKind::Callback, msg));
+                        return Err(e);
                     }
                 }
             }
@@ -600,13 +363,19 @@ pub(crate) fn judge(
     if (200..300).contains(&resp.code) {
         return Ok(resp);
     }
+    if raise_error {
+        return Err(status_error(resp));
+    }
+    resp.error = Some(Box::new(HttpError::http(resp.code, &resp.reason, None)));
+    Ok(resp)
+}
+
+/// The status error of a non-2xx response (`HTTP 404: Not Found`), carrying the response,
+/// which carries the error too.
+fn status_error(mut resp: Box<HttpResponse>) -> HttpError {
     let err = HttpError::http(resp.code, &resp.reason, None);
     resp.error = Some(Box::new(err.clone()));
-    if raise_error {
-        Err(err.with_response(resp))
-    } else {
-        Ok(resp)
-    }
+    err.with_response(resp)
 }
 
 /// The whole buffered fetch (inside the deadline and close guards).
@@ -622,11 +391,18 @@ pub(crate) async fn fetch_buffered(
     judge(resp, prep.raise_error)
 }
 
-/// Reads the rest of a streaming answer into a response (for status errors).
-pub(crate) async fn finish_buffered(
+/// A streaming fetch up to its answer (inside the deadline and close guards). A non-2xx
+/// answer under `raise_error` is read whole and becomes the status error carrying it.
+pub(crate) async fn fetch_streamed(
     inner: &Inner,
-    answer: Answer,
+    prep: &mut Prepared,
     ctx: &Ctx,
-) -> Result<Box<HttpResponse>, HttpError> {
-    read_whole(inner, answer, ctx, None, None).await
+    original: &HttpRequest,
+) -> Result<(Answer, Slot), HttpError> {
+    let (answer, slot) = run_to_answer(inner, prep, ctx, original).await?;
+    if prep.raise_error && !(200..300).contains(&answer.head.code) {
+        let resp = read_whole(inner, answer, ctx, None, None).await?;
+        return Err(status_error(resp));
+    }
+    Ok((answer, slot))
 }

@@ -31,12 +31,11 @@
 
 use std::fmt::{self, Write};
 use std::net::SocketAddr;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
-use super::error::{ErrorKind, HttpError};
-use super::fetch::{call_data_cb, panic_text};
-use super::request::{HttpRequest, Prepared, lock};
+use super::callback::{call_data_cb, call_hop_cb};
+use super::error::HttpError;
+use super::request::{HttpRequest, Prepared};
 use crate::http::response::ResponseHead;
 
 /// Why a hop's request was written.
@@ -242,19 +241,10 @@ fn kind_after(previous: Option<&Hop>) -> HopKind {
     }
 }
 
-/// Calls the hop callback; its panic is the fetch's callback error.
-fn call_hop_cb(cb: &HopCallback, event: HopEvent, hop: &Hop) -> Result<(), HttpError> {
-    catch_unwind(AssertUnwindSafe(|| lock(cb)(event, hop))).map_err(|p| {
-        HttpError::new(
-            ErrorKind::Callback,
-            format!("hop_callback panicked: {}", panic_text(&p)),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::error::ErrorKind;
     use crate::http::headers::HttpHeaders;
     use crate::http::response::Version;
 

@@ -25,11 +25,13 @@
 //!    limit. Opening means hostname mapping, DNS on the resolver's threads (IP literals skip
 //!    it), happy eyeballs across the addresses, a `CONNECT` tunnel when an https request
 //!    goes through a proxy, and TLS for https.
-//! 4. **Exchange** (`exchange`): the head (and a small body) leave in one write — a
-//!    `body_producer` writes through a [`BodyWriter`] ([`writer`]); the response is parsed by
-//!    the sans-IO core as bytes arrive, into the connection's own buffer. Each request head
-//!    written and the heads read back are recorded as a hop ([`hops`]), reported live to
-//!    `hop_callback` and kept on the response.
+//! 4. **Exchange** (`send`, `exchange`, `conn`): the head (and a small body) leave in one
+//!    write — a `body_producer` writes through a [`BodyWriter`] ([`writer`]); the response is
+//!    parsed by the sans-IO core as bytes arrive, into the connection's own buffer (`buffer`),
+//!    head phase first (interim and final heads), then body phase. User callbacks run through
+//!    `callback`; every failure below becomes an [`HttpError`] in [`error`]. Each request
+//!    head written and the heads read back are recorded as a hop ([`hops`]), reported live
+//!    to `hop_callback` and kept on the response.
 //! 5. **Redirects** ([`redirect`]): a 3xx that is followed has its body drained, the request is
 //!    rewritten by the rules (method, body, credentials), and step 3 repeats — in the same slot.
 //! 6. **Body** (`reader`): decoded (gzip, deflate) within `max_body_size`, buffered, handed to a
@@ -84,6 +86,9 @@
 //!   with a plain-http request to the proxy, never to an origin. See [`proxy`].
 
 pub mod blocking;
+mod buffer;
+mod callback;
+mod conn;
 mod connect;
 mod deadline;
 pub mod error;
@@ -97,6 +102,7 @@ mod reader;
 pub mod redirect;
 pub mod request;
 pub mod response;
+mod send;
 pub mod streaming;
 mod tls;
 pub mod writer;
@@ -452,28 +458,9 @@ impl AsyncHttpClient {
     /// `raise_error(false)`; transport errors are errors either way.
     pub async fn fetch(&self, req: impl Into<HttpRequest>) -> Result<HttpResponse, HttpError> {
         let original: HttpRequest = req.into();
-        let mut ctx = Ctx::new();
-        let mut prep = self.prepare(&original).map_err(|mut e| {
-            e.set_request_time(ctx.start.elapsed());
-            e.set_time_info(ctx.error_time_info());
-            e
-        })?;
-        ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
-        let result = {
-            // The work is pinned here, once; the wrappers hold only a pinned pointer to it,
-            // so no large future is moved around per fetch.
-            let work = std::pin::pin!(fetch::fetch_buffered(
-                &self.inner,
-                &mut prep,
-                &ctx,
-                &original
-            ));
-            let timed = std::pin::pin!(deadline::until(ctx.deadline, work, || ctx.timeout_error()));
-            Guarded::new(&self.inner, timed)
-                .await
-                .and_then(|r| r)
-                .and_then(|r| r)
-        };
+        let (ctx, mut prep) = self.begin(&original)?;
+        let work = fetch::fetch_buffered(&self.inner, &mut prep, &ctx, &original);
+        let result = self.run(&ctx, work).await;
         with_request(result, original, &ctx).map(|r| *r)
     }
 
@@ -487,37 +474,45 @@ impl AsyncHttpClient {
         req: impl Into<HttpRequest>,
     ) -> Result<StreamingResponse, HttpError> {
         let original: HttpRequest = req.into();
-        let mut ctx = Ctx::new();
-        let mut prep = self.prepare(&original).map_err(|mut e| {
-            e.set_request_time(ctx.start.elapsed());
-            e.set_time_info(ctx.error_time_info());
-            e
-        })?;
-        ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
-        let inner = &*self.inner;
-        let raise = prep.raise_error;
-        let prep = &mut prep;
-        let work = async {
-            let (answer, slot) = fetch::run_to_answer(inner, prep, &ctx, &original).await?;
-            if raise && !(200..300).contains(&answer.head.code) {
-                let resp = fetch::finish_buffered(inner, answer, &ctx).await?;
-                return fetch::judge(resp, true).map(|_| None);
-            }
-            Ok(Some((answer, slot)))
-        };
-        let result = {
-            let work = std::pin::pin!(work);
-            let timed = std::pin::pin!(deadline::until(ctx.deadline, work, || ctx.timeout_error()));
-            Guarded::new(&self.inner, timed).await
-        };
-        let (answer, slot) = with_request(result.and_then(|r| r).and_then(|r| r), original, &ctx)?
-            .expect("a 2xx answer");
+        let (ctx, mut prep) = self.begin(&original)?;
+        let work = fetch::fetch_streamed(&self.inner, &mut prep, &ctx, &original);
+        let result = self.run(&ctx, work).await;
+        let (answer, slot) = with_request(result, original, &ctx)?;
         Ok(StreamingResponse::new(
             self.inner.clone(),
             answer,
             slot,
             ctx,
         ))
+    }
+
+    /// The prologue of every fetch: the clock starts, the request is prepared (a bad one
+    /// fails here, with its timing), and the overall deadline is set.
+    fn begin(&self, original: &HttpRequest) -> Result<(Ctx, request::Prepared), HttpError> {
+        let mut ctx = Ctx::new();
+        let prep = self.prepare(original).map_err(|mut e| {
+            e.set_request_time(ctx.start.elapsed());
+            e.set_time_info(ctx.error_time_info());
+            e
+        })?;
+        ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
+        Ok((ctx, prep))
+    }
+
+    /// Runs a fetch's work under its deadline and the client's close guard.
+    async fn run<T>(
+        &self,
+        ctx: &Ctx,
+        work: impl Future<Output = Result<T, HttpError>>,
+    ) -> Result<T, HttpError> {
+        // The work is pinned here, once; the wrappers hold only a pinned pointer to it, so no
+        // large future is moved around per fetch.
+        let work = std::pin::pin!(work);
+        let timed = std::pin::pin!(deadline::until(ctx.deadline, work, || ctx.timeout_error()));
+        Guarded::new(&self.inner, timed)
+            .await
+            .and_then(|r| r)
+            .and_then(|r| r)
     }
 
     /// Closes the client: idle connections are closed, fetches in flight fail with
@@ -615,7 +610,8 @@ impl RequestSlot for Box<HttpResponse> {
     }
 }
 
-impl<T> RequestSlot for Option<T> {
+/// A streaming answer keeps no request: the caller still has the response's own fields.
+impl RequestSlot for (fetch::Answer, queue::Slot) {
     fn put(&mut self, _req: HttpRequest) {}
 }
 

@@ -30,18 +30,18 @@
 //!   them: they are closed when found, and that loop opens its own.
 //! - **Idle connections are small.** A connection's read buffer is allocated (a few KiB) only
 //!   when response bytes are ready, grows while a big body streams in (see `exchange`), and is
-//!   freed when the connection goes idle, as is its write buffer (see [`Conn`]).
+//!   freed when the connection goes idle, as is its write buffer (see `Conn`, in `conn.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use super::conn::Conn;
 use crate::ioloop::IoLoop;
 use crate::net::Stream;
 use crate::net::tls::TlsSettings;
@@ -53,9 +53,6 @@ const HOT: Duration = Duration::from_millis(5);
 /// Responses a connection must have carried before it is trusted without the "hot" wait:
 /// two means it was reused once and the server kept it open (see `Pool::settle_at`).
 const PROVEN_KEEP_ALIVE: u32 = 2;
-
-/// Room taken for a request head before it is written (a typical head fits).
-pub(crate) const HEAD_RESERVE: usize = 512;
 
 /// What a pooled connection can be reused for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -90,74 +87,6 @@ impl Drop for Permit {
                 w.wake();
             }
         }
-    }
-}
-
-/// An open connection, with its buffers.
-///
-/// The buffers exist only while they are used. The read buffer is allocated (`read_size`
-/// bytes) when the first byte of a response is ready to be read, grows while a big body
-/// streams, and is freed when the connection goes idle; the write buffer holds a request head
-/// until it is sent. So a connection waiting for its response, or idle in the pool, holds no
-/// buffer at all: ten thousand of them cost little more than their sockets.
-pub(crate) struct Conn {
-    pub stream: Stream,
-    /// Read buffer: `rbuf[rpos..rend]` is received and not yet parsed. Empty until bytes are due.
-    pub rbuf: Vec<u8>,
-    /// The read buffer's size when it is allocated.
-    pub read_size: usize,
-    pub rpos: usize,
-    pub rend: usize,
-    /// Scratch for the request head (and a small body).
-    pub wbuf: Vec<u8>,
-    pub peer: SocketAddr,
-    /// How many responses were read on it before the current one.
-    pub uses: u32,
-    /// The loop whose reactor the socket is registered with (`IoLoop::id`).
-    loop_id: usize,
-    idle_since: Instant,
-    permit: Permit,
-}
-
-impl Conn {
-    /// Non-blocking check of an idle connection: `true` when it is still open and silent.
-    ///
-    /// With `probe`, the kernel is asked (a `recv` that must say "would block"): a request that
-    /// must not be replayed (a POST) takes a pooled connection only after the socket itself
-    /// said it is quiet, and, on a connection's first reuse, only once it is no longer "hot"
-    /// (`settle_at`). Without it, a plain
-    /// connection is judged by the reactor's readiness flag alone — no syscall: after the last
-    /// response was read the flag was cleared, and a close or stray byte since then has raised
-    /// it again if the loop has polled since. The flag can lag behind a close that happened a
-    /// moment ago, so `probe` is off only for requests that are safe to send again: if such a
-    /// connection turns out dead before any response byte, the request is retried once on a
-    /// new one. (Neither can see a FIN still on its way; a server that closes a keep-alive
-    /// connection without saying so may still fail a POST sent in that instant, as in any
-    /// client.)
-    fn still_usable(&mut self, probe: bool) -> bool {
-        if self.rpos != self.rend {
-            return false;
-        }
-        if !probe
-            && let Stream::Plain(tcp) = &self.stream
-            && !tcp.is_read_ready()
-        {
-            return true;
-        }
-        let mut byte = [0u8; 1];
-        matches!(
-            self.stream.try_read(&mut byte),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock
-        )
-    }
-}
-
-impl Conn {
-    /// Frees the buffers of a connection going idle (the next request allocates them again,
-    /// at their starting sizes, however much they grew).
-    fn release_buffers(&mut self) {
-        self.rbuf = Vec::new();
-        self.wbuf = Vec::new();
     }
 }
 
@@ -272,23 +201,9 @@ impl Pool {
     }
 
     /// Wraps a freshly opened stream into a connection holding `permit`.
-    /// Boxed: a connection moves between the pool, the exchange and the body reader on every
-    /// request, and a pointer moves cheaper than its ~300 bytes.
     pub fn conn(&self, stream: Stream, peer: SocketAddr, permit: Permit) -> Box<Conn> {
         let size = self.state.borrow().read_buf_size;
-        Box::new(Conn {
-            stream,
-            rbuf: Vec::new(),
-            read_size: size,
-            rpos: 0,
-            rend: 0,
-            wbuf: Vec::new(),
-            peer,
-            uses: 0,
-            loop_id: IoLoop::current().id(),
-            idle_since: Instant::now(),
-            permit,
-        })
+        Conn::new(stream, peer, permit, size)
     }
 
     /// A connection for `key`: an idle one (when `allow_idle`), or the right to open one, or
@@ -297,7 +212,7 @@ impl Pool {
     pub fn checkout(&self, key: PoolKey, allow_idle: bool, probe: bool) -> Checkout {
         Checkout {
             pool: self.clone(),
-            key: Some(key),
+            key,
             allow_idle,
             probe,
             ticket: None,
@@ -315,17 +230,12 @@ impl Pool {
         let result = {
             let mut st = self.state.borrow_mut();
             let st = &mut *st;
-            let (rc_key, host) = match st.hosts.get_key_value(key) {
-                Some((k, _)) => {
-                    let k = k.clone();
-                    let h = st.hosts.get_mut(&k).expect("present");
-                    (k, h)
-                }
-                None => {
-                    let k = Rc::new(key.clone());
-                    (k.clone(), st.hosts.entry(k).or_default())
-                }
+            // The host's own key when it has an entry (one `Rc` per host), else a new one.
+            let rc_key = match st.hosts.get_key_value(key) {
+                Some((k, _)) => k.clone(),
+                None => Rc::new(key.clone()),
             };
+            let host = st.hosts.entry(rc_key.clone()).or_default();
             let mut found = None;
             if allow_idle {
                 let now = Instant::now();
@@ -393,8 +303,6 @@ impl Pool {
             return;
         }
         conn.uses += 1;
-        conn.rpos = 0;
-        conn.rend = 0;
         let lp = IoLoop::current();
         let loop_id = lp.id();
         let mut schedule = None;
@@ -409,18 +317,17 @@ impl Pool {
                 let key = conn.permit.key.clone();
                 let host = st.hosts.entry(key).or_default();
                 let mut wake = None;
-                let mut conn = Some(conn);
                 host.waiters.retain(|t| !t.abandoned.get());
-                if let Some(i) = host
+                let waiter = host
                     .waiters
                     .iter()
                     .position(|t| t.allow_idle && t.loop_id == loop_id)
-                {
-                    let t = host.waiters.remove(i).expect("present");
-                    *t.grant.borrow_mut() = Some(Grant::Conn(conn.take().expect("conn")));
+                    .and_then(|i| host.waiters.remove(i));
+                if let Some(t) = waiter {
+                    *t.grant.borrow_mut() = Some(Grant::Conn(conn));
                     wake = t.waker.borrow_mut().take();
-                }
-                if let Some(mut c) = conn {
+                } else {
+                    let mut c = conn;
                     c.release_buffers();
                     c.idle_since = Instant::now();
                     host.idle.push(c);
@@ -540,7 +447,7 @@ fn sweep(weak: Weak<RefCell<PoolState>>, generation: u64) {
 /// The future of [`Pool::checkout`].
 pub(crate) struct Checkout {
     pool: Pool,
-    key: Option<PoolKey>,
+    key: PoolKey,
     allow_idle: bool,
     probe: bool,
     ticket: Option<Rc<Ticket>>,
@@ -559,8 +466,10 @@ impl Future for Checkout {
             *t.waker.borrow_mut() = Some(cx.waker().clone());
             return Poll::Pending;
         }
-        let key = this.key.take().expect("Checkout polled after completion");
-        match this.pool.try_checkout(&key, this.allow_idle, this.probe) {
+        match this
+            .pool
+            .try_checkout(&this.key, this.allow_idle, this.probe)
+        {
             Ok(g) => Poll::Ready(g),
             Err(rc_key) => {
                 let t = Rc::new(Ticket {

@@ -13,8 +13,10 @@ use std::ops::Range;
 use std::time::Instant;
 
 use super::Inner;
+#[cfg(feature = "gzip")]
+use super::error::decode_error;
 use super::error::{ErrorKind, HttpError};
-use super::exchange::{Ev, Exchange};
+use super::exchange::{BodyEv, BodyPhase, Exchange};
 use crate::http::decode::Coding;
 #[cfg(feature = "gzip")]
 use crate::http::decode::ContentDecoder;
@@ -22,7 +24,7 @@ use crate::http::decode::ContentDecoder;
 /// Reads a response body from an exchange: decodes it, enforces the limits, gives the
 /// connection back at the end.
 pub(crate) struct BodyReader {
-    ex: Option<Exchange>,
+    ex: Option<Exchange<BodyPhase>>,
     coding: Coding,
     #[cfg(feature = "gzip")]
     decoder: Option<ContentDecoder>,
@@ -42,7 +44,7 @@ pub(crate) struct BodyReader {
 
 impl BodyReader {
     pub fn new(
-        ex: Exchange,
+        ex: Exchange<BodyPhase>,
         coding: Coding,
         max_decoded: Option<u64>,
         conn_close: bool,
@@ -53,7 +55,7 @@ impl BodyReader {
         } else {
             Coding::Identity
         };
-        let first_byte_at = ex.first_byte_at;
+        let first_byte_at = ex.first_byte_at();
         BodyReader {
             ex: Some(ex),
             coding,
@@ -91,7 +93,7 @@ impl BodyReader {
                 self.done = true;
                 if let Some(ex) = self.ex.take() {
                     let keep = ex.reusable(self.keep_alive) && !self.conn_close;
-                    inner.pool.checkin(ex.conn, keep);
+                    inner.pool.checkin(ex.into_conn(), keep);
                 }
                 Ok(false)
             }
@@ -128,7 +130,7 @@ impl BodyReader {
                 // Decode what is pending; an empty input still hands out output the
                 // decoder holds back (it appends at most 64 KiB per call).
                 let before = out.len();
-                let input = &ex.conn.rbuf[self.pending.clone()];
+                let input = ex.data(self.pending.clone());
                 let n = dec.decode(input, out).map_err(decode_error)?;
                 self.pending.start += n;
                 if out.len() > before && !self.pending.is_empty() {
@@ -137,24 +139,16 @@ impl BodyReader {
                 if self.pending.is_empty() && out.len() < MERGE_UP_TO {
                     // S-15 for a coded body: the next piece already buffered is decoded
                     // into the same delivery (tiny gzip chunks make one, not one each).
-                    match ex.buffered().map_err(|f| f.error)? {
-                        Some(Ev::Data(r)) => {
+                    match ex.buffered_body().map_err(|f| f.error)? {
+                        Some(BodyEv::Data(r)) => {
                             self.pending = r;
                             continue;
                         }
-                        Some(Ev::Trailers) => continue,
-                        Some(Ev::End { keep_alive }) => {
+                        Some(BodyEv::Trailers) => continue,
+                        Some(BodyEv::End { keep_alive }) => {
                             self.keep_alive = keep_alive;
                             dec.finish(out).map_err(decode_error)?;
                             return Ok(false);
-                        }
-                        Some(_) => {
-                            return Err(HttpError::new(
-                                ErrorKind::Protocol(
-                                    crate::http::response::ProtoErrorKind::Malformed,
-                                ),
-                                "unexpected response head inside a body",
-                            ));
                         }
                         None => {}
                     }
@@ -172,34 +166,26 @@ impl BodyReader {
                 }
                 continue;
             }
-            match ex.next().await.map_err(|f| f.error)? {
-                Ev::Data(r) => {
+            match ex.next_body().await.map_err(|f| f.error)? {
+                BodyEv::Data(r) => {
                     if self.first_byte_at.is_none() {
-                        self.first_byte_at = ex.first_byte_at;
+                        self.first_byte_at = ex.first_byte_at();
                     }
                     if self.coding == Coding::Identity {
                         take_raw(&mut self.raw, self.max_decoded, r.len() as u64)?;
-                        append(out, &ex.conn.rbuf[r])?;
+                        append(out, ex.data(r))?;
                         // S-15: what is already buffered goes out with it (many tiny chunks
                         // make one delivery, not one each), up to a read's worth.
                         while out.len() < MERGE_UP_TO {
-                            match ex.buffered().map_err(|f| f.error)? {
-                                Some(Ev::Data(r)) => {
+                            match ex.buffered_body().map_err(|f| f.error)? {
+                                Some(BodyEv::Data(r)) => {
                                     take_raw(&mut self.raw, self.max_decoded, r.len() as u64)?;
-                                    append(out, &ex.conn.rbuf[r])?;
+                                    append(out, ex.data(r))?;
                                 }
-                                Some(Ev::Trailers) => {}
-                                Some(Ev::End { keep_alive }) => {
+                                Some(BodyEv::Trailers) => {}
+                                Some(BodyEv::End { keep_alive }) => {
                                     self.ended = Some(keep_alive);
                                     break;
-                                }
-                                Some(_) => {
-                                    return Err(HttpError::new(
-                                        ErrorKind::Protocol(
-                                            crate::http::response::ProtoErrorKind::Malformed,
-                                        ),
-                                        "unexpected response head inside a body",
-                                    ));
                                 }
                                 None => break,
                             }
@@ -213,20 +199,14 @@ impl BodyReader {
                     self.pending = r;
                     self.drained = false;
                 }
-                Ev::Trailers => {}
-                Ev::End { keep_alive } => {
+                BodyEv::Trailers => {}
+                BodyEv::End { keep_alive } => {
                     self.keep_alive = keep_alive;
                     #[cfg(feature = "gzip")]
                     if let Some(dec) = &mut self.decoder {
                         dec.finish(out).map_err(decode_error)?;
                     }
                     return Ok(false);
-                }
-                Ev::Interim(_) | Ev::Head(_) => {
-                    return Err(HttpError::new(
-                        ErrorKind::Protocol(crate::http::response::ProtoErrorKind::Malformed),
-                        "unexpected response head inside a body",
-                    ));
                 }
             }
         }
@@ -279,16 +259,6 @@ fn take_raw(raw: &mut u64, max: Option<u64>, n: u64) -> Result<(), HttpError> {
         )),
         _ => Ok(()),
     }
-}
-
-#[cfg(feature = "gzip")]
-fn decode_error(e: crate::http::decode::DecodeError) -> HttpError {
-    let kind = if e.is_too_large() {
-        ErrorKind::BodyTooLarge
-    } else {
-        ErrorKind::Decompression
-    };
-    HttpError::new(kind, e.to_string()).with_source(e)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::error::{ErrorKind, HttpError};
+use super::error::HttpError;
 use super::request::Prepared;
 use crate::ioloop::TcpStream;
 use crate::net::Stream;
@@ -26,20 +26,13 @@ pub(crate) async fn handshake(
     deadline: Option<Instant>,
 ) -> Result<Stream, HttpError> {
     use super::deadline::{Phase, until};
+    use super::error;
     use crate::net::tls::{TlsStream, client_config};
-    let config = client_config(&req.tls).map_err(|e| {
-        HttpError::new(ErrorKind::Tls(e.kind.clone()), e.to_string()).with_source(e)
-    })?;
+    let config = client_config(&req.tls).map_err(error::tls_config_error)?;
     let hs = TlsStream::connect(tcp, host, config);
     let tls = until(deadline, hs, || Phase::Tls(peer).timeout_error())
         .await?
-        .map_err(|e| {
-            HttpError::new(
-                ErrorKind::Tls(e.kind.clone()),
-                format!("{e} ({host}, {peer})"),
-            )
-            .with_source(e)
-        })?;
+        .map_err(|e| error::tls_handshake_error(e, host, peer))?;
     Ok(Stream::Tls(Box::new(tls)))
 }
 
@@ -52,7 +45,7 @@ pub(crate) async fn handshake(
     _deadline: Option<Instant>,
 ) -> Result<Stream, HttpError> {
     Err(HttpError::new(
-        ErrorKind::UnsupportedScheme,
+        super::error::ErrorKind::UnsupportedScheme,
         format!("{}: {host}", super::request::NO_TLS),
     ))
 }
