@@ -201,6 +201,36 @@ fn expect_100_continue_keeps_the_100_and_a_417_repeat_is_marked() {
 }
 
 #[test]
+fn a_100_continue_is_reported_as_it_arrives_before_the_body_goes() {
+    // The test server answers `Expect: 100-continue` with a 100 by itself; the body producer
+    // runs only after it, so the Interim event must come first.
+    let srv = Server::start(|r| ok(r.body.as_slice()));
+    let order = Arc::new(Mutex::new(Vec::new()));
+    run(async {
+        let (seen, produced) = (order.clone(), order.clone());
+        let req = HttpRequest::new(&srv.url("/up"))
+            .method("PUT")
+            .header("Content-Length", "4")
+            .expect_100_continue(true)
+            .hop_callback(move |event, _| seen.lock().unwrap().push(format!("{event:?}")))
+            .body_producer(move |mut w| {
+                let produced = produced.clone();
+                async move {
+                    produced.lock().unwrap().push("body".to_string());
+                    w.write(b"data").await
+                }
+            });
+        let r = AsyncHttpClient::new().fetch(req).await.unwrap();
+        assert_eq!(r.body, b"data");
+        assert_eq!(codes(&r.hops[0]), (vec![100], Some(200)));
+    });
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["Sent", "Interim", "body", "Answered"]
+    );
+}
+
+#[test]
 fn streaming_responses_and_too_many_redirects_carry_the_hops_too() {
     let srv = Server::start(|r| match r.path() {
         "/loop" => vec![write(resp(302, &[("Location", "/loop")], b""))],

@@ -145,7 +145,7 @@ async fn run_hop(
         let mut interim = Vec::new();
         match send_and_read_head(&mut ex, req, ctx, &mut interim).await {
             Ok(head) => {
-                ctx.hops.borrow_mut().answered(req, &interim, &head)?;
+                ctx.hops.borrow_mut().answered(&head)?;
                 return Ok((ex.into_body(), head, interim));
             }
             Err(f) => {

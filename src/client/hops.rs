@@ -9,9 +9,9 @@
 //! head written, and reports it twice:
 //!
 //! - live, through [`HttpRequest::hop_callback`]: [`HopEvent::Sent`] just before the head is
-//!   written (so a `-v` reader sees it before any reply), then [`HopEvent::Interim`] for each
-//!   1xx head and [`HopEvent::Answered`] for the final head, both when the hop's final head is
-//!   in (the 1xx heads are reported then, in order, just before it);
+//!   written (so a `-v` reader sees it before any reply), then [`HopEvent::Interim`] as each
+//!   1xx head is read (a `100 Continue` before the body goes) and [`HopEvent::Answered`] when
+//!   the final head is;
 //! - whole, on the response: [`ResponseMeta::hops`](super::response::ResponseMeta::hops),
 //!   shared by [`HttpResponse`](super::HttpResponse) and
 //!   [`StreamingResponse`](super::StreamingResponse) (and so also on the response a
@@ -24,11 +24,13 @@
 //! (`Content-Encoding` renamed when the body is decoded), once the answer is decided; a hop
 //! records the heads as they were read.
 //!
-//! The engine calls four functions, one line each: `HopLog::connected` when a hop has its
-//! connection, `HopLog::sent` where the head is serialised, `HopLog::answered` when the hop's
-//! final head is in, `HopLog::failed` when the hop breaks. The log lives in the fetch's `Ctx` (`deadline.rs`) beside its
-//! timing, and the response takes it whole at the end.
+//! The engine calls one line at each step: `HopLog::connected` when a hop has its connection
+//! (`fetch.rs`), `HopLog::sent` where the head is serialised (`send.rs`), `Interim::push`
+//! where a 1xx head is read (`send.rs`), `HopLog::answered` when the hop's final head is in and
+//! `HopLog::failed` when the hop breaks (`fetch.rs`). The log lives in the fetch's `Ctx`
+//! (`deadline.rs`) beside its timing, and the response takes it whole at the end.
 
+use std::cell::RefCell;
 use std::fmt::{self, Write};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -107,8 +109,7 @@ impl fmt::Debug for Hop {
 pub enum HopEvent {
     /// The request head is about to be written: `hop.request_head` is set, nothing read yet.
     Sent,
-    /// An interim (1xx) head was read: the last of `hop.interim`. (Reported once the hop's
-    /// final head is in, just before [`Answered`](HopEvent::Answered), in the order read.)
+    /// An interim (1xx) head was read: the last of `hop.interim`.
     Interim,
     /// The final head was read: `hop.response`.
     Answered,
@@ -149,6 +150,8 @@ pub(crate) struct HopLog {
     /// The connection the next request head goes out on: its peer, and whether it came from
     /// the pool.
     conn: Option<(SocketAddr, bool)>,
+    /// The request's `hop_callback`, taken when its first head is written.
+    callback: Option<HopCallback>,
 }
 
 impl HopLog {
@@ -186,26 +189,26 @@ impl HopLog {
         if let Some(cb) = &req.request_head_callback {
             call_data_cb(cb, head)?;
         }
-        self.report(req, HopEvent::Sent)
+        if self.callback.is_none() {
+            self.callback.clone_from(&req.hop_callback);
+        }
+        self.report(HopEvent::Sent)
     }
 
-    /// The current hop's final head is in, after `interim`.
-    pub fn answered(
-        &mut self,
-        req: &Prepared,
-        interim: &[ResponseHead],
-        head: &ResponseHead,
-    ) -> Result<(), HttpError> {
-        for h in interim {
-            if let Some(hop) = self.hops.last_mut() {
-                hop.interim.push(h.clone());
-            }
-            self.report(req, HopEvent::Interim)?;
+    /// An interim (1xx) head of the current hop was read.
+    pub fn interim(&mut self, head: &ResponseHead) -> Result<(), HttpError> {
+        if let Some(hop) = self.hops.last_mut() {
+            hop.interim.push(head.clone());
         }
+        self.report(HopEvent::Interim)
+    }
+
+    /// The current hop's final head was read.
+    pub fn answered(&mut self, head: &ResponseHead) -> Result<(), HttpError> {
         if let Some(hop) = self.hops.last_mut() {
             hop.response = Some(head.clone());
         }
-        self.report(req, HopEvent::Answered)
+        self.report(HopEvent::Answered)
     }
 
     /// The current hop broke (before its final head).
@@ -222,11 +225,31 @@ impl HopLog {
         std::mem::take(&mut self.hops)
     }
 
-    fn report(&self, req: &Prepared, event: HopEvent) -> Result<(), HttpError> {
-        match (&req.hop_callback, self.hops.last()) {
+    fn report(&self, event: HopEvent) -> Result<(), HttpError> {
+        match (&self.callback, self.hops.last()) {
             (Some(cb), Some(hop)) => call_hop_cb(cb, event, hop),
             _ => Ok(()),
         }
+    }
+}
+
+/// The interim heads of one hop as `send.rs` reads them: kept for `header_callback` (the
+/// fetch's list) and recorded on the hop as each arrives (the log).
+pub(crate) struct Interim<'a> {
+    heads: &'a mut Vec<ResponseHead>,
+    log: &'a RefCell<HopLog>,
+}
+
+impl<'a> Interim<'a> {
+    pub fn new(heads: &'a mut Vec<ResponseHead>, log: &'a RefCell<HopLog>) -> Interim<'a> {
+        Interim { heads, log }
+    }
+
+    /// A 1xx head was read: reported at once, then kept.
+    pub fn push(&mut self, head: ResponseHead) -> Result<(), HttpError> {
+        self.log.borrow_mut().interim(&head)?;
+        self.heads.push(head);
+        Ok(())
     }
 }
 
@@ -286,7 +309,7 @@ mod tests {
     fn failed_marks_only_a_hop_without_its_head() {
         let mut log = HopLog {
             hops: vec![hop(None)],
-            conn: None,
+            ..HopLog::default()
         };
         log.failed(&HttpError::new(
             ErrorKind::ClosedBeforeResponse,
@@ -295,7 +318,7 @@ mod tests {
         assert!(log.hops[0].error.is_some());
         let mut log = HopLog {
             hops: vec![hop(Some(200))],
-            conn: None,
+            ..HopLog::default()
         };
         log.failed(&HttpError::new(
             ErrorKind::ClosedMidBody,

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use super::deadline::Ctx;
 use super::error::{ErrorKind, HttpError};
 use super::exchange::{Exchange, Failure, HeadPhase};
+use super::hops::Interim;
 use super::request::{Body, Prepared};
 use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{HeadEvent, ResponseHead};
@@ -43,6 +44,7 @@ pub(crate) async fn send_and_read_head(
     let has_body = !matches!(req.body, Body::None);
     let expect = req.expect_continue && has_body;
     write_request_head(ex, req, ctx)?;
+    let interim = &mut Interim::new(interim, &ctx.hops);
     let sent = match &req.body {
         Body::Bytes(b) if !expect && b.len() <= COALESCE_BODY => {
             ex.append_to_request(b);
@@ -112,14 +114,14 @@ fn write_request_head(
     Ok(())
 }
 
-/// Reads heads up to the final one; interim ones go to `interim`.
+/// Reads heads up to the final one; interim ones go to `interim` (and the hop's record).
 async fn read_final_head(
     ex: &mut Exchange<HeadPhase>,
-    interim: &mut Vec<ResponseHead>,
+    interim: &mut Interim<'_>,
 ) -> Result<ResponseHead, Failure> {
     loop {
         match ex.next_head().await? {
-            HeadEvent::Interim(h) => interim.push(h),
+            HeadEvent::Interim(h) => interim.push(h)?,
             HeadEvent::Final(h) => return Ok(h),
         }
     }
@@ -135,7 +137,7 @@ enum Continue {
 
 async fn wait_continue(
     ex: &mut Exchange<HeadPhase>,
-    interim: &mut Vec<ResponseHead>,
+    interim: &mut Interim<'_>,
 ) -> Result<Continue, Failure> {
     let give_up = Instant::now() + CONTINUE_WAIT;
     loop {
@@ -144,7 +146,7 @@ async fn wait_continue(
             Ok(Err(f)) => return Err(f),
             Ok(Ok(HeadEvent::Interim(h))) => {
                 let is_continue = h.code == 100;
-                interim.push(h);
+                interim.push(h)?;
                 if is_continue {
                     return Ok(Continue::Send);
                 }
@@ -160,7 +162,7 @@ async fn wait_continue(
 /// there (the connection is not reused); otherwise report the write failure.
 async fn answered_early(
     ex: &mut Exchange<HeadPhase>,
-    interim: &mut Vec<ResponseHead>,
+    interim: &mut Interim<'_>,
     failure: Failure,
 ) -> Result<ResponseHead, Failure> {
     if failure.error.kind() != &ErrorKind::Reset || ex.got_bytes() {
