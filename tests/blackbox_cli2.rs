@@ -537,7 +537,7 @@ fn verbose_include_and_write_out_follow_each_hop_across_a_redirect_and_a_100() {
     .concat();
     assert_eq!(String::from_utf8_lossy(&o.stderr), verbose);
     // No request written: no address.
-    let closed = TcpListener::bind("127.0.0.1:0")
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
