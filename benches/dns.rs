@@ -4,7 +4,7 @@
 //!
 //! What is measured (sequential lookups on one loop, so latency = 1 / rate):
 //! - `stub, UDP to local server`: the stub resolver asking the DNS server of
-//!   `tests/dns_util` on 127.0.0.1 (cache off, so every lookup is an A+AAAA round trip);
+//!   `tests/support/dns.rs` on 127.0.0.1 (cache off, so every lookup is an A+AAAA round trip);
 //! - `stub, cached`: the same with the cache on (the steady state for a busy client);
 //! - `stub, /etc/hosts` and `threaded, /etc/hosts`: a name from /etc/hosts, answered without
 //!   any network (getaddrinfo's cheapest case).
@@ -45,7 +45,8 @@
 //! `/proc/self/task/*/schedstat` (Linux); the DNS and HTTP servers' threads are not counted.
 //! Run: `cargo bench --bench dns` (`SQUALL_BENCH_LOOKUPS=N`, default 5000).
 
-#[path = "../tests/dns_util/mod.rs"]
+#[path = "../tests/support/dns.rs"]
+#[allow(dead_code)] // the bench uses only part of the tests' DNS server
 mod dns_util;
 
 use std::io::{Read, Write};

@@ -200,5 +200,5 @@ fn main() {
 // Try this: in step 4, drain the queue until it is empty instead of taking one batch, and add
 // a task that wakes itself forever (`poll_fn(|cx| { cx.waker().wake_by_ref(); Poll::<()>::Pending })`):
 // the timer task never gets its turn and the program never ends. That is why squall's
-// executor runs one batch per turn (`tests/ioloop.rs::a_self_waking_task_does_not_starve_timers_or_callbacks`
+// executor runs one batch per turn (`tests/ioloop/tasks.rs::a_self_waking_task_does_not_starve_timers_or_callbacks`
 // checks it).

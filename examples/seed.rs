@@ -1,5 +1,5 @@
 //! The seed: Tornado's founding example in squall's shape. README.md shows `seed` below
-//! verbatim, and `tests/readme.rs` runs it against a loopback server, so the README's
+//! verbatim, and `tests/docs/readme.rs` runs it against a loopback server, so the README's
 //! example cannot rot.
 //!
 //! Run it against any server: `cargo run --example seed -- http://127.0.0.1:8000`.

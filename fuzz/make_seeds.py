@@ -273,7 +273,7 @@ GZIP = {
     "raw-deflate": raw_deflate(TEXT),
     "stored-block": gzip.compress(b"stored", compresslevel=0, mtime=0),
     # 2 MiB of zeros in 2 KiB: past the 1 MiB mark fuzz_gzip once mishandled (F1), yet
-    # cheap enough for the debug-build replay in tests/fuzz_corpus.rs.
+    # cheap enough for the debug-build replay in tests/http/fuzz_corpus.rs.
     "bomb": gz(b"\0" * (2 << 20)),
     "header-only": GZ[:10],
 }

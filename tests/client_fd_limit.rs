@@ -8,12 +8,13 @@
 //! hosts are names mapped to that one server (`hostname_mapping`), so each is a pool key of
 //! its own, as distinct hosts would be.
 
-mod client_util;
+mod support;
 
 use std::process::Command;
 
-use client_util::*;
 use squall::{AsyncHttpClient, HttpRequest};
+use support::proc::open_fd_count;
+use support::server::*;
 
 const LIMIT: u32 = 64;
 const HOSTS: usize = 300;
@@ -47,11 +48,6 @@ fn crawler_under_a_low_fd_limit() {
     assert!(stdout.contains("crawled: default"), "{stdout}");
     // Two crawls of HOSTS hosts each, every one a new connection.
     assert_eq!(srv.conns(), 2 * HOSTS);
-}
-
-/// Descriptors open in this process right now.
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
 fn crawler(addr: &str, cap: Option<usize>, concurrency: usize) -> AsyncHttpClient {
@@ -115,7 +111,7 @@ fn crawler_child() {
     let cap = 16;
     let c = crawler(&addr, Some(cap), 4);
     run(crawl(&c, 4, cap));
-    assert!(open_fds() < LIMIT as usize);
+    assert!(open_fd_count() < LIMIT as usize);
     c.close();
     println!("crawled: capped");
 

@@ -3,18 +3,15 @@
 //! stalls past the timeout, says `Connection: close`). A process-wide figure: this test binary
 //! holds nothing else.
 
-mod client_util;
+mod support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use client_util::*;
 use squall::ioloop::{sleep, spawn};
 use squall::{AsyncHttpClient, HttpRequest};
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
+use support::proc::open_fd_count;
+use support::server::*;
 
 #[test]
 fn fds_back_to_baseline_after_10k_requests_with_faults() {
@@ -43,16 +40,13 @@ fn fds_back_to_baseline_after_10k_requests_with_faults() {
                 write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab".to_vec()),
                 Step::Close,
             ],
-            90 => vec![
-                Step::Sleep(Duration::from_millis(300)),
-                write(resp(200, &[], b"late")),
-            ],
+            90 => late(Duration::from_millis(300), resp(200, &[], b"late")),
             _ => vec![write(resp(404, &[], b"nope"))],
         }
     });
     // Warm up: the loop and its reactor exist before the baseline.
     run(async { sleep(Duration::from_millis(1)).await });
-    let baseline = open_fds();
+    let baseline = open_fd_count();
 
     let (ok_count, err_count) = run(async {
         let c = AsyncHttpClient::builder()
@@ -98,6 +92,6 @@ fn fds_back_to_baseline_after_10k_requests_with_faults() {
         std::thread::sleep(Duration::from_millis(10));
     }
     run(async { sleep(Duration::from_millis(20)).await });
-    let now = open_fds();
+    let now = open_fd_count();
     assert_eq!(now, baseline, "fds: {baseline} before, {now} after");
 }

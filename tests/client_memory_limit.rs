@@ -7,13 +7,13 @@
 //! binary runs itself again through `sh -c 'ulimit -v ...; exec ...'`, selecting the ignored
 //! test `memory_child`. The servers run here in the parent, outside the limit.
 
-mod client_util;
+mod support;
 
 use std::io::Write;
 use std::process::Command;
 
-use client_util::*;
 use squall::{AsyncHttpClient, ErrorKind, HttpRequest};
+use support::server::*;
 
 const ADDR_VAR: &str = "SQUALL_MEMORY_LIMIT_SERVER";
 /// Room the child may use beyond what it has mapped when it starts: less than the 64 MiB the

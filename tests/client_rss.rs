@@ -3,23 +3,21 @@
 //! decoder in bounded steps (C-10). RSS is a process-wide figure, so it is measured in a child
 //! process: this test runs its own binary again with an environment variable set.
 
-mod client_util;
+mod support;
 
 use std::io::Write;
 use std::process::Command;
 
-use client_util::*;
 use squall::{AsyncHttpClient, HttpRequest};
+use support::proc::status_kib;
+use support::server::*;
 
 const CHILD: &str = "SQUALL_CLIENT_RSS_CHILD";
 const TOTAL: u64 = 256 << 20;
 const MIB: u64 = 1 << 20;
 
 fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
+    status_kib("self", "VmRSS").expect("VmRSS in /proc/self/status") * 1024
 }
 
 /// A raw server sending `TOTAL` bytes of body in 64 KiB writes (plain or a gzip bomb).

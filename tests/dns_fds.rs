@@ -2,18 +2,15 @@
 //! registered socket. A process-wide figure (open descriptors), so it lives in a test binary
 //! of its own with a single test. Linux only (`/proc/self/fd`); loopback only.
 
-mod dns_util;
+mod support;
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use dns_util::{DnsServer, Out, answer, truncated};
 use squall::ioloop::{self, IoLoop};
 use squall::net::dns::{Resolver, StubConfig, StubResolver};
-
-fn open_fds() -> Option<usize> {
-    Some(std::fs::read_dir("/proc/self/fd").ok()?.count())
-}
+use support::dns::{DnsServer, Out, answer, truncated};
+use support::proc::open_fds;
 
 #[test]
 fn cancelled_lookups_close_their_sockets_and_free_their_timers() {

@@ -1,16 +1,13 @@
 //! Open file descriptors, counted under /proc/self/fd. A process-wide figure, so this file
 //! is its own test binary and holds a single test (no parallel test can disturb the count).
 
+mod support;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use squall::ioloop::{IoLoop, TcpListener, TcpStream, sleep, spawn};
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("/proc/self/fd")
-        .count()
-}
+use support::proc::open_fd_count;
 
 #[test]
 fn dropping_pending_tasks_and_closing_loops_closes_their_sockets() {
@@ -19,7 +16,7 @@ fn dropping_pending_tasks_and_closing_loops_closes_their_sockets() {
     let lp = IoLoop::new();
     // Warm up whatever the loop allocates once.
     lp.run_sync(sleep(Duration::from_millis(1)));
-    let before = open_fds();
+    let before = open_fd_count();
 
     // 1. Cancel tasks blocked on reads: their sockets close.
     let accepted = lp.run_sync(async {
@@ -38,7 +35,10 @@ fn dropping_pending_tasks_and_closing_loops_closes_their_sockets() {
             accepted.push(server.accept().unwrap().0);
         }
         sleep(Duration::from_millis(20)).await;
-        assert!(open_fds() >= before + 20, "sockets are open while pending");
+        assert!(
+            open_fd_count() >= before + 20,
+            "sockets are open while pending"
+        );
         for h in &handles {
             h.cancel();
         }
@@ -46,7 +46,11 @@ fn dropping_pending_tasks_and_closing_loops_closes_their_sockets() {
     });
     drop(accepted);
     assert_eq!(lp.stats().sockets, 0);
-    assert_eq!(open_fds(), before, "cancelled tasks closed their sockets");
+    assert_eq!(
+        open_fd_count(),
+        before,
+        "cancelled tasks closed their sockets"
+    );
 
     // 2. A run_sync_timeout that gives up drops its future and the socket in it.
     let r = lp.run_sync_timeout(
@@ -60,7 +64,11 @@ fn dropping_pending_tasks_and_closing_loops_closes_their_sockets() {
     assert!(r.is_err());
     let (s, _) = server.accept().unwrap();
     drop(s);
-    assert_eq!(open_fds(), before, "timed-out future closed its socket");
+    assert_eq!(
+        open_fd_count(),
+        before,
+        "timed-out future closed its socket"
+    );
 
     // 3. Closing a loop drops detached tasks (and their sockets) and frees the poller.
     let lp2 = IoLoop::new();
@@ -78,11 +86,11 @@ fn dropping_pending_tasks_and_closing_loops_closes_their_sockets() {
     });
     let (s, _) = server.accept().unwrap();
     drop(s);
-    assert!(open_fds() > before);
+    assert!(open_fd_count() > before);
     lp2.close();
     drop(lp2);
     assert_eq!(
-        open_fds(),
+        open_fd_count(),
         before,
         "close() freed tasks, sockets and the poller"
     );
@@ -94,7 +102,7 @@ fn dropping_pending_tasks_and_closing_loops_closes_their_sockets() {
         drop(l);
     }
     assert_eq!(
-        open_fds(),
+        open_fd_count(),
         before,
         "dropped loops freed their epoll and eventfd"
     );

@@ -6,18 +6,20 @@
 //! connects name the address and the OS error). Every server is started here, on 127.0.0.1
 //! or ::1; no packet leaves the machine.
 
-use std::future::Future;
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use socket2::{Domain, Socket, Type};
-use squall::ioloop::{self, IoLoop};
+use squall::ioloop;
 use squall::net::connect::{ConnectError, ConnectOptions, connect, parse_network_interface};
 use squall::net::dns::{HostnameMapping, MappedResolver, Resolver, ThreadedResolver};
 use squall::net::{Stream, resolve_and_connect};
+use support::net::{blackhole, ipv6_loopback_works};
+use support::run_on_new_loop as run;
 
 /// A generous bound for things that should take milliseconds.
 const GENEROUS: Duration = Duration::from_secs(5);
@@ -30,48 +32,10 @@ fn v6(port: u16) -> SocketAddr {
     SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port)
 }
 
-fn ipv6_loopback_works() -> bool {
-    TcpListener::bind(v6(0)).is_ok()
-}
-
 /// A port nothing listens on (bound, then released).
 fn closed_port(ip: IpAddr) -> SocketAddr {
     let l = TcpListener::bind(SocketAddr::new(ip, 0)).unwrap();
     l.local_addr().unwrap()
-}
-
-/// A listener that completes no more handshakes: its accept queue (backlog 0) is full, so the
-/// kernel drops further SYNs and a connect to it hangs. Keep the value alive while testing.
-struct Blackhole {
-    addr: SocketAddr,
-    _listener: Socket,
-    _fillers: Vec<std::net::TcpStream>,
-}
-
-fn blackhole(ip: IpAddr) -> Blackhole {
-    let listener = Socket::new(
-        Domain::for_address(SocketAddr::new(ip, 0)),
-        Type::STREAM,
-        None,
-    )
-    .unwrap();
-    listener.bind(&SocketAddr::new(ip, 0).into()).unwrap();
-    listener.listen(0).unwrap();
-    let addr = listener.local_addr().unwrap().as_socket().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..64 {
-        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-            Ok(s) => fillers.push(s),
-            Err(_) => {
-                return Blackhole {
-                    addr,
-                    _listener: listener,
-                    _fillers: fillers,
-                };
-            }
-        }
-    }
-    panic!("could not fill the accept queue of a backlog-0 listener");
 }
 
 /// A std-thread server that accepts one connection, reports the peer address, then echoes
@@ -92,13 +56,6 @@ fn echo_server(ip: IpAddr) -> (SocketAddr, mpsc::Receiver<SocketAddr>) {
         }
     });
     (addr, rx)
-}
-
-fn run<F: Future>(fut: F) -> F::Output {
-    match IoLoop::new().run_sync_timeout(fut, Duration::from_secs(30)) {
-        Ok(v) => v,
-        Err(_) => panic!("test future did not finish within 30 s"),
-    }
 }
 
 /// The error of a connect that must fail (`TcpStream` need not be `Debug`).

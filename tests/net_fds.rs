@@ -3,33 +3,15 @@
 //! lives in a test binary of its own with a single test. Linux only (`/proc/self/fd`);
 //! loopback only.
 
+mod support;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
-use socket2::{Domain, Socket, Type};
 use squall::ioloop::{self, IoLoop};
 use squall::net::connect::{ConnectOptions, connect};
-
-fn open_fds() -> Option<usize> {
-    Some(std::fs::read_dir("/proc/self/fd").ok()?.count())
-}
-
-fn fd_list() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir("/proc/self/fd")
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| {
-                    let target = std::fs::read_link(e.path())
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default();
-                    format!("{}={target}", e.file_name().to_string_lossy())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
+use support::net::blackhole;
+use support::proc::{fd_list, open_fds};
 
 #[test]
 fn losing_timed_out_and_refused_attempts_close_their_sockets() {
@@ -41,15 +23,8 @@ fn losing_timed_out_and_refused_attempts_close_their_sockets() {
     let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
     // A listener whose full accept queue drops SYNs: attempts to it hang.
-    let hole = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    hole.bind(&SocketAddr::new(lo, 0).into()).unwrap();
-    hole.listen(0).unwrap();
-    let hole_addr = hole.local_addr().unwrap().as_socket().unwrap();
-    let mut fillers = Vec::new();
-    while let Ok(s) = std::net::TcpStream::connect_timeout(&hole_addr, Duration::from_millis(300)) {
-        fillers.push(s);
-        assert!(fillers.len() < 64, "the accept queue never filled");
-    }
+    let hole = blackhole(lo);
+    let hole_addr = hole.addr;
 
     // A server that accepts RACES connections and closes each at once.
     // Shared so the listener stays open after the thread ends (it is counted both times).
@@ -108,5 +83,5 @@ fn losing_timed_out_and_refused_attempts_close_their_sockets() {
         "descriptors leaked: {before} before, {after} after {RACES} races\nbefore: {before_list:?}\nafter: {:?}",
         fd_list()
     );
-    drop((fillers, good));
+    drop((hole, good));
 }

@@ -5,7 +5,7 @@
 //! parent runs the server.
 #![cfg(feature = "tls")]
 
-mod tls_support;
+mod support;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use squall::ioloop::{IoLoop, TcpStream};
 use squall::net::tls::{TlsErrorKind, TlsSettings, TlsStream, client_config};
-use tls_support::{
+use support::tls::{
     Ca, ServerStream, TempDir, read_head, server_config, spawn_server, write_and_close_notify,
 };
 

@@ -1,5 +1,5 @@
 //! Fuzz target `chunked`: the chunked transfer-coding decoder on its own.
-//! The work is in `squall::http::fuzzing::fuzz_chunked`, which `tests/fuzz_corpus.rs` also calls
+//! The work is in `squall::http::fuzzing::fuzz_chunked`, which `tests/http/fuzz_corpus.rs` also calls
 //! on every committed input; it must never panic, hang or allocate without bound.
 #![no_main]
 

@@ -1,6 +1,6 @@
 //! Fuzz target `dns`: the DNS message parser of the stub resolver (names with compression,
 //! counts, record data) plus a build/parse round trip. The work is in
-//! `squall::net::dns::message::fuzz_dns`, which `tests/fuzz_corpus.rs` also calls on every
+//! `squall::net::dns::message::fuzz_dns`, which `tests/http/fuzz_corpus.rs` also calls on every
 //! committed input; it must never panic, hang or allocate without bound.
 #![no_main]
 

@@ -1,5 +1,5 @@
 //! Fuzz target `response`: the response parser (heads, framing, chunked/CL/close bodies, trailers, 1xx) together with the body decoder.
-//! The work is in `squall::http::fuzzing::fuzz_response`, which `tests/fuzz_corpus.rs` also calls
+//! The work is in `squall::http::fuzzing::fuzz_response`, which `tests/http/fuzz_corpus.rs` also calls
 //! on every committed input; it must never panic, hang or allocate without bound.
 #![no_main]
 

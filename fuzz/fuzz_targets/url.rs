@@ -1,5 +1,5 @@
 //! Fuzz target `url`: the URL parser, Display round-trip and RFC 3986 reference resolution.
-//! The work is in `squall::http::fuzzing::fuzz_url`, which `tests/fuzz_corpus.rs` also calls
+//! The work is in `squall::http::fuzzing::fuzz_url`, which `tests/http/fuzz_corpus.rs` also calls
 //! on every committed input; it must never panic, hang or allocate without bound.
 #![no_main]
 
