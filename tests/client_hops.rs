@@ -6,12 +6,12 @@
 //! `hop_callback` in wire order (with `request_head_callback` still called for each head).
 //! Also the response's shared metadata: `response.code` still reads as a field.
 
-mod client_util;
+mod support;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use client_util::*;
+use support::server::*;
 use squall::client::{Hop, HopEvent, HopKind, ResponseMeta};
 use squall::{AsyncHttpClient, ErrorKind, HttpRequest};
 
