@@ -11,9 +11,9 @@ mod support;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use support::server::*;
 use squall::client::{Hop, HopEvent, HopKind, ResponseMeta};
 use squall::{AsyncHttpClient, ErrorKind, HttpRequest};
+use support::server::*;
 
 fn addr(srv: &Server) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], srv.port()))
