@@ -311,15 +311,28 @@ pub fn url_concat<K: AsRef<str>, V: AsRef<str>>(url: &str, args: &[(K, V)]) -> S
     );
     let mut out = String::with_capacity(url.len() + 16 * pairs.len());
     out.push_str(base);
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        out.push(if i == 0 { '?' } else { '&' });
-        out.push_str(&url_escape(k));
-        out.push('=');
-        out.push_str(&url_escape(v));
+    if !pairs.is_empty() {
+        out.push('?');
+        out.push_str(&form_encode(&pairs));
     }
     if let Some(f) = fragment.filter(|f| !f.is_empty()) {
         out.push('#');
         out.push_str(f);
+    }
+    out
+}
+
+/// `a=1&b=x+y`: name/value pairs form-encoded and joined with `&` (Python's `urlencode`),
+/// for [`url_concat`], `HttpRequest::form` and `HttpRequest::query`.
+pub(crate) fn form_encode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&url_escape(k.as_ref()));
+        out.push('=');
+        out.push_str(&url_escape(v.as_ref()));
     }
     out
 }

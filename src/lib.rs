@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod calendar;
 pub mod client;
 pub mod escape;
 pub mod http;

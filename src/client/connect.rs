@@ -15,7 +15,7 @@ use super::conn::Conn;
 use super::deadline::{Ctx, Phase, connect_timeout, earliest, resolve_timeout, until};
 use super::error::{self, HttpError};
 use super::pool::Permit;
-use super::request::{Prepared, Proxy};
+use super::prepare::{HopProxy, Prepared};
 use crate::http::headers::HttpHeaders;
 use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{Event, Limits, ResponseParser};
@@ -36,13 +36,13 @@ pub(crate) async fn open(
 ) -> Result<Box<Conn>, HttpError> {
     // Through a proxy, the TCP connection goes to the proxy; TLS (and SNI, and the
     // certificate check) is still with the origin, inside a CONNECT tunnel.
-    let (host, port) = match &req.proxy {
+    let (host, port) = match &req.hop.proxy {
         Some(p) => (p.host.as_str(), p.port),
-        None => (req.url.host(), req.url.port()),
+        None => (req.hop.url.host(), req.hop.url.port()),
     };
-    let via_proxy = req.proxy.is_some();
+    let via_proxy = req.hop.proxy.is_some();
     let t0 = Instant::now();
-    let deadline = earliest(req.connect_timeout.map(|d| t0 + d), ctx.deadline);
+    let deadline = earliest(req.opts.connect_timeout.map(|d| t0 + d), ctx.deadline);
 
     let (target, target_port) = inner.map_host(host, port);
     // For a name, the resolver hands addresses over as it finds them: the first usable
@@ -53,7 +53,7 @@ pub(crate) async fn open(
         Err(_) => {
             ctx.set_phase(Phase::Resolve(host.to_string()));
             let mut stream = inner.resolver.resolve_stream(&target, target_port);
-            let allow_ipv6 = req.allow_ipv6;
+            let allow_ipv6 = req.opts.allow_ipv6;
             let first_usable = async {
                 loop {
                     match next_batch(&mut *stream).await {
@@ -93,7 +93,7 @@ pub(crate) async fn open(
             batch
         }
     };
-    if !req.allow_ipv6 {
+    if !req.opts.allow_ipv6 {
         addrs.retain(|a| a.is_ipv4());
     }
     if addrs.is_empty() {
@@ -102,13 +102,13 @@ pub(crate) async fn open(
             host,
             via_proxy,
             ip_literal,
-            req.allow_ipv6,
+            req.opts.allow_ipv6,
         ));
     }
     let t1 = Instant::now();
     let opts = ConnectOptions {
-        bind: req.bind,
-        allow_ipv6: req.allow_ipv6,
+        bind: req.opts.bind,
+        allow_ipv6: req.opts.allow_ipv6,
         attempt_delay: ATTEMPT_DELAY,
     };
     ctx.set_phase(Phase::Connect(addrs.clone()));
@@ -128,18 +128,18 @@ pub(crate) async fn open(
         result = until(deadline, connect(&addrs, &opts), || connect_timeout(&addrs)).await?;
     }
     // The error names every address tried, and the host name when there was one.
-    let named = !(req.url.is_ip_host() && target == host);
+    let named = !(req.hop.url.is_ip_host() && target == host);
     let (tcp, peer) = result.map_err(|e| error::connect_error(e, host, port, via_proxy, named))?;
     let _ = tcp.set_nodelay(true);
     let t2 = Instant::now();
     ctx.timing.borrow_mut().connect += t2 - t1;
 
-    let stream = if req.url.scheme() == "https" {
-        if let Some(proxy) = &req.proxy {
+    let stream = if req.hop.url.scheme() == "https" {
+        if let Some(proxy) = &req.hop.proxy {
             tunnel(&tcp, req, proxy, deadline).await?;
         }
         ctx.set_phase(Phase::Tls(peer));
-        let tls = super::tls::handshake(tcp, req.url.host(), peer, req, deadline).await?;
+        let tls = super::tls::handshake(tcp, req.hop.url.host(), peer, req, deadline).await?;
         ctx.timing.borrow_mut().tls += Instant::now() - t2;
         tls
     } else {
@@ -155,15 +155,15 @@ pub(crate) async fn open(
 async fn tunnel(
     tcp: &TcpStream,
     req: &Prepared,
-    proxy: &Proxy,
+    proxy: &HopProxy,
     deadline: Option<Instant>,
 ) -> Result<(), HttpError> {
-    let authority = req.url.authority_form();
+    let authority = req.hop.url.authority_form();
     let mut headers = HttpHeaders::new();
     if let Some(auth) = &proxy.auth {
         headers.add("Proxy-Authorization", auth);
     }
-    if let Some(ua) = req.headers.get("User-Agent") {
+    if let Some(ua) = req.hop.headers.get("User-Agent") {
         headers.add("User-Agent", ua);
     }
     let mut head = Vec::with_capacity(128);

@@ -28,10 +28,11 @@ use super::deadline::{Ctx, Phase, earliest, until};
 use super::error::{ErrorKind, HttpError};
 use super::exchange::{BodyPhase, Exchange};
 use super::pool::{Grant, PoolKey};
+use super::prepare::{Body, Prepared};
 use super::queue::Slot;
 use super::reader::{BodyReader, reserve_for};
 use super::redirect::{self, Decision, RedirectError};
-use super::request::{Body, HttpRequest, Prepared, StreamSink};
+use super::request::{HttpRequest, StreamSink};
 use super::response::{HttpResponse, ResponseMeta};
 use super::send::send_and_read_head;
 use crate::http::decode::Coding;
@@ -43,7 +44,10 @@ pub(crate) async fn take_slot(inner: &Inner, req: &Prepared, ctx: &Ctx) -> Resul
         return Ok(s);
     }
     ctx.set_phase(Phase::Queue);
-    let queue_deadline = earliest(req.connect_timeout.map(|d| ctx.start + d), ctx.deadline);
+    let queue_deadline = earliest(
+        req.opts.connect_timeout.map(|d| ctx.start + d),
+        ctx.deadline,
+    );
     let slot = until(queue_deadline, inner.slots.acquire(), || {
         Phase::Queue.timeout_error()
     })
@@ -53,14 +57,18 @@ pub(crate) async fn take_slot(inner: &Inner, req: &Prepared, ctx: &Ctx) -> Resul
 }
 
 fn pool_key(req: &Prepared) -> PoolKey {
-    let https = req.url.scheme() == "https";
+    let https = req.hop.url.scheme() == "https";
     PoolKey {
         https,
-        host: req.url.host().to_string(),
-        port: req.url.port(),
-        tls: if https { Some(req.tls.clone()) } else { None },
-        bind: req.bind,
-        proxy: req.proxy.clone(),
+        host: req.hop.url.host().to_string(),
+        port: req.hop.url.port(),
+        tls: if https {
+            Some(req.opts.tls.clone())
+        } else {
+            None
+        },
+        bind: req.opts.bind,
+        proxy: req.hop.proxy.clone(),
     }
 }
 
@@ -106,8 +114,8 @@ async fn run_hop(
 ) -> Result<(Exchange<BodyPhase>, ResponseHead, Vec<ResponseHead>), HttpError> {
     let key = pool_key(req);
     let mut allow_idle = true;
-    let replayable = !matches!(req.body, Body::Producer(_));
-    let retry_safe = replayable && idempotent(&req.method);
+    let replayable = !matches!(req.hop.body, Body::Producer(_));
+    let retry_safe = replayable && idempotent(&req.hop.method);
     loop {
         // A request that must not be replayed takes a pooled connection only once a close
         // that followed its last response would have arrived, and after a non-blocking read
@@ -137,9 +145,9 @@ async fn run_hop(
         ctx.hops.borrow_mut().connected(conn.peer, reused);
         let mut ex = Exchange::new(
             conn,
-            &req.method,
+            &req.hop.method,
             limits(inner, req),
-            req.idle_timeout,
+            req.opts.idle_timeout,
             inner.config.max_read,
         );
         let mut interim = Vec::new();
@@ -165,10 +173,15 @@ async fn run_hop(
 /// one that breaks off, is not worth the wait — the connection is closed instead and the
 /// redirect is followed all the same, since its head is all that matters.
 async fn drain(inner: &Inner, ex: Exchange<BodyPhase>, prep: &Prepared) {
-    if check_declared_length(&ex, prep.max_body_size).is_err() {
+    if check_declared_length(&ex, prep.opts.max_body_size).is_err() {
         return; // dropping the exchange closes the connection
     }
-    let mut reader = BodyReader::new(ex, Coding::Identity, prep.max_body_size, prep.conn_close);
+    let mut reader = BodyReader::new(
+        ex,
+        Coding::Identity,
+        prep.opts.max_body_size,
+        prep.opts.conn_close,
+    );
     let mut sink = Vec::new();
     while let Ok(true) = reader.read_into(inner, &mut sink).await {
         sink.clear();
@@ -196,21 +209,17 @@ pub(crate) async fn run_to_answer(
     let mut hops = 0u32;
     loop {
         let (ex, mut head, interim) = run_hop(inner, prep, ctx).await?;
-        if head.code == 417 && prep.expect_continue {
+        if head.code == 417 && prep.hop.expect_continue {
             // RFC 9110 §10.1.1: a server that refuses the expectation gets the request again
             // without it (the body was never sent). Not a redirect: no hop is counted.
             drain(inner, ex, prep).await;
-            prep.expect_continue = false;
-            prep.headers.remove("Expect");
+            prep.hop.expect_continue = false;
+            prep.hop.headers.remove("Expect");
             continue;
         }
         let location = redirect::location(prep, head.code, &head.headers)?;
         match redirect::decide(prep, head.code, location, hops) {
             Ok(Decision::Follow(target)) => {
-                // RFC 9110 §10.2.2: a Location with a fragment sets it; one without inherits.
-                if let Some((_, f)) = location.and_then(|l| l.split_once('#')) {
-                    prep.fragment = Some(f.to_string());
-                }
                 // D-16: the redirect's body is drained (within max_body_size) so the
                 // connection can be reused; it is never decoded or streamed.
                 drain(inner, ex, prep).await;
@@ -223,7 +232,7 @@ pub(crate) async fn run_to_answer(
                 // through undecoded like the one-line form (C-05, RFC 9110 §8.4). A response
                 // without content (HEAD, 204, 304) has nothing to decode and keeps its head
                 // as received.
-                let coding = if prep.decompress && ex.expects_body() {
+                let coding = if prep.opts.decompress && ex.expects_body() {
                     Coding::from_headers(&head.headers)
                 } else {
                     Coding::Identity
@@ -240,16 +249,17 @@ pub(crate) async fn run_to_answer(
                         head.headers.add("X-Consumed-Content-Encoding", v);
                     }
                 }
-                if let Some(cb) = &prep.header_callback {
+                if let Some(cb) = &prep.opts.header_callback {
                     for h in &interim {
                         send_head_lines(cb, h)?;
                     }
                     send_head_lines(cb, &head)?;
                 }
                 if coding == Coding::Identity {
-                    check_declared_length(&ex, prep.max_body_size)?;
+                    check_declared_length(&ex, prep.opts.max_body_size)?;
                 }
-                let reader = BodyReader::new(ex, coding, prep.max_body_size, prep.conn_close);
+                let reader =
+                    BodyReader::new(ex, coding, prep.opts.max_body_size, prep.opts.conn_close);
                 let url = effective_url(original, prep, &history);
                 return Ok((
                     Answer {
@@ -263,9 +273,13 @@ pub(crate) async fn run_to_answer(
             }
             Err(RedirectError::Target(e)) => return Err(e),
             Err(RedirectError::TooMany) => {
-                let max = prep.max_redirects;
-                let reader =
-                    BodyReader::new(ex, Coding::Identity, prep.max_body_size, prep.conn_close);
+                let max = prep.opts.max_redirects;
+                let reader = BodyReader::new(
+                    ex,
+                    Coding::Identity,
+                    prep.opts.max_body_size,
+                    prep.opts.conn_close,
+                );
                 let url = effective_url(original, prep, &history);
                 let answer = Answer {
                     head,
@@ -289,8 +303,8 @@ fn effective_url(original: &HttpRequest, prep: &Prepared, history: &[ResponseHea
     if history.is_empty() {
         original.url.clone()
     } else {
-        let mut url = prep.url.to_string();
-        if let Some(f) = &prep.fragment {
+        let mut url = prep.hop.url.to_string();
+        if let Some(f) = &prep.hop.fragment {
             url.push('#');
             url.push_str(f);
         }
@@ -386,9 +400,9 @@ pub(crate) async fn fetch_buffered(
     original: &HttpRequest,
 ) -> Result<Box<HttpResponse>, HttpError> {
     let (answer, _slot) = run_to_answer(inner, prep, ctx, original).await?;
-    let cb = prep.streaming_callback.as_ref();
-    let resp = read_whole(inner, answer, ctx, cb, prep.max_body_size).await?;
-    judge(resp, prep.raise_error)
+    let cb = prep.opts.streaming_callback.as_ref();
+    let resp = read_whole(inner, answer, ctx, cb, prep.opts.max_body_size).await?;
+    judge(resp, prep.opts.raise_error)
 }
 
 /// A streaming fetch up to its answer (inside the deadline and close guards). A non-2xx
@@ -400,7 +414,7 @@ pub(crate) async fn fetch_streamed(
     original: &HttpRequest,
 ) -> Result<(Answer, Slot), HttpError> {
     let (answer, slot) = run_to_answer(inner, prep, ctx, original).await?;
-    if prep.raise_error && !(200..300).contains(&answer.head.code) {
+    if prep.opts.raise_error && !(200..300).contains(&answer.head.code) {
         let resp = read_whole(inner, answer, ctx, None, None).await?;
         return Err(status_error(resp));
     }

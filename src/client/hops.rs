@@ -37,7 +37,8 @@ use std::sync::{Arc, Mutex};
 
 use super::callback::{call_data_cb, call_hop_cb};
 use super::error::HttpError;
-use super::request::{HttpRequest, Prepared};
+use super::prepare::Prepared;
+use super::request::HttpRequest;
 use crate::http::response::ResponseHead;
 
 /// Why a hop's request was written.
@@ -174,11 +175,11 @@ impl HopLog {
             self.hops.reserve_exact(1);
         }
         let mut url = String::with_capacity(URL_ROOM);
-        let _ = write!(url, "{}", req.url);
+        let _ = write!(url, "{}", req.hop.url);
         self.hops.push(Hop {
             kind: kind_after(self.hops.last()),
             url,
-            method: req.method.clone(),
+            method: req.hop.method.clone(),
             peer,
             reused,
             request_head: head.to_vec(),
@@ -186,11 +187,11 @@ impl HopLog {
             response: None,
             error: None,
         });
-        if let Some(cb) = &req.request_head_callback {
+        if let Some(cb) = &req.opts.request_head_callback {
             call_data_cb(cb, head)?;
         }
         if self.callback.is_none() {
-            self.callback.clone_from(&req.hop_callback);
+            self.callback.clone_from(&req.opts.hop_callback);
         }
         self.report(HopEvent::Sent)
     }

@@ -14,7 +14,7 @@
 //!
 //! `fetch(request)` does everything inside the future it returns — nothing is spawned:
 //!
-//! 1. **Prepare** ([`request`]): the client's `defaults` fill the request's unset fields, and
+//! 1. **Prepare** ([`request`], `prepare`): the client's `defaults` fill the request's unset fields, and
 //!    every rule is checked (scheme, method, body, headers, auth mode, source address). A bad
 //!    request fails now, before any I/O, with [`ErrorKind::InvalidRequest`].
 //! 2. **Queue** ([`queue`]): at most `max_clients` fetches are active; the rest wait in FIFO
@@ -87,6 +87,7 @@
 
 pub mod blocking;
 mod buffer;
+mod builder;
 mod callback;
 mod conn;
 mod connect;
@@ -96,6 +97,7 @@ mod exchange;
 mod fetch;
 pub mod hops;
 pub mod pool;
+mod prepare;
 pub mod proxy;
 pub mod queue;
 mod reader;
@@ -111,14 +113,16 @@ pub mod writer;
 pub use writer as body;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 pub use blocking::{HttpClient, ResponseReader};
+pub use builder::{
+    ClientBuilder, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_HEADER_SIZE,
+    DEFAULT_MAX_IDLE, DEFAULT_MAX_PER_HOST, DEFAULT_POOL_IDLE_TIMEOUT, MAX_READ_SIZE, READ_SIZE,
+};
 pub use error::{ErrorKind, HttpError, TimeoutPhase};
 pub use hops::{Hop, HopEvent, HopKind};
 pub use proxy::{NoProxy, Proxy, ProxyErrorKind, ProxyRules};
@@ -128,39 +132,9 @@ pub use streaming::StreamingResponse;
 pub use writer::BodyWriter;
 
 use crate::ioloop::IoLoop;
-use crate::net::dns::{Resolver, ResolverChoice};
+use crate::net::dns::Resolver;
+use builder::Config;
 use deadline::Ctx;
-
-/// Default `max_clients` (Tornado's).
-pub const DEFAULT_MAX_CLIENTS: usize = 10;
-/// Default `max_buffer_size`: 100 MiB (Tornado's); also the default `max_body_size`.
-pub const DEFAULT_MAX_BUFFER_SIZE: usize = 100 * 1024 * 1024;
-/// Default `max_header_size`: 64 KiB.
-pub const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
-/// Default per-host connection limit.
-pub const DEFAULT_MAX_PER_HOST: usize = 6;
-/// Default time an idle keep-alive connection is kept.
-pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Default cap on idle keep-alive connections over all hosts (the least recently used one is
-/// closed past it).
-pub const DEFAULT_MAX_IDLE: usize = 256;
-/// Size of a connection's read buffer when it is taken (once response bytes are ready; it is
-/// freed when the connection goes idle): a small response fits. A body that fills it makes it
-/// grow (see [`MAX_READ_SIZE`]).
-pub const READ_SIZE: usize = 4 * 1024;
-/// The most a connection's read buffer grows to while a big body streams in (fewer, larger
-/// reads); never more than `max_buffer_size`.
-pub const MAX_READ_SIZE: usize = 512 * 1024;
-
-pub(crate) struct Config {
-    pub max_header_size: usize,
-    pub max_read: usize,
-    pub max_body_size: Option<u64>,
-    pub hostname_mapping: HashMap<String, String>,
-    pub defaults: Option<HttpRequest>,
-    /// The proxy rules, read once when the client was built; `None` when nothing is proxied.
-    pub proxies: Option<std::sync::Arc<ProxyRules>>,
-}
 
 pub(crate) struct Inner {
     pub config: Config,
@@ -243,173 +217,6 @@ impl std::fmt::Debug for AsyncHttpClient {
     }
 }
 
-/// Configures an [`AsyncHttpClient`].
-pub struct ClientBuilder {
-    max_clients: usize,
-    max_buffer_size: usize,
-    max_header_size: usize,
-    max_body_size: Option<u64>,
-    max_per_host: usize,
-    max_idle: usize,
-    pool_idle_timeout: Duration,
-    hostname_mapping: HashMap<String, String>,
-    resolver: Option<Rc<dyn Resolver>>,
-    resolver_choice: ResolverChoice,
-    defaults: Option<HttpRequest>,
-    /// `None`: read the environment in `build`.
-    proxies: Option<ProxyRules>,
-}
-
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        ClientBuilder {
-            max_clients: DEFAULT_MAX_CLIENTS,
-            max_buffer_size: DEFAULT_MAX_BUFFER_SIZE,
-            max_header_size: DEFAULT_MAX_HEADER_SIZE,
-            max_body_size: None,
-            max_per_host: DEFAULT_MAX_PER_HOST,
-            max_idle: DEFAULT_MAX_IDLE,
-            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
-            hostname_mapping: HashMap::new(),
-            resolver: None,
-            resolver_choice: ResolverChoice::Auto,
-            defaults: None,
-            proxies: None,
-        }
-    }
-}
-
-impl ClientBuilder {
-    /// Fetches in flight at once; the rest wait in a FIFO queue (default 10).
-    pub fn max_clients(mut self, n: usize) -> Self {
-        self.max_clients = n.max(1);
-        self
-    }
-
-    /// The largest single read (default 100 MiB; a read buffer grows to at most 512 KiB
-    /// anyway); also the default of `max_body_size`.
-    pub fn max_buffer_size(mut self, n: usize) -> Self {
-        self.max_buffer_size = n.max(1);
-        self
-    }
-
-    /// The largest response head, status line and headers (default 64 KiB).
-    pub fn max_header_size(mut self, n: usize) -> Self {
-        self.max_header_size = n.max(64);
-        self
-    }
-
-    /// The largest body, counted after decompression (default `max_buffer_size`).
-    pub fn max_body_size(mut self, n: u64) -> Self {
-        self.max_body_size = Some(n);
-        self
-    }
-
-    /// Connections per (scheme, host, port, TLS settings) at once (default 6).
-    pub fn max_per_host(mut self, n: usize) -> Self {
-        self.max_per_host = n.max(1);
-        self
-    }
-
-    /// Idle keep-alive connections kept over all hosts at once (default 256); past it the
-    /// least recently used one is closed. Each holds a file descriptor: a crawler visiting
-    /// many hosts keeps at most this many open while idle. Zero keeps none.
-    pub fn max_idle_connections(mut self, n: usize) -> Self {
-        self.max_idle = n;
-        self
-    }
-
-    /// How long an idle keep-alive connection is kept (default 60 s; zero disables
-    /// keep-alive: every connection is closed after its response).
-    pub fn pool_idle_timeout(mut self, d: Duration) -> Self {
-        self.pool_idle_timeout = d;
-        self
-    }
-
-    /// Connect to `to` whenever a URL names `host` (`"host"` or `"host:port"`; `to` is
-    /// `"addr"` or `"addr:port"`). `Host` and TLS keep the original name.
-    pub fn hostname_mapping(mut self, host: &str, to: &str) -> Self {
-        self.hostname_mapping
-            .insert(host.to_ascii_lowercase(), to.to_string());
-        self
-    }
-
-    /// The DNS resolver. Without one, [`resolver_choice`](ClientBuilder::resolver_choice)
-    /// picks it.
-    pub fn resolver(mut self, r: impl Resolver + 'static) -> Self {
-        self.resolver = Some(Rc::new(r));
-        self
-    }
-
-    /// Which built-in resolver to use when [`resolver`](ClientBuilder::resolver) gave none:
-    /// by default [`ResolverChoice::Auto`], the DNS stub resolver on the loop where the
-    /// system's configuration allows it (Linux, `hosts: files dns`), else `getaddrinfo` on
-    /// threads. [`AsyncHttpClient::resolver_name`] tells which one a client got.
-    pub fn resolver_choice(mut self, c: ResolverChoice) -> Self {
-        self.resolver_choice = c;
-        self
-    }
-
-    /// Request fields used wherever a request leaves them unset.
-    pub fn defaults(mut self, d: HttpRequest) -> Self {
-        self.defaults = Some(d);
-        self
-    }
-
-    /// Take proxies from the environment (the default: `http_proxy`, `https_proxy`,
-    /// `all_proxy`, `no_proxy`, by curl's rules, read once in [`build`](Self::build); see
-    /// [`proxy`]) or not (`false`: no proxy at all, unless a request names its own).
-    pub fn proxy_from_env(mut self, on: bool) -> Self {
-        self.proxies = if on { None } else { Some(ProxyRules::none()) };
-        self
-    }
-
-    /// Send every request through `proxy` (http as absolute-form requests, https through a
-    /// `CONNECT` tunnel); the environment is not read. A request's own proxy still wins.
-    pub fn proxy(self, proxy: Proxy) -> Self {
-        self.proxies(ProxyRules::all(proxy))
-    }
-
-    /// Use these proxy rules instead of the environment's (for example
-    /// `ProxyRules::all(p).no_proxy(NoProxy::parse("localhost,.internal"))`, or
-    /// `ProxyRules::from_vars(...)` with variables of your own). A request's own proxy still
-    /// wins.
-    pub fn proxies(mut self, rules: ProxyRules) -> Self {
-        self.proxies = Some(rules);
-        self
-    }
-
-    /// The client.
-    pub fn build(self) -> AsyncHttpClient {
-        let read = READ_SIZE.min(self.max_buffer_size);
-        AsyncHttpClient {
-            inner: Rc::new(Inner {
-                config: Config {
-                    max_header_size: self.max_header_size,
-                    max_read: MAX_READ_SIZE.min(self.max_buffer_size).max(read),
-                    max_body_size: Some(self.max_body_size.unwrap_or(self.max_buffer_size as u64)),
-                    hostname_mapping: self.hostname_mapping,
-                    defaults: self.defaults,
-                    proxies: proxy::client_rules(self.proxies),
-                },
-                resolver: self
-                    .resolver
-                    .unwrap_or_else(|| self.resolver_choice.resolver()),
-                slots: queue::Slots::new(self.max_clients),
-                pool: pool::Pool::new(
-                    self.max_per_host,
-                    self.max_idle,
-                    self.pool_idle_timeout,
-                    read,
-                ),
-                closed: Cell::new(false),
-                inflight: RefCell::new(Vec::new()),
-                free: RefCell::new(Vec::new()),
-            }),
-        }
-    }
-}
-
 impl AsyncHttpClient {
     /// A client with the default settings: among them, proxies from the environment
     /// (`http_proxy`, `https_proxy`, `all_proxy`, `no_proxy`; see [`proxy`]), read now, once.
@@ -488,14 +295,14 @@ impl AsyncHttpClient {
 
     /// The prologue of every fetch: the clock starts, the request is prepared (a bad one
     /// fails here, with its timing), and the overall deadline is set.
-    fn begin(&self, original: &HttpRequest) -> Result<(Ctx, request::Prepared), HttpError> {
+    fn begin(&self, original: &HttpRequest) -> Result<(Ctx, prepare::Prepared), HttpError> {
         let mut ctx = Ctx::new();
         let prep = self.prepare(original).map_err(|mut e| {
             e.set_request_time(ctx.start.elapsed());
             e.set_time_info(ctx.error_time_info());
             e
         })?;
-        ctx.deadline = prep.request_timeout.map(|d| ctx.start + d);
+        ctx.deadline = prep.opts.request_timeout.map(|d| ctx.start + d);
         Ok((ctx, prep))
     }
 
@@ -550,7 +357,7 @@ impl AsyncHttpClient {
         self.inner.pool.counts()
     }
 
-    fn prepare(&self, original: &HttpRequest) -> Result<request::Prepared, HttpError> {
+    fn prepare(&self, original: &HttpRequest) -> Result<prepare::Prepared, HttpError> {
         if self.inner.closed.get() {
             return Err(HttpError::new(
                 ErrorKind::ClientClosed,
@@ -565,15 +372,8 @@ impl AsyncHttpClient {
             }
             None => original,
         };
-        let mut prep = request::prepare(effective, self.inner.config.max_body_size)?;
-        // The client's proxy rules, unless the request named its own proxy.
-        if prep.proxy_rules.is_none()
-            && let Some(rules) = &self.inner.config.proxies
-        {
-            prep.proxy_rules = Some(rules.clone());
-            proxy::route(&mut prep)?;
-        }
-        Ok(prep)
+        let config = &self.inner.config;
+        prepare::prepare(effective, config.max_body_size, config.proxies.as_ref())
     }
 }
 

@@ -63,7 +63,7 @@ pub(crate) struct PoolKey {
     pub tls: Option<TlsSettings>,
     pub bind: Option<IpAddr>,
     /// A connection to (or tunnelled through) a proxy is never reused without it.
-    pub proxy: Option<super::request::Proxy>,
+    pub proxy: Option<super::prepare::HopProxy>,
 }
 
 /// One host's place in the per-host limit; frees it on drop.

@@ -50,7 +50,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::error::{ErrorKind, HttpError};
-use super::request::{Prepared, base64};
+use super::prepare::{FetchOptions, HopRequest};
+use crate::http::fields::basic_credentials;
 use crate::http::url::Url;
 
 /// curl's default port for a proxy URL without one.
@@ -171,15 +172,15 @@ impl Proxy {
 
     /// What a hop through this proxy needs: its address and the `Proxy-Authorization`
     /// value (its own credentials, else `fallback`, the caller's header).
-    pub(crate) fn hop(&self, fallback: Option<&str>) -> super::request::Proxy {
+    pub(crate) fn hop(&self, fallback: Option<&str>) -> super::prepare::HopProxy {
         let auth = match &self.username {
-            Some(user) => {
-                let creds = format!("{user}:{}", self.password.as_deref().unwrap_or(""));
-                Some(format!("Basic {}", base64(creds.as_bytes())))
-            }
+            Some(user) => Some(basic_credentials(
+                user,
+                self.password.as_deref().unwrap_or(""),
+            )),
             None => fallback.map(str::to_string),
         };
-        super::request::Proxy {
+        super::prepare::HopProxy {
             host: self.host.clone(),
             port: self.port,
             auth,
@@ -563,20 +564,20 @@ impl ProxyRules {
     }
 }
 
-/// Sets the proxy of the current hop of `prep` by its rules (a request's own proxy, or its
-/// client's). The caller's own `Proxy-Authorization` header stands in for credentials a
-/// proxy lacks, until the chain leaves the original origin (D-13).
-pub(crate) fn route(prep: &mut Prepared) -> Result<(), HttpError> {
-    let Some(rules) = &prep.proxy_rules else {
-        prep.proxy = None;
+/// Sets the proxy of `hop` by the fetch's rules (a request's own proxy, or its client's).
+/// The caller's own `Proxy-Authorization` header stands in for credentials a proxy lacks,
+/// until the chain leaves the original origin (D-13).
+pub(crate) fn route(hop: &mut HopRequest, opts: &FetchOptions) -> Result<(), HttpError> {
+    let Some(rules) = &opts.proxy_rules else {
+        hop.proxy = None;
         return Ok(());
     };
-    let fallback = if prep.left_origin {
+    let fallback = if hop.left_origin {
         None
     } else {
-        prep.caller_proxy_auth.as_deref()
+        opts.caller_proxy_auth.as_deref()
     };
-    prep.proxy = rules.proxy_for(&prep.url)?.map(|p| p.hop(fallback));
+    hop.proxy = rules.proxy_for(&hop.url)?.map(|p| p.hop(fallback));
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The redirect policy, as pure functions over a `Prepared` request: no I/O here, so every
-//! rule is tested directly.
+//! rule is tested directly. [`decide`] reads the fetch's fixed options and the current hop;
+//! [`apply`] rewrites the hop (`Prepared::hop`) and nothing else: the options cannot change.
 //!
 //! - Followed: 301, 302, 303, 307, 308, and only with a non-empty `Location` (D-01, D-03,
 //!   D-04). The `Location` is resolved against the current hop's URL (RFC 3986 §5.2, D-06).
@@ -20,7 +21,7 @@
 //!   only, so a hop that goes direct carries none.
 
 use super::error::{ErrorKind, HttpError};
-use super::request::{Body, Prepared, check_scheme};
+use super::prepare::{Body, Prepared, check_scheme};
 use crate::http::headers::HttpHeaders;
 use crate::http::response::ProtoErrorKind;
 use crate::http::url::Url;
@@ -44,8 +45,17 @@ pub fn redirected_method(code: u16, method: &str) -> Option<&'static str> {
 pub(crate) enum Decision {
     /// Not a redirect to follow: this response is the answer.
     Answer,
-    /// Follow to this URL.
-    Follow(Url),
+    /// Follow to this target.
+    Follow(Target),
+}
+
+/// Where a followed redirect goes.
+#[derive(Debug)]
+pub(crate) struct Target {
+    /// The `Location` resolved against the hop's URL.
+    pub url: Url,
+    /// The `Location`'s fragment, if it has one (a target without one inherits the last).
+    pub fragment: Option<String>,
 }
 
 /// The `Location` of a response to `req`. A redirect that would be followed and carries two
@@ -60,7 +70,7 @@ pub(crate) fn location<'h>(
     let mut values = headers.get_all("Location");
     let first = values.next();
     if let Some(a) = first
-        && req.follow_redirects
+        && req.opts.follow_redirects
         && is_redirect_status(code)
         && let Some(b) = values.find(|b| b.trim() != a.trim())
     {
@@ -87,29 +97,32 @@ pub(crate) fn decide(
     location: Option<&str>,
     hops_done: u32,
 ) -> Result<Decision, RedirectError> {
-    if !req.follow_redirects || !is_redirect_status(code) {
+    if !req.opts.follow_redirects || !is_redirect_status(code) {
         return Ok(Decision::Answer);
     }
+    let fragment = location
+        .and_then(|l| l.split_once('#'))
+        .map(|(_, f)| f.to_string());
     let location = match location.map(str::trim) {
         Some(l) if !l.is_empty() => l,
         _ => return Ok(Decision::Answer),
     };
-    if matches!(code, 307 | 308) && matches!(req.body, Body::Producer(_)) {
+    if matches!(code, 307 | 308) && matches!(req.hop.body, Body::Producer(_)) {
         return Ok(Decision::Answer);
     }
-    if hops_done >= req.max_redirects {
+    if hops_done >= req.opts.max_redirects {
         return Err(RedirectError::TooMany);
     }
     // `join_location`: a received value's bytes 0x80-0xFF are octets to percent-encode one
     // by one (RFC 3986 §2.1), not latin-1 characters to encode as UTF-8.
-    let target = req.url.join_location(location).map_err(|e| {
+    let url = req.hop.url.join_location(location).map_err(|e| {
         RedirectError::Target(HttpError::new(
             super::ErrorKind::MalformedUrl,
             format!("Malformed redirect Location {location:?}: {e}"),
         ))
     })?;
-    check_scheme(&target, &target.to_string()).map_err(RedirectError::Target)?;
-    Ok(Decision::Follow(target))
+    check_scheme(&url, &url.to_string()).map_err(RedirectError::Target)?;
+    Ok(Decision::Follow(Target { url, fragment }))
 }
 
 /// Why a redirect was not followed.
@@ -121,38 +134,45 @@ pub(crate) enum RedirectError {
     Target(HttpError),
 }
 
-/// Rewrites `req` for the hop to `target` after a `code` response, and picks the hop's proxy
-/// again (the target's scheme and host may call for another one, or none). An error when the
-/// proxy variable for the target's scheme does not parse.
-pub(crate) fn apply(req: &mut Prepared, code: u16, target: Url) -> Result<(), HttpError> {
-    if let Some(m) = redirected_method(code, &req.method) {
-        req.method = m.to_string();
-        req.body = Body::None;
-        req.producer_length = None;
+/// Rewrites the hop of `req` for `target` after a `code` response: method and body (D-07..
+/// D-10, D-20), `Host` (D-12), credentials once the origin is left (D-13..D-15), the URL and
+/// its fragment, and the hop's proxy, picked again (the target's scheme and host may call
+/// for another one, or none). An error when the proxy variable for the target's scheme does
+/// not parse. The fetch's options are read, never written.
+pub(crate) fn apply(req: &mut Prepared, code: u16, target: Target) -> Result<(), HttpError> {
+    let (hop, opts) = (&mut req.hop, &*req.opts);
+    if let Some(m) = redirected_method(code, &hop.method) {
+        hop.method = m.to_string();
+        hop.body = Body::None;
+        hop.producer_length = None;
         for name in [
             "Content-Length",
             "Content-Type",
             "Content-Encoding",
             "Transfer-Encoding",
         ] {
-            req.headers.remove(name);
+            hop.headers.remove(name);
         }
     }
-    req.headers.remove("Host");
-    if !req.left_origin && !target.same_origin(&req.original_url) {
-        req.left_origin = true;
+    hop.headers.remove("Host");
+    if !hop.left_origin && !target.url.same_origin(&opts.original_url) {
+        hop.left_origin = true;
     }
-    if req.left_origin {
+    if hop.left_origin {
         for name in ["Authorization", "Cookie", "Proxy-Authorization"] {
-            req.headers.remove(name);
+            hop.headers.remove(name);
         }
     }
-    req.url = if req.left_origin {
-        target.without_userinfo()
+    hop.url = if hop.left_origin {
+        target.url.without_userinfo()
     } else {
-        target
+        target.url
     };
-    super::proxy::route(req)
+    // RFC 9110 §10.2.2: a Location with a fragment sets it; one without inherits it.
+    if target.fragment.is_some() {
+        hop.fragment = target.fragment;
+    }
+    super::proxy::route(hop, opts)
 }
 
 #[cfg(test)]
@@ -185,13 +205,14 @@ mod tests {
         assert_eq!(redirected_method(301, "HEAD"), None);
     }
 
-    use crate::client::request::{HttpRequest, prepare};
+    use crate::client::prepare::prepare;
+    use crate::client::request::HttpRequest;
 
     fn prep(r: HttpRequest) -> Prepared {
-        prepare(&r, None).unwrap()
+        prepare(&r, None, None).unwrap()
     }
 
-    fn follow(p: &Prepared, code: u16, loc: &str, hops: u32) -> Url {
+    fn follow(p: &Prepared, code: u16, loc: &str, hops: u32) -> Target {
         match decide(p, code, Some(loc), hops) {
             Ok(Decision::Follow(u)) => u,
             other => panic!("expected a follow, got {other:?}"),
@@ -201,10 +222,10 @@ mod tests {
     #[test]
     fn d06_relative_location_resolved() {
         let p = prep(HttpRequest::new("http://h/a/b?q"));
-        assert_eq!(follow(&p, 302, "c", 0).to_string(), "http://h/a/c");
-        assert_eq!(follow(&p, 302, "/x?y", 0).to_string(), "http://h/x?y");
+        assert_eq!(follow(&p, 302, "c", 0).url.to_string(), "http://h/a/c");
+        assert_eq!(follow(&p, 302, "/x?y", 0).url.to_string(), "http://h/x?y");
         assert_eq!(
-            follow(&p, 302, "//other:81/z", 0).to_string(),
+            follow(&p, 302, "//other:81/z", 0).url.to_string(),
             "http://other:81/z"
         );
     }
@@ -257,20 +278,20 @@ mod tests {
         let mut p = prep(base());
         let t = follow(&p, 302, "https://H:443/next", 0);
         apply(&mut p, 302, t).unwrap();
-        assert!(p.headers.contains("Authorization"));
-        assert!(p.headers.contains("Cookie"));
+        assert!(p.hop.headers.contains("Authorization"));
+        assert!(p.hop.headers.contains("Cookie"));
         // https -> http on the same host leaves the origin (D-15).
         let t = follow(&p, 302, "http://h/plain", 1);
         apply(&mut p, 302, t).unwrap();
         for h in ["Authorization", "Cookie", "Proxy-Authorization"] {
-            assert!(!p.headers.contains(h), "{h} survived");
+            assert!(!p.hop.headers.contains(h), "{h} survived");
         }
-        assert_eq!(p.headers.get("X-Other"), Some("kept"));
-        assert!(p.url.username().is_none());
+        assert_eq!(p.hop.headers.get("X-Other"), Some("kept"));
+        assert!(p.hop.url.username().is_none());
         // Coming back does not bring them back.
         let t = follow(&p, 302, "https://h/back", 2);
         apply(&mut p, 302, t).unwrap();
-        assert!(!p.headers.contains("Authorization"));
+        assert!(!p.hop.headers.contains("Authorization"));
     }
 
     #[test]
@@ -288,15 +309,29 @@ mod tests {
         ));
         let t = follow(&p, 303, "/x", 0);
         apply(&mut p, 303, t).unwrap();
-        assert_eq!(p.method, "GET");
-        assert!(matches!(p.body, Body::None));
-        assert!(!p.headers.contains("Content-Type"));
-        assert!(p.headers.contains("User-Agent"));
+        assert_eq!(p.hop.method, "GET");
+        assert!(matches!(p.hop.body, Body::None));
+        assert!(!p.hop.headers.contains("Content-Type"));
+        assert!(p.hop.headers.contains("User-Agent"));
         // D-12: a caller's Host does not follow.
         let mut p = prep(HttpRequest::new("http://h/").header("Host", "custom"));
         let t = follow(&p, 301, "/y", 0);
         apply(&mut p, 301, t).unwrap();
-        assert!(!p.headers.contains("Host"));
+        assert!(!p.hop.headers.contains("Host"));
+    }
+
+    #[test]
+    fn a_location_fragment_is_kept_one_without_inherits() {
+        let mut p = prep(HttpRequest::new("http://h/a#top"));
+        assert_eq!(p.hop.fragment.as_deref(), Some("top"));
+        let t = follow(&p, 302, "/b", 0);
+        assert_eq!(t.fragment, None);
+        apply(&mut p, 302, t).unwrap();
+        assert_eq!(p.hop.fragment.as_deref(), Some("top"));
+        let t = follow(&p, 302, "/c#new", 1);
+        assert_eq!(t.url.to_string(), "http://h/c");
+        apply(&mut p, 302, t).unwrap();
+        assert_eq!(p.hop.fragment.as_deref(), Some("new"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::deadline::Ctx;
 use super::error::{ErrorKind, HttpError};
 use super::exchange::{Exchange, Failure, HeadPhase};
 use super::hops::Interim;
-use super::request::{Body, Prepared};
+use super::prepare::{Body, Prepared};
 use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{HeadEvent, ResponseHead};
 
@@ -41,11 +41,11 @@ pub(crate) async fn send_and_read_head(
     ctx: &Ctx,
     interim: &mut Vec<ResponseHead>,
 ) -> Result<ResponseHead, Failure> {
-    let has_body = !matches!(req.body, Body::None);
-    let expect = req.expect_continue && has_body;
+    let has_body = !matches!(req.hop.body, Body::None);
+    let expect = req.hop.expect_continue && has_body;
     write_request_head(ex, req, ctx)?;
     let interim = &mut Interim::new(interim, &ctx.hops);
-    let sent = match &req.body {
+    let sent = match &req.hop.body {
         Body::Bytes(b) if !expect && b.len() <= COALESCE_BODY => {
             ex.append_to_request(b);
             ex.send_request(&[]).await
@@ -62,9 +62,9 @@ pub(crate) async fn send_and_read_head(
         ex.close_after();
         return Ok(head);
     }
-    let sent = match &req.body {
+    let sent = match &req.hop.body {
         Body::Bytes(b) if expect => ex.write(b).await,
-        Body::Producer(p) => ex.produce(p, req.producer_length).await,
+        Body::Producer(p) => ex.produce(p, req.hop.producer_length).await,
         _ => Ok(()),
     };
     if let Err(f) = sent {
@@ -82,30 +82,37 @@ fn write_request_head(
     req: &Prepared,
     ctx: &Ctx,
 ) -> Result<(), HttpError> {
-    let framing = match &req.body {
+    let framing = match &req.hop.body {
         Body::None => BodyFraming::None,
         Body::Bytes(b) => BodyFraming::Length(b.len() as u64),
-        Body::Producer(_) => match req.producer_length {
+        Body::Producer(_) => match req.hop.producer_length {
             Some(n) => BodyFraming::Length(n),
             None => BodyFraming::Chunked,
         },
     };
-    let host = req.url.host_header();
+    let host = req.hop.url.host_header();
     let out = ex.start_request();
-    match &req.proxy {
+    match &req.hop.proxy {
         // Plain http through a proxy: absolute-form, and the proxy's credentials
         // (https goes through a CONNECT tunnel and looks direct from here).
-        Some(proxy) if req.url.scheme() == "http" => {
-            let target = req.url.absolute_form();
-            let mut headers = req.headers.clone();
+        Some(proxy) if req.hop.url.scheme() == "http" => {
+            let target = req.hop.url.absolute_form();
+            let mut headers = req.hop.headers.clone();
             if let Some(auth) = &proxy.auth {
                 headers.set("Proxy-Authorization", auth);
             }
-            write_head(&req.method, &target, &host, &headers, framing, out)
+            write_head(&req.hop.method, &target, &host, &headers, framing, out)
         }
         _ => {
-            let target = req.url.path_and_query();
-            write_head(&req.method, &target, &host, &req.headers, framing, out)
+            let target = req.hop.url.path_and_query();
+            write_head(
+                &req.hop.method,
+                &target,
+                &host,
+                &req.hop.headers,
+                framing,
+                out,
+            )
         }
     }
     .map_err(|e| HttpError::invalid(e.to_string()))?;

@@ -7,13 +7,13 @@
 
 //!
 //! Without the `tls` feature an `https` URL is refused when the request is prepared (see
-//! `request::check_scheme`), so no fetch gets here; `handshake` then says the same thing.
+//! `prepare::check_scheme`), so no fetch gets here; `handshake` then says the same thing.
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::error::HttpError;
-use super::request::Prepared;
+use super::prepare::Prepared;
 use crate::ioloop::TcpStream;
 use crate::net::Stream;
 
@@ -28,7 +28,7 @@ pub(crate) async fn handshake(
     use super::deadline::{Phase, until};
     use super::error;
     use crate::net::tls::{TlsStream, client_config};
-    let config = client_config(&req.tls).map_err(error::tls_config_error)?;
+    let config = client_config(&req.opts.tls).map_err(error::tls_config_error)?;
     let hs = TlsStream::connect(tcp, host, config);
     let tls = until(deadline, hs, || Phase::Tls(peer).timeout_error())
         .await?
@@ -46,6 +46,6 @@ pub(crate) async fn handshake(
 ) -> Result<Stream, HttpError> {
     Err(HttpError::new(
         super::error::ErrorKind::UnsupportedScheme,
-        format!("{}: {host}", super::request::NO_TLS),
+        format!("{}: {host}", super::prepare::NO_TLS),
     ))
 }

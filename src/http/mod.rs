@@ -16,6 +16,7 @@
 //! - [`chunked`]: the chunked transfer coding decoder used by `response`.
 //! - [`decode`]: Content-Encoding (gzip, x-gzip, deflate) as a bounded stream.
 //! - [`error`]: [`ProtoError`], the one error of every parser here.
+//! - [`fields`]: field values squall writes itself (base64 `Basic` credentials, IMF-fixdate).
 //! - `fault.rs`: finding and quoting the bad byte of a refused head, trailer or header block.
 //! - `syntax.rs`: the byte rules everything shares (`tchar`, latin-1 text).
 //! - [`fuzzing`]: entry points for the fuzz targets in `fuzz/` and the corpus replay.
@@ -29,6 +30,7 @@ pub mod chunked;
 pub mod decode;
 pub mod error;
 mod fault;
+pub mod fields;
 pub mod fuzzing;
 pub mod headers;
 pub mod request;

@@ -2,6 +2,9 @@
 //! `proxy.rs` holds the rules alone and stays short enough to read through.
 
 use super::*;
+use crate::client::prepare::Prepared;
+use crate::client::redirect::{self, Target};
+use crate::http::fields::base64;
 
 fn url(s: &str) -> Url {
     Url::parse(s).unwrap()
@@ -262,20 +265,22 @@ fn debug_hides_the_password() {
 
 /// A request prepared as a client with `rules` prepares it.
 fn prepared(req: crate::HttpRequest, rules: ProxyRules) -> Prepared {
-    let mut p = super::super::request::prepare(&req, None).unwrap();
-    p.proxy_rules = Some(Arc::new(rules));
-    route(&mut p).unwrap();
-    p
+    super::super::prepare::prepare(&req, None, Some(&Arc::new(rules))).unwrap()
 }
 
 fn hop_of(p: &Prepared) -> Option<(String, Option<String>)> {
-    p.proxy
+    p.hop
+        .proxy
         .as_ref()
         .map(|h| (format!("{}:{}", h.host, h.port), h.auth.clone()))
 }
 
 fn redirect(p: &mut Prepared, to: &str) {
-    super::super::redirect::apply(p, 302, url(to)).unwrap();
+    let target = Target {
+        url: url(to),
+        fragment: None,
+    };
+    redirect::apply(p, 302, target).unwrap();
 }
 
 #[test]
@@ -290,7 +295,7 @@ fn each_redirect_hop_picks_its_proxy() {
     // No https_proxy: the https hop goes direct, with no proxy credentials anywhere.
     redirect(&mut p, "https://a.test/x");
     assert_eq!(hop_of(&p), None);
-    assert!(!p.headers.contains("Proxy-Authorization"));
+    assert!(!p.hop.headers.contains("Proxy-Authorization"));
     // A no_proxy host goes direct too.
     redirect(&mut p, "http://direct.test/");
     assert_eq!(hop_of(&p), None);
@@ -305,11 +310,11 @@ fn a_callers_proxy_authorization_goes_to_proxies_only() {
         || crate::HttpRequest::new("http://a.test/").header("Proxy-Authorization", "Basic mine");
     // Never in the request's own headers, so never to an origin (direct or tunnelled).
     let p = prepared(req(), ProxyRules::none());
-    assert!(!p.headers.contains("Proxy-Authorization"));
+    assert!(!p.hop.headers.contains("Proxy-Authorization"));
     assert_eq!(hop_of(&p), None);
     // To a proxy without credentials of its own, until the chain leaves the origin.
     let mut p = prepared(req(), ProxyRules::all(Proxy::new("hp", 1)));
-    assert!(!p.headers.contains("Proxy-Authorization"));
+    assert!(!p.hop.headers.contains("Proxy-Authorization"));
     assert_eq!(hop_of(&p), Some(("hp:1".into(), Some("Basic mine".into()))));
     redirect(&mut p, "http://a.test/next");
     assert_eq!(hop_of(&p), Some(("hp:1".into(), Some("Basic mine".into()))));
@@ -322,7 +327,8 @@ fn a_callers_proxy_authorization_goes_to_proxies_only() {
         .proxy_host("own")
         .proxy_port(9)
         .proxy_auth("o", "p");
-    let p = super::super::request::prepare(&own, None).unwrap();
+    let client = Arc::new(ProxyRules::all(Proxy::new("hp", 1)));
+    let p = super::super::prepare::prepare(&own, None, Some(&client)).unwrap();
     let want = Some(format!("Basic {}", base64(b"o:p")));
     assert_eq!(hop_of(&p), Some(("own:9".into(), want)));
 }
