@@ -1,5 +1,5 @@
 //! Where the caller's code runs inside a fetch: `header_callback`, `streaming_callback` (plain
-//! or async), `request_head_callback` and a `body_producer`.
+//! or async), `request_head_callback`, `hop_callback` and a `body_producer`.
 //!
 //! User code may panic, and an async callback may fail. Either way that is the failure of the
 //! one fetch that called it ([`ErrorKind::Callback`]), never an unwinding through the fetch
@@ -13,6 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::Poll;
 
 use super::error::{ErrorKind, HttpError};
+use super::hops::{Hop, HopCallback, HopEvent};
 use super::request::{AsyncDataCallback, DataCallback, LineCallback, lock};
 use crate::http::response::{ResponseHead, Version};
 
@@ -22,6 +23,16 @@ pub(crate) fn call_data_cb(cb: &DataCallback, data: &[u8]) -> Result<(), HttpErr
         HttpError::new(
             ErrorKind::Callback,
             format!("callback panicked: {}", panic_text(&p)),
+        )
+    })
+}
+
+/// Calls `hop_callback` with an event and the hop's record so far.
+pub(crate) fn call_hop_cb(cb: &HopCallback, event: HopEvent, hop: &Hop) -> Result<(), HttpError> {
+    catch_unwind(AssertUnwindSafe(|| (lock(cb))(event, hop))).map_err(|p| {
+        HttpError::new(
+            ErrorKind::Callback,
+            format!("hop_callback panicked: {}", panic_text(&p)),
         )
     })
 }

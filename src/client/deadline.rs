@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
 use super::error::{HttpError, TimeoutPhase};
+use super::hops::HopLog;
 use super::response::TimeInfo;
 
 /// Where a fetch is, for the message of a timeout.
@@ -84,6 +85,8 @@ pub(crate) struct FetchClock {
     pub deadline: Option<Instant>,
     pub phase: RefCell<Phase>,
     pub timing: RefCell<TimeInfo>,
+    /// Each request written and the heads read back (`hops.rs`).
+    pub hops: RefCell<HopLog>,
 }
 
 impl FetchClock {
@@ -94,6 +97,7 @@ impl FetchClock {
             deadline: None,
             phase: RefCell::new(Phase::Queue),
             timing: RefCell::new(TimeInfo::default()),
+            hops: RefCell::default(),
         }
     }
 

@@ -33,7 +33,7 @@ use super::queue::FetchSlot;
 use super::reader::{BodyReader, reserve_for};
 use super::redirect::{self, Decision, RedirectError};
 use super::request::{HttpRequest, StreamSink};
-use super::response::HttpResponse;
+use super::response::{HttpResponse, ResponseMeta};
 use super::send::send_and_read_head;
 use crate::http::decode::Coding;
 use crate::http::response::{Limits, ResponseHead};
@@ -146,6 +146,7 @@ async fn run_hop(
             }
         };
         ctx.set_phase(Phase::Request);
+        ctx.hops.borrow_mut().connected(conn.peer, reused);
         let mut ex = Exchange::new(
             conn,
             &req.hop.method,
@@ -154,9 +155,13 @@ async fn run_hop(
             inner.config.max_read,
         );
         let mut interim = Vec::new();
-        match send_and_read_head(&mut ex, req, &mut interim).await {
-            Ok(head) => return Ok((ex.into_body(), head, interim)),
+        match send_and_read_head(&mut ex, req, ctx, &mut interim).await {
+            Ok(head) => {
+                ctx.hops.borrow_mut().answered(&head)?;
+                return Ok((ex.into_body(), head, interim));
+            }
             Err(f) => {
+                ctx.hops.borrow_mut().failed(&f.error);
                 if reused && allow_idle && f.before_response && retry_safe {
                     allow_idle = false;
                     continue;
@@ -354,20 +359,16 @@ async fn read_whole(
     }
     let time_info = ctx.time_info(a.reader.first_byte_at());
     // Boxed from here on: the response travels up through several layers of `Result`.
+    let hops = ctx.hops.borrow_mut().take();
     Ok(Box::new(HttpResponse {
-        code: a.head.code,
-        reason: a.head.reason,
-        headers: a.head.headers,
+        meta: ResponseMeta::new(a.head, a.url, a.history, hops),
         body,
-        effective_url: a.url,
         // Filled in by `fetch` once the work is done: the caller's request is moved in,
         // not cloned.
         request: HttpRequest::default(),
         request_time: time_info.total,
         start_time: ctx.start_time,
         time_info,
-        history: a.history,
-        version: a.head.version,
         error: None,
     }))
 }

@@ -29,7 +29,9 @@
 //!    write — a `body_producer` writes through a [`BodyWriter`] ([`writer`]); the response is
 //!    parsed by the sans-IO core as bytes arrive, into the connection's own buffer (`buffer`),
 //!    head phase first (interim and final heads), then body phase. User callbacks run through
-//!    `callback`; every failure below becomes an [`HttpError`] in [`error`].
+//!    `callback`; every failure below becomes an [`HttpError`] in [`error`]. Each request
+//!    head written and the heads read back are recorded as a hop ([`hops`]), reported live
+//!    to `hop_callback` and kept on the response.
 //! 5. **Redirects** ([`redirect`]): a 3xx that is followed has its body drained, the request is
 //!    rewritten by the rules (method, body, credentials), and step 3 repeats — in the same slot.
 //! 6. **Body** (`reader`): decoded (gzip, deflate) within `max_body_size`, buffered, handed to a
@@ -93,6 +95,7 @@ pub mod error;
 mod exchange;
 mod fetch;
 mod handshake;
+pub mod hops;
 mod open;
 pub mod pool;
 mod prepare;
@@ -122,9 +125,10 @@ pub use builder::{
     DEFAULT_MAX_IDLE, DEFAULT_MAX_PER_HOST, DEFAULT_POOL_IDLE_TIMEOUT, MAX_READ_SIZE, READ_SIZE,
 };
 pub use error::{ErrorKind, HttpError, TimeoutPhase};
+pub use hops::{Hop, HopEvent, HopKind};
 pub use proxy::{NoProxy, Proxy, ProxyErrorKind, ProxyRules};
 pub use request::HttpRequest;
-pub use response::{HttpResponse, TimeInfo};
+pub use response::{HttpResponse, ResponseMeta, TimeInfo};
 pub use streaming::StreamingResponse;
 pub use writer::BodyWriter;
 

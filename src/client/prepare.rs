@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::{ErrorKind, HttpError};
+use super::hops::HopCallback;
 use super::proxy::ProxyRules;
 use super::request::{
     DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, DataCallback, HttpRequest,
@@ -62,6 +63,7 @@ pub(crate) struct FetchOptions {
     pub streaming_callback: Option<StreamSink>,
     pub header_callback: Option<LineCallback>,
     pub request_head_callback: Option<DataCallback>,
+    pub hop_callback: Option<HopCallback>,
     /// The caller asked for `Connection: close`: never pool the connection.
     pub conn_close: bool,
     /// How each hop picks its proxy: the request's own proxy, else its client's rules.
@@ -262,6 +264,7 @@ pub(crate) fn prepare(
         streaming_callback: req.streaming_callback.clone(),
         header_callback: req.header_callback.clone(),
         request_head_callback: req.request_head_callback.clone(),
+        hop_callback: req.hop_callback.clone(),
         conn_close,
         // The request's own proxy wins over its client's rules.
         proxy_rules: own_rules.or_else(|| client_rules.cloned()),

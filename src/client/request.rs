@@ -20,6 +20,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use super::hops::HopCallback;
 use super::writer::BodyWriter;
 use crate::escape::form_encode;
 use crate::http::headers::HttpHeaders;
@@ -97,6 +98,8 @@ pub struct HttpRequest {
     pub(crate) streaming_callback: Option<StreamSink>,
     pub(crate) header_callback: Option<LineCallback>,
     pub(crate) request_head_callback: Option<DataCallback>,
+    /// Set by `hop_callback` (in `hops.rs`, beside the record it reports).
+    pub(crate) hop_callback: Option<HopCallback>,
     pub(crate) allow_nonstandard_methods: Option<bool>,
     pub(crate) validate_cert: Option<bool>,
     pub(crate) ca_certs: Option<PathBuf>,
@@ -435,7 +438,9 @@ impl HttpRequest {
         self
     }
 
-    /// Called with the bytes of each request head sent (every hop).
+    /// Called with the bytes of each request head sent (every hop): the
+    /// [`Sent`](super::hops::HopEvent::Sent) event of
+    /// [`hop_callback`](HttpRequest::hop_callback), reduced to the head.
     pub fn request_head_callback(mut self, f: impl FnMut(&[u8]) + Send + 'static) -> Self {
         self.request_head_callback = Some(Arc::new(Mutex::new(f)));
         self
@@ -624,6 +629,7 @@ impl HttpRequest {
             streaming_callback: pick!(streaming_callback),
             header_callback: pick!(header_callback),
             request_head_callback: pick!(request_head_callback),
+            hop_callback: pick!(hop_callback),
             allow_nonstandard_methods: pick!(allow_nonstandard_methods),
             validate_cert: pick!(validate_cert),
             ca_certs: pick!(ca_certs),

@@ -19,9 +19,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::callback::call_data_cb;
+use super::deadline::FetchClock;
 use super::error::{ErrorKind, HttpError};
 use super::exchange::{Exchange, Failure, HeadPhase};
+use super::hops::Interim;
 use super::prepare::{Body, Prepared};
 use crate::http::request::{BodyFraming, write_head};
 use crate::http::response::{HeadEvent, ResponseHead};
@@ -37,11 +38,13 @@ const CONTINUE_WAIT: Duration = Duration::from_secs(1);
 pub(crate) async fn send_and_read_head(
     ex: &mut Exchange<HeadPhase>,
     req: &Prepared,
+    ctx: &FetchClock,
     interim: &mut Vec<ResponseHead>,
 ) -> Result<ResponseHead, Failure> {
     let has_body = !matches!(req.hop.body, Body::None);
     let expect = req.hop.expect_continue && has_body;
-    write_request_head(ex, req)?;
+    write_request_head(ex, req, ctx)?;
+    let interim = &mut Interim::new(interim, &ctx.hops);
     let sent = match &req.hop.body {
         Body::Bytes(b) if !expect && b.len() <= COALESCE_BODY => {
             ex.append_to_request(b);
@@ -72,8 +75,13 @@ pub(crate) async fn send_and_read_head(
 }
 
 /// Serialises the request head into the connection's write buffer (not yet sent) and shows
-/// it to `request_head_callback`: the one place a hop's head is written.
-fn write_request_head(ex: &mut Exchange<HeadPhase>, req: &Prepared) -> Result<(), HttpError> {
+/// it to the hop's record (and so to `request_head_callback`): the one place a hop's head is
+/// written.
+fn write_request_head(
+    ex: &mut Exchange<HeadPhase>,
+    req: &Prepared,
+    ctx: &FetchClock,
+) -> Result<(), HttpError> {
     let framing = match &req.hop.body {
         Body::None => BodyFraming::None,
         Body::Bytes(b) => BodyFraming::Length(b.len() as u64),
@@ -108,20 +116,19 @@ fn write_request_head(ex: &mut Exchange<HeadPhase>, req: &Prepared) -> Result<()
         }
     }
     .map_err(|e| HttpError::invalid(e.to_string()))?;
-    if let Some(cb) = &req.opts.request_head_callback {
-        call_data_cb(cb, ex.request())?;
-    }
+    // The hop's record, request_head_callback and hop_callback (hops.rs).
+    ctx.hops.borrow_mut().sent(req, ex.request())?;
     Ok(())
 }
 
-/// Reads heads up to the final one; interim ones go to `interim`.
+/// Reads heads up to the final one; interim ones go to `interim` (and the hop's record).
 async fn read_final_head(
     ex: &mut Exchange<HeadPhase>,
-    interim: &mut Vec<ResponseHead>,
+    interim: &mut Interim<'_>,
 ) -> Result<ResponseHead, Failure> {
     loop {
         match ex.next_head().await? {
-            HeadEvent::Interim(h) => interim.push(h),
+            HeadEvent::Interim(h) => interim.push(h)?,
             HeadEvent::Final(h) => return Ok(h),
         }
     }
@@ -137,7 +144,7 @@ enum Continue {
 
 async fn wait_continue(
     ex: &mut Exchange<HeadPhase>,
-    interim: &mut Vec<ResponseHead>,
+    interim: &mut Interim<'_>,
 ) -> Result<Continue, Failure> {
     let give_up = Instant::now() + CONTINUE_WAIT;
     loop {
@@ -146,7 +153,7 @@ async fn wait_continue(
             Ok(Err(f)) => return Err(f),
             Ok(Ok(HeadEvent::Interim(h))) => {
                 let is_continue = h.code == 100;
-                interim.push(h);
+                interim.push(h)?;
                 if is_continue {
                     return Ok(Continue::Send);
                 }
@@ -162,7 +169,7 @@ async fn wait_continue(
 /// there (the connection is not reused); otherwise report the write failure.
 async fn answered_early(
     ex: &mut Exchange<HeadPhase>,
-    interim: &mut Vec<ResponseHead>,
+    interim: &mut Interim<'_>,
     failure: Failure,
 ) -> Result<ResponseHead, Failure> {
     if failure.error.kind() != &ErrorKind::Reset || ex.got_bytes() {

@@ -6,6 +6,11 @@
 //! fetch's slot and connection are held until the body ends (the connection then goes back to
 //! the pool) or the response is dropped (the connection is closed). `request_timeout` still
 //! bounds the whole fetch, body included.
+//!
+//! What the response says about itself (status, headers, effective URL, redirects, hops) is
+//! the [`ResponseMeta`] it shares with [`HttpResponse`](super::HttpResponse), reached as
+//! `response.code` through `Deref` as there (the [`response`](super::response) module says
+//! why).
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -16,25 +21,17 @@ use super::error::HttpError;
 use super::fetch::Answer;
 use super::queue::FetchSlot;
 use super::reader::BodyReader;
-use super::response::TimeInfo;
-use crate::http::headers::HttpHeaders;
-use crate::http::response::{ResponseHead, Version};
+use super::response::{ResponseMeta, TimeInfo};
 
 /// A response whose body is read piece by piece with [`chunk`](StreamingResponse::chunk).
+///
+/// The status, headers, URL, redirects and hops are in [`meta`](StreamingResponse::meta) and
+/// read through it as fields of the response: `response.code`, `response.headers` (see
+/// [`ResponseMeta`]).
 pub struct StreamingResponse {
-    /// The status code.
-    pub code: u16,
-    /// The reason phrase.
-    pub reason: String,
-    /// The response headers (after gzip decoding, `Content-Encoding` is replaced by
-    /// `X-Consumed-Content-Encoding`).
-    pub headers: HttpHeaders,
-    /// HTTP/1.0 or HTTP/1.1.
-    pub version: Version,
-    /// The URL of this response (after redirects).
-    pub effective_url: String,
-    /// The heads of the 3xx responses followed, in order.
-    pub history: Vec<ResponseHead>,
+    /// Status, reason, version, headers, effective URL, history, hops: also reachable as
+    /// `response.code` and so on.
+    pub meta: ResponseMeta,
     inner: Rc<ClientState>,
     reader: BodyReader,
     slot: Option<FetchSlot>,
@@ -56,6 +53,19 @@ impl std::fmt::Debug for StreamingResponse {
     }
 }
 
+impl std::ops::Deref for StreamingResponse {
+    type Target = ResponseMeta;
+    fn deref(&self) -> &ResponseMeta {
+        &self.meta
+    }
+}
+
+impl std::ops::DerefMut for StreamingResponse {
+    fn deref_mut(&mut self) -> &mut ResponseMeta {
+        &mut self.meta
+    }
+}
+
 impl StreamingResponse {
     pub(crate) fn new(
         inner: Rc<ClientState>,
@@ -63,13 +73,9 @@ impl StreamingResponse {
         slot: FetchSlot,
         ctx: FetchClock,
     ) -> StreamingResponse {
+        let hops = ctx.hops.borrow_mut().take();
         StreamingResponse {
-            code: a.head.code,
-            reason: a.head.reason,
-            headers: a.head.headers,
-            version: a.head.version,
-            effective_url: a.url,
-            history: a.history,
+            meta: ResponseMeta::new(a.head, a.url, a.history, hops),
             inner,
             reader: a.reader,
             slot: Some(slot),

@@ -354,3 +354,61 @@ fn a_header_with_an_empty_value_is_spelled_with_a_semicolon() {
     let req = s.requests().concat();
     assert!(req.contains("\r\nX-Empty: \r\n"), "{req:?}");
 }
+
+/// `> ` / `< ` before each line of a head, as -v prints it.
+fn prefixed(prefix: &str, head: &str) -> String {
+    head.strip_suffix("\r\n")
+        .unwrap_or(head)
+        .split("\r\n")
+        .map(|l| format!("{prefix}{l}\n"))
+        .collect()
+}
+
+#[test]
+fn verbose_include_and_write_out_follow_each_hop_across_a_redirect_and_a_100() {
+    // -v -i -L as curl prints them: on stderr each request head as written, then the heads
+    // read back (the 100 before the 200); on stdout every head in order; -w the final peer.
+    let end =
+        Canned::new(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    let redirect = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{}/b\r\n\
+         Content-Length: 0\r\n\r\n",
+        end.port
+    );
+    let start = Canned::new(redirect.as_bytes());
+    let url = format!("http://127.0.0.1:{}/a", start.port);
+    let w = "|%{remote_ip} %{remote_port} %{size_header}";
+    let o = squall(&["-s", "-v", "-i", "-L", "-d", "x", "-w", w, &url]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let head_of = |req: &str| req[..req.find("\r\n\r\n").unwrap() + 4].to_string();
+    let (a, b) = (head_of(&start.requests()[0]), head_of(&end.requests()[0]));
+    let heads = format!(
+        "{redirect}HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+    );
+    assert_eq!(
+        stdout(&o),
+        format!("{heads}ok|127.0.0.1 {} {}", end.port, heads.len())
+    );
+    let verbose = [
+        prefixed("> ", &a),
+        prefixed("< ", &redirect),
+        prefixed("> ", &b),
+        prefixed("< ", "HTTP/1.1 100 Continue\r\n\r\n"),
+        prefixed("< ", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"),
+    ]
+    .concat();
+    assert_eq!(String::from_utf8_lossy(&o.stderr), verbose);
+    // No request written: no address.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let o = squall(&[
+        "-s",
+        "-w",
+        "[%{remote_ip}] %{remote_port}",
+        &format!("http://{closed}/"),
+    ]);
+    assert_eq!(o.status.code(), Some(7), "{o:?}");
+    assert_eq!(stdout(&o), "[] 0");
+}

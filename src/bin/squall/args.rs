@@ -317,7 +317,8 @@ all_proxy/ALL_PROXY and no_proxy/NO_PROXY, by curl's rules.
 
 -w variables: http_code url_effective num_redirects size_download content_type time_connect
 time_starttransfer time_total (also response_code http_version size_header method scheme
-exitcode errormsg time_namelookup time_appconnect num_headers url speed_download, header{NAME})
+exitcode errormsg time_namelookup time_appconnect num_headers url speed_download remote_ip
+remote_port, header{NAME})
 ";
 
 /// `squall bench --help`.

@@ -25,14 +25,14 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use squall::client::{StreamingResponse, TimeInfo};
+use squall::client::{ResponseMeta, StreamingResponse, TimeInfo};
 use squall::ioloop::LoopTrace;
 use squall::{AsyncHttpClient, HttpError, IoLoop};
 
 use crate::args::FetchArgs;
 use crate::exit;
 use crate::writeout::{Info, effective_url};
-use heads::{HeadLog, head_bytes, history_heads, received_headers, version_number};
+use heads::{final_head, received, version_number};
 use output::Output;
 use progress::{REDRAW_EVERY, Ui};
 use request::{build_request, proxy_rules, read_body};
@@ -198,6 +198,22 @@ fn fill_times(info: &mut Info, t: &TimeInfo) {
     info.time_starttransfer = t.first_byte;
 }
 
+/// What `-w` takes from a response's metadata: the final status, URL, redirects, the address
+/// it came from, and the final head's fields as read (a decoded body's `Content-Encoding`
+/// included, as curl --compressed shows it).
+fn fill_meta(info: &mut Info, meta: &ResponseMeta) {
+    info.http_code = meta.code;
+    info.http_version = Some(version_number(&meta.version));
+    info.url_effective = effective_url(&meta.effective_url);
+    info.num_redirects = meta.history.len();
+    info.remote = meta.peer();
+    let headers = final_head(&meta.hops).map_or(&meta.headers, |h| &h.headers);
+    info.headers = headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+}
+
 /// Where one URL's body goes.
 enum Sink {
     Stdout,
@@ -237,37 +253,19 @@ async fn transfer(ctx: &RunContext, client: &AsyncHttpClient, i: usize) -> u8 {
         method: a.effective_method().to_string(),
         ..Info::default()
     };
-    let log = Arc::new(Mutex::new(HeadLog::default()));
-    let result = match client.fetch_streaming(build_request(ctx, i, &log)).await {
-        Ok(mut resp) => receive(ctx, i, &mut resp, &mut info, &log).await,
+    let peer = Arc::new(Mutex::new(None));
+    let result = match client.fetch_streaming(build_request(ctx, i, &peer)).await {
+        Ok(mut resp) => receive(ctx, i, &mut resp, &mut info).await,
         Err(e) => {
-            if a.verbose {
-                // Whatever was sent is shown, with the heads of the failed answer if any
-                // (too many redirects: the chain and its last 3xx).
-                let text = match e.response() {
-                    Some(r) => lock(&log).verbose_rest(
-                        &history_heads(&r.history),
-                        &head_bytes(&r.version, r.code, &r.reason, &r.headers),
-                    ),
-                    None => lock(&log).verbose_rest(&[], &[]),
-                };
-                ctx.ui.message(&text);
-            }
+            // -v has shown the hops as they went (too many redirects: the chain and its
+            // last 3xx); the address is that of the last request written, if any.
+            info.remote = *lock(&peer);
             let mut failure = Failure::from_http(&e, a.fail);
             if let Some(r) = e.response() {
-                info.http_code = r.code;
-                info.http_version = Some(version_number(&r.version));
-                info.url_effective = effective_url(&r.effective_url);
-                info.num_redirects = r.history.len();
-                info.headers = r
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.to_string(), v.to_string()))
-                    .collect();
+                fill_meta(&mut info, r);
                 fill_times(&mut info, &r.time_info);
                 // Too many redirects: curl -i -L has printed the heads it got by then.
-                let mut heads = history_heads(&r.history).concat();
-                heads.extend(head_bytes(&r.version, r.code, &r.reason, &r.headers));
+                let heads = received(&r.hops);
                 info.size_header = heads.len() as u64;
                 if (a.include || a.head)
                     && let Err(f) = write_heads(ctx, i, &heads)
@@ -304,31 +302,13 @@ async fn receive(
     i: usize,
     resp: &mut StreamingResponse,
     info: &mut Info,
-    log: &Mutex<HeadLog>,
 ) -> Result<(), Failure> {
     let a = &ctx.args;
-    let shown = received_headers(&resp.headers, !a.raw);
-    info.http_code = resp.code;
-    info.http_version = Some(version_number(&resp.version));
-    info.url_effective = effective_url(&resp.effective_url);
-    info.num_redirects = resp.history.len();
-    info.headers = shown
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .collect();
+    fill_meta(info, resp);
     fill_times(info, &resp.time_info());
-    // Every head, in the order received: the followed redirects, the 1xx heads of the final
-    // hop (the client reports no 1xx heads of redirect hops), the final head.
-    let history = history_heads(&resp.history);
-    let mut last = lock(log).interim();
-    last.extend(head_bytes(&resp.version, resp.code, &resp.reason, &shown));
-    let mut heads = history.concat();
-    heads.extend_from_slice(&last);
+    // Every head, in the order received: each hop's 1xx heads, then its final head.
+    let heads = received(&resp.hops);
     info.size_header = heads.len() as u64;
-    if a.verbose {
-        let text = lock(log).verbose_rest(&history, &last);
-        ctx.ui.message(&text);
-    }
     // -f: the body of a failure status is never written; its head still is with -i / -I
     // (as curl -f -i prints it), so the output file only opens for that.
     let show_heads = a.include || a.head;

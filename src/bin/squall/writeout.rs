@@ -8,6 +8,7 @@
 
 use std::ffi::OsString;
 use std::io::Read;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use squall::http::url::{Url, remove_dot_segments};
@@ -57,6 +58,11 @@ pub enum Var {
     TimeStarttransfer,
     /// `%{time_total}`
     TimeTotal,
+    /// `%{remote_ip}`: the address the last request went to (the proxy's through an HTTP
+    /// proxy), IPv6 without brackets; empty when no request was written.
+    RemoteIp,
+    /// `%{remote_port}`: its port; 0 when no request was written.
+    RemotePort,
 }
 
 impl Var {
@@ -83,6 +89,8 @@ impl Var {
             "time_pretransfer" => Var::TimePretransfer,
             "time_starttransfer" => Var::TimeStarttransfer,
             "time_total" => Var::TimeTotal,
+            "remote_ip" => Var::RemoteIp,
+            "remote_port" => Var::RemotePort,
             _ => return None,
         })
     }
@@ -137,6 +145,8 @@ pub struct Info {
     pub time_starttransfer: Duration,
     /// The whole transfer.
     pub time_total: Duration,
+    /// The address the last request was written to, None when none was.
+    pub remote: Option<SocketAddr>,
 }
 
 impl Info {
@@ -293,6 +303,10 @@ impl WriteOut {
                         Var::TimePretransfer => secs(info.time_appconnect.max(info.time_connect)),
                         Var::TimeStarttransfer => secs(info.time_starttransfer),
                         Var::TimeTotal => secs(info.time_total),
+                        Var::RemoteIp => {
+                            info.remote.map(|a| a.ip().to_string()).unwrap_or_default()
+                        }
+                        Var::RemotePort => info.remote.map_or(0, |a| a.port()).to_string(),
                     };
                     out.extend_from_slice(s.as_bytes());
                 }
@@ -377,6 +391,7 @@ mod tests {
             time_appconnect: Duration::ZERO,
             time_starttransfer: Duration::from_millis(20),
             time_total: Duration::from_secs(2),
+            remote: Some("[::1]:8080".parse().unwrap()),
         }
     }
 
@@ -409,6 +424,12 @@ mod tests {
         assert_eq!(render("%{speed_download}", &i), "617");
         assert_eq!(render("%{exitcode}[%{errormsg}]", &i), "0[]");
         assert_eq!(render("%header{x-thing}|%header{missing}|", &i), "yes||");
+        assert_eq!(render("%{remote_ip} %{remote_port}", &i), "::1 8080");
+        let v4 = Info {
+            remote: Some("127.0.0.1:80".parse().unwrap()),
+            ..info()
+        };
+        assert_eq!(render("%{remote_ip}:%{remote_port}", &v4), "127.0.0.1:80");
     }
 
     #[test]
@@ -427,6 +448,7 @@ mod tests {
             "000 |0 7"
         );
         assert_eq!(render("%{http_version}", &i), "0");
+        assert_eq!(render("[%{remote_ip}] %{remote_port}", &i), "[] 0");
     }
 
     #[test]

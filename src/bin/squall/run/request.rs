@@ -2,20 +2,21 @@
 //!
 //! Everything curl decides before the first byte is sent lives here: the body (`-d`, `--json`,
 //! read once for all URLs), the method, headers and their defaults (`Content-Type`, `Accept`,
-//! `User-Agent`), timeouts, TLS files, proxies (`-x`, `--noproxy`, `-U`), and the callbacks
-//! that feed `-v` and `-i` the heads the library sees go by. Keeping it apart from the
+//! `User-Agent`), timeouts, TLS files, proxies (`-x`, `--noproxy`, `-U`), and the hop callback
+//! that prints `-v` as the library reports each hop. Keeping it apart from the
 //! transfer means one place answers "what does option X send?".
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use squall::HttpRequest;
-use squall::client::{NoProxy, ProxyRules};
+use squall::client::{Hop, HopEvent, NoProxy, ProxyRules};
 use squall::http::headers::HttpHeaders;
 
-use super::heads::HeadLog;
+use super::heads;
 use super::progress::Ui;
 use super::{RunContext, lock};
 use crate::args::{DataSource, FetchArgs};
@@ -73,8 +74,12 @@ pub(super) fn proxy_rules(a: &FetchArgs) -> ProxyRules {
     }
 }
 
-/// The request for URL `i`; `log` collects the heads its callbacks see (for `-v`, `-i`).
-pub(super) fn build_request(ctx: &RunContext, i: usize, log: &Arc<Mutex<HeadLog>>) -> HttpRequest {
+/// The request for URL `i`; `peer` is set to the address of each request written.
+pub(super) fn build_request(
+    ctx: &RunContext,
+    i: usize,
+    peer: &Arc<Mutex<Option<SocketAddr>>>,
+) -> HttpRequest {
     let a = &ctx.args;
     let mut req = HttpRequest::new(&a.urls[i])
         .method(a.effective_method())
@@ -139,26 +144,21 @@ pub(super) fn build_request(ctx: &RunContext, i: usize, log: &Arc<Mutex<HeadLog>
     if std::env::var_os("SSLKEYLOGFILE").is_some_and(|v| !v.is_empty()) {
         req = req.tls_key_log(true);
     }
-    if a.verbose {
-        // The first request head is shown as it is sent; later ones (redirect hops, retries)
-        // wait for the answer, so that each shows after the response head that caused it.
-        let ui = Arc::downgrade(&ctx.ui.state);
-        let log = log.clone();
-        req = req.request_head_callback(move |head: &[u8]| {
-            let first = lock(&log).sent(head);
-            if let Some(text) = first {
-                match ui.upgrade() {
-                    Some(s) => Ui::message_on(&s, &text),
-                    None => eprint!("{text}"),
-                }
+    // Every hop as it crosses the wire: -v prints it then (each request head before its reply
+    // and after the response head that caused it), and the transfer keeps the address of the
+    // last request written, for -w %{remote_ip} when no response came.
+    let ui = Arc::downgrade(&ctx.ui.state);
+    let verbose = a.verbose;
+    let peer = peer.clone();
+    req = req.hop_callback(move |event: HopEvent, hop: &Hop| {
+        *lock(&peer) = Some(hop.peer);
+        if verbose {
+            let text = heads::verbose(event, hop);
+            match ui.upgrade() {
+                Some(s) => Ui::message_on(&s, &text),
+                None => eprint!("{text}"),
             }
-        });
-    }
-    if a.verbose || a.include || a.head {
-        // S-22: the header callback also sees the 1xx heads before the final one, which the
-        // response itself does not keep; -i and -v print them as curl does.
-        let log = log.clone();
-        req = req.header_callback(move |line: &str| lock(&log).line(line));
-    }
+        }
+    });
     req
 }
