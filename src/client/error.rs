@@ -342,6 +342,13 @@ pub(crate) fn idle_timeout(d: Duration, peer: SocketAddr) -> HttpError {
     )
 }
 
+/// A request the protocol core refuses to write (a method, header or body it cannot put on
+/// the wire), as an [`ErrorKind::InvalidRequest`]: found by `prepare` before any I/O, or by
+/// `write_head` for a head built later (a redirect's, a CONNECT's).
+pub(crate) fn request_error(e: crate::http::request::RequestError) -> HttpError {
+    HttpError::invalid(e.to_string())
+}
+
 /// The body's Content-Encoding could not be decoded, or decoded past `max_body_size`.
 #[cfg(feature = "gzip")]
 pub(crate) fn decode_error(e: crate::http::decode::DecodeError) -> HttpError {

@@ -175,7 +175,7 @@ async fn tunnel(
         BodyFraming::None,
         &mut head,
     )
-    .map_err(|e| HttpError::invalid(e.to_string()))?;
+    .map_err(error::request_error)?;
     let proxy_name = error::host_port(&proxy.host, proxy.port);
     let fail_with = |status: Option<u16>, why: String| {
         error::tunnel_error(&proxy_name, &authority, status, &why)

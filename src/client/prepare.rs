@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::{ErrorKind, HttpError};
+use super::error::{self, ErrorKind, HttpError};
 use super::hops::HopCallback;
 use super::proxy::ProxyRules;
 use super::request::{
@@ -22,7 +22,7 @@ use super::request::{
 };
 use crate::http::fields::{basic_credentials, http_date};
 use crate::http::headers::HttpHeaders;
-use crate::http::request::{RequestError, check_method_and_body, validate_header};
+use crate::http::request::{check_method_and_body, validate_header};
 use crate::http::url::Url;
 use crate::net::tls::TlsSettings;
 
@@ -106,11 +106,6 @@ pub(crate) struct HopProxy {
     pub auth: Option<String>,
 }
 
-/// A request the protocol core refuses to write, as an [`ErrorKind::InvalidRequest`].
-fn invalid(e: RequestError) -> HttpError {
-    HttpError::invalid(e.to_string())
-}
-
 /// Only `basic` is supported: another mode fails, naming its `option`.
 fn check_basic(mode: Option<&str>, option: &str) -> Result<(), HttpError> {
     match mode {
@@ -152,11 +147,12 @@ pub(crate) fn prepare(
     let method = req.get_method().to_string();
     let body_present = req.body.is_some() || req.body_producer.is_some();
     let allow_nonstandard = req.allow_nonstandard_methods.unwrap_or(false);
-    check_method_and_body(&method, body_present, allow_nonstandard).map_err(invalid)?;
+    check_method_and_body(&method, body_present, allow_nonstandard)
+        .map_err(error::request_error)?;
 
     let mut headers = req.headers.clone().unwrap_or_default();
     for (name, value) in headers.iter() {
-        validate_header(name, value).map_err(invalid)?;
+        validate_header(name, value).map_err(error::request_error)?;
     }
 
     // Framing is the engine's job: a body's length replaces any caller value; a
@@ -180,7 +176,7 @@ pub(crate) fn prepare(
 
     // the option, then the caller's header, then squall's default.
     if let Some(ua) = &req.user_agent {
-        validate_header("User-Agent", ua).map_err(invalid)?;
+        validate_header("User-Agent", ua).map_err(error::request_error)?;
         headers.set("User-Agent", ua);
     } else if !headers.contains("User-Agent") {
         headers.add("User-Agent", DEFAULT_USER_AGENT);

@@ -20,7 +20,7 @@
 use std::time::{Duration, Instant};
 
 use super::deadline::FetchClock;
-use super::error::{ErrorKind, HttpError};
+use super::error::{self, ErrorKind, HttpError};
 use super::exchange::{Exchange, Failure, HeadPhase};
 use super::hops::Interim;
 use super::prepare::{Body, Prepared};
@@ -115,7 +115,7 @@ fn write_request_head(
             )
         }
     }
-    .map_err(|e| HttpError::invalid(e.to_string()))?;
+    .map_err(error::request_error)?;
     // The hop's record, request_head_callback and hop_callback (hops.rs).
     ctx.hops.borrow_mut().sent(req, ex.request())?;
     Ok(())
