@@ -7,7 +7,7 @@
 //! later, in `run`, because an unreadable file is its own exit code (26).
 //!
 //! This file holds what parsing produces ([`Command`], [`FetchArgs`], [`BenchArgs`]) and the
-//! `--help` texts, the option table a user reads (`tests/docs.rs` reads them here too, to
+//! `--help` texts, the option table a user reads (`tests/docs/references.rs` reads them here too, to
 //! check that `docs/cli.md` names every option). The option loop is in
 //! [`parse`](mod@parse), the checks of single values (methods, headers, sizes, `--resolve`,
 //! URLs without a scheme) in [`values`].

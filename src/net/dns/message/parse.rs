@@ -183,7 +183,7 @@ fn record(r: &mut Reader<'_>) -> Result<Record, MessageError> {
     })
 }
 
-/// The fuzz target `dns` (fuzz/fuzz_targets/dns.rs; replayed by tests/fuzz_corpus.rs): parse
+/// The fuzz target `dns` (fuzz/fuzz_targets/dns.rs; replayed by tests/http/fuzz_corpus.rs): parse
 /// arbitrary bytes as a reply, and as much of a prefix of them, never panicking. What parses
 /// must make sense: no more records than the counts say, names within 255 bytes, and a
 /// reply rebuilt from the parsed question and records parses back to the same ones; the stub
